@@ -1,0 +1,63 @@
+// The per-request record: one plain object per request, the only thing the client hands downstream.
+// Every metric, histogram and report is computed from these (see docs/metrics.md for definitions).
+
+/** Error classes a user can count. A failed request is data, never an exception. */
+export const ERROR_CLASSES = [
+  'connect', // connection refused or unreachable
+  'dns', // host name did not resolve
+  'tls', // TLS handshake or certificate failure
+  'reset', // connection reset or closed before response headers
+  'http_4xx',
+  'http_429',
+  'http_5xx',
+  'timeout_ttfb', // no response byte within the time-to-first-byte limit
+  'timeout_idle', // no byte between two chunks within the idle limit
+  'timeout_total', // the whole request exceeded its total limit
+  'stream_error', // an error object (or `event: error`) arrived inside an HTTP 200 stream
+  'stream_truncated', // the stream ended before [DONE] or a finish_reason
+  'malformed', // a chunk that is not valid JSON, or is over the size limit
+  'cancelled', // aborted by the user (Ctrl-C) after the drain period
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+export const VALIDITY_OUTCOMES = ['valid', 'not_json', 'schema_invalid', 'truncated'] as const;
+export type Validity = (typeof VALIDITY_OUTCOMES)[number];
+
+export interface ToolCallRecord {
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Times are milliseconds. `…AtMs` are monotonic, relative to the run start; the others are durations.
+ * Durations are measured from the actual send (`sentAtMs`) unless named otherwise; add `queueMs`
+ * to get the schedule-relative value (no coordinated omission).
+ * Absent values are `null`. The field set is a public contract (records.jsonl): do not rename.
+ */
+export interface RequestRecord {
+  phase: string;
+  class: string;
+  scheduledAtMs: number;
+  sentAtMs: number;
+  /** sentAtMs − scheduledAtMs: time waiting for a concurrency slot or the event loop. */
+  queueMs: number;
+  /** Send → first chunk carrying generated answer output (content, text or tool-call arguments). */
+  ttftMs: number | null;
+  /** Send → first SSE data chunk of any kind (role-only, reasoning, usage). */
+  firstChunkMs: number | null;
+  /** (e2eMs − time to the first generated token of any kind) / (outputTokens − 1). */
+  tpotMs: number | null;
+  /** Send → end of the response (the [DONE] event, or the last byte). */
+  e2eMs: number | null;
+  promptTokens: number | null;
+  outputTokens: number | null;
+  outputTokensSource: 'usage' | 'chunks' | null;
+  /** SSE data chunks that carried generated output. */
+  chunks: number;
+  finishReason: string | null;
+  status: 'ok' | 'error';
+  errorClass: ErrorClass | null;
+  httpStatus: number | null;
+  validity: Validity | null;
+  toolCalls: ToolCallRecord[] | null;
+}

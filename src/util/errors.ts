@@ -1,0 +1,38 @@
+// Typed errors for failed runs (a failed *request* is data on its record, not an exception).
+// Each code maps to one process exit code in the CLI.
+
+export type ErrorCode = 'usage' | 'workload' | 'result_file' | 'unreachable' | 'io';
+
+export class LoadshapeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LoadshapeError';
+  }
+}
+
+/** Bad command-line values or combinations. */
+export function usageError(message: string): LoadshapeError {
+  return new LoadshapeError('usage', message);
+}
+
+/** A workload file that does not validate; the message names the file, the field path and the fix. */
+export function workloadError(message: string): LoadshapeError {
+  return new LoadshapeError('workload', message);
+}
+
+/** Parses "30s", "500ms", "2m", "1h" or a bare number of seconds into milliseconds. */
+export function parseDurationMs(value: string | number, what: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw usageError(`${what}: expected a non-negative duration, got ${value}`);
+    return value * 1000;
+  }
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw usageError(`${what}: "${value}" is not a duration; write e.g. "500ms", "30s", "2m" or "1h"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return n * factor;
+}

@@ -1,0 +1,163 @@
+// Workload file schema: the single source of truth for what a workload file may say.
+// Parsing turns YAML/JSON into a typed Workload; everything downstream reads only these types.
+import { z } from 'zod';
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+
+/** Durations are written as "30s", "500ms", "2m", "1h" or a number of seconds. */
+export const DurationSchema = z.union([
+  nonNegative,
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as "500ms", "30s", "2m" or "1h"'),
+]);
+
+/** A length distribution in tokens, always clamped to [min, max]. */
+export const DistributionSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('fixed'), value: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal('uniform'), min: z.number().int().nonnegative(), max: z.number().int().nonnegative() }),
+  z.strictObject({
+    type: z.literal('normal'),
+    mean: nonNegative,
+    stddev: nonNegative,
+    min: z.number().int().nonnegative().optional(),
+    max: z.number().int().nonnegative().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('lognormal'),
+    /** Mean and standard deviation of the distribution itself (not of its logarithm). */
+    mean: positive,
+    stddev: nonNegative,
+    min: z.number().int().nonnegative().optional(),
+    max: z.number().int().nonnegative().optional(),
+  }),
+]);
+export type Distribution = z.infer<typeof DistributionSchema>;
+
+/** An OpenAI function tool definition, passed to the server verbatim. */
+export const ToolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }).loose(),
+}).loose();
+export type ToolDefinition = z.infer<typeof ToolSchema>;
+
+export const ToolChoiceSchema = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
+
+/** OpenAI `response_format`: only json_schema is judged for validity; json_object is passed through. */
+export const ResponseFormatSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string().min(1),
+      strict: z.boolean().optional(),
+      schema: z.record(z.string(), z.unknown()),
+    }).loose(),
+  }),
+  z.strictObject({ type: z.literal('json_object') }),
+  z.strictObject({ type: z.literal('text') }),
+]);
+export type ResponseFormat = z.infer<typeof ResponseFormatSchema>;
+
+export const ClassSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'class names use letters, digits, "_", "-" and "." only'),
+  weight: nonNegative.default(1),
+  kind: z.enum(['chat', 'completion']).default('chat'),
+  /** Tokens of the per-request part of the prompt (after any system prompt and shared prefix). */
+  prompt_tokens: DistributionSchema,
+  /** Requested output tokens: sent as max_tokens. */
+  output_tokens: DistributionSchema,
+  /** A literal system prompt (chat only). */
+  system_prompt: z.string().optional(),
+  /** Synthesised tokens common to every request of this class: exercises prefix caching (RAG documents, long system prompts). */
+  shared_prefix_tokens: z.number().int().nonnegative().optional(),
+  /** Tokens of a per-request random prefix placed first, so no two requests share a cacheable prefix. */
+  unique_prefix_tokens: z.number().int().positive().optional(),
+  /** Text appended after the synthesised prompt, e.g. a question or an instruction. */
+  suffix: z.string().optional(),
+  tools: z.array(ToolSchema).min(1).optional(),
+  tool_choice: ToolChoiceSchema.optional(),
+  response_format: ResponseFormatSchema.optional(),
+  /** Extra body fields for this class only, merged over the workload defaults' extra_body. */
+  extra_body: z.record(z.string(), z.unknown()).optional(),
+});
+export type RequestClass = z.infer<typeof ClassSchema>;
+
+export const ArrivalSchema = z.enum(['constant', 'poisson', 'gamma']);
+
+export const PhaseSchema = z.strictObject({
+  name: z.string().min(1),
+  duration: DurationSchema.optional(),
+  requests: z.number().int().positive().optional(),
+  /** Closed loop: this many requests always in flight. */
+  concurrency: z.number().int().positive().optional(),
+  /** Open loop: requests per second. */
+  rate: positive.optional(),
+  /** Open loop: a linear ramp of the rate over the phase's duration. */
+  ramp: z.strictObject({ from: nonNegative, to: nonNegative }).optional(),
+  arrival: ArrivalSchema.default('poisson'),
+  /** Gamma arrivals: 1 is Poisson, below 1 burstier, above 1 more regular. */
+  burstiness: positive.default(1),
+  /** Open loop: at most this many requests in flight; later arrivals wait (and their wait shows as queueMs). */
+  max_concurrency: z.number().int().positive().optional(),
+  /** false marks warm-up: the phase runs but is kept out of the recorded results. */
+  record: z.boolean().default(true),
+}).superRefine((p, ctx) => {
+  const loads = [p.concurrency !== undefined, p.rate !== undefined, p.ramp !== undefined].filter(Boolean).length;
+  if (loads !== 1) {
+    ctx.addIssue({ code: 'custom', message: 'a phase needs exactly one load model: "concurrency" (closed loop), "rate" or "ramp" (open loop)' });
+  }
+  if (p.duration === undefined && p.requests === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'a phase needs "duration", "requests" or both (it ends at whichever comes first)' });
+  }
+  if (p.ramp !== undefined && p.duration === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'a ramp needs a "duration" to ramp over' });
+  }
+  if (p.ramp !== undefined && p.ramp.from === 0 && p.ramp.to === 0) {
+    ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'a ramp from 0 to 0 req/s sends nothing; raise "to"' });
+  }
+  if (p.concurrency !== undefined && p.max_concurrency !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['max_concurrency'], message: 'max_concurrency caps open-loop phases; a closed-loop phase already has "concurrency"' });
+  }
+});
+export type Phase = z.infer<typeof PhaseSchema>;
+
+export const DefaultsSchema = z.strictObject({
+  model: z.string().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  /** Body fields passed through verbatim on every request (e.g. ignore_eos, min_tokens). */
+  extra_body: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const WorkloadSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  seed: z.number().int().nonnegative().default(1),
+  defaults: DefaultsSchema.default({}),
+  classes: z.array(ClassSchema).min(1, 'a workload needs at least one class'),
+  phases: z.array(PhaseSchema).min(1, 'a workload needs at least one phase'),
+  /** Free-form extension blocks owned by later stages (e.g. slo). Validated by their owners. */
+  slo: z.unknown().optional(),
+}).superRefine((w, ctx) => {
+  const names = new Set<string>();
+  w.classes.forEach((c, i) => {
+    if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: ['classes', i, 'name'], message: `duplicate class name "${c.name}"` });
+    names.add(c.name);
+  });
+  if (w.classes.reduce((s, c) => s + c.weight, 0) <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['classes'], message: 'class weights sum to 0; give at least one class a positive weight' });
+  }
+  const phaseNames = new Set<string>();
+  w.phases.forEach((p, i) => {
+    if (phaseNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'name'], message: `duplicate phase name "${p.name}"` });
+    phaseNames.add(p.name);
+  });
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+export type WorkloadInput = z.input<typeof WorkloadSchema>;
