@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// The CLI: commander wiring only. Each command lives in src/commands/; a typed error's code maps to
+// the exit code here, and nothing else happens here.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LoadshapeError } from './util/errors.js';
+import { EXIT, runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { reportCommand } from './commands/report.js';
+import { VERSION } from './version.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a non-negative integer, got "${v}"`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got "${v}"`);
+  return n;
+};
+
+const program = new Command('loadshape')
+  .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run a workload against a target (or the embedded simulator when --target is omitted)')
+  .argument('[workload]', 'workload file, or a name from workloads/', 'mixed')
+  .option('--target <url>', 'base URL of the endpoint, ending in /v1 (default: start the embedded simulator)')
+  .option('--model <name>', 'model to request (default: the workload\'s, else the first of /v1/models)')
+  .option('--concurrency <n>', 'closed loop: replace the phases with one phase of N in flight', int('--concurrency'))
+  .option('--rate <rps>', 'open loop: replace the phases with one Poisson phase at R req/s', positive('--rate'))
+  .option('--duration <d>', 'length of the --concurrency/--rate phase, e.g. 30s')
+  .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests'))
+  .option('--seed <n>', 'override the workload seed', int('--seed'))
+  .option('--out <dir>', 'directory for the result file', 'results')
+  .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
+  .option('--label <k=v>', 'label the run (repeatable)', collect, [])
+  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR" (the key is read from the environment, never from argv)')
+  .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
+  .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
+  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
+  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
+  .option('--timeout-total <d>', 'limit on a whole request', '600s')
+  .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
+  .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
+  .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
+  .option('-q, --quiet', 'no progress output', false)
+  .action(async (workload: string, o: Record<string, unknown>) => {
+    const { exitCode } = await runCommand({
+      workload,
+      target: o.target as string | undefined,
+      model: o.model as string | undefined,
+      concurrency: o.concurrency as number | undefined,
+      rate: o.rate as number | undefined,
+      duration: o.duration as string | undefined,
+      requests: o.requests as number | undefined,
+      seed: o.seed as number | undefined,
+      out: o.out as string,
+      records: o.records as string | undefined,
+      label: o.label as string[],
+      apiKeyEnv: o.apiKeyEnv as string | undefined,
+      header: o.header as string[],
+      tokenizer: o.tokenizer as string | undefined,
+      quiet: o.quiet as boolean,
+      simTtftMs: o.simTtft as number | undefined,
+      simItlMs: o.simItl as number | undefined,
+      timeoutTtfb: o.timeoutTtfb as string,
+      timeoutIdle: o.timeoutIdle as string,
+      timeoutTotal: o.timeoutTotal as string,
+      drain: o.drain as string,
+    });
+    process.exitCode = exitCode;
+  });
+
+program
+  .command('validate')
+  .description('check a workload file and print what it would run')
+  .argument('<workload>', 'workload file or name')
+  .action(async (file: string) => validateCommand(file));
+
+program
+  .command('report')
+  .description('print the summary of a result file')
+  .argument('<result>', 'result .json file')
+  .addOption(new Option('--format <f>', 'output format').choices(['text', 'json']).default('text'))
+  .action(async (file: string, o: { format: string }) => reportCommand(file, o));
+
+program
+  .command('sim')
+  .description('run the embedded OpenAI-compatible simulator on its own')
+  .option('--port <p>', 'port to listen on (0 = any free port)', int('--port'), 8000)
+  .option('--host <h>', 'address to bind', '127.0.0.1')
+  .option('--ttft <ms>', 'base time to first token', positive('--ttft'))
+  .option('--itl <ms>', 'time between tokens', positive('--itl'))
+  .option('--prefill-per-token <ms>', 'extra TTFT per prompt token', positive('--prefill-per-token'))
+  .option('--model <name>', 'model id to serve')
+  .action(async (o: { port: number; host: string; ttft?: number; itl?: number; prefillPerToken?: number; model?: string }) => {
+    // Imported here so the core CLI path never loads the simulator unless asked.
+    const { simCommand } = await import('./commands/sim.js');
+    await simCommand({ port: o.port, host: o.host, ttftMs: o.ttft, itlMs: o.itl, prefillMsPerToken: o.prefillPerToken, model: o.model });
+  });
+
+const EXIT_BY_CODE: Record<LoadshapeError['code'], number> = {
+  usage: EXIT.usage,
+  workload: EXIT.usage,
+  result_file: EXIT.usage,
+  io: EXIT.usage,
+  unreachable: EXIT.unreachable,
+};
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err as { code?: string; exitCode?: number };
+  if (err instanceof LoadshapeError) {
+    process.stderr.write(`loadshape: ${err.message}\n`);
+    process.exitCode = EXIT_BY_CODE[err.code];
+  } else if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+    // commander already printed the message (or help/version, which exit 0)
+    process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+  } else {
+    process.stderr.write(`loadshape: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  }
+}

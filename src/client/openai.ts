@@ -1,0 +1,343 @@
+// The client: one streamed OpenAI request → one RequestRecord.
+// undici's raw dispatch API hands us each network read as a Buffer with no stream machinery between;
+// each read is stamped once (performance.now) and fed to the SSE decoder, so every event in that read
+// carries the true arrival time of its bytes. Failures become error classes on the record, never throws.
+import { Agent, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { SseDecoder, type SseSink } from './sse.js';
+import { StreamState, streamOutcome } from './stream.js';
+import { ClientAbort, classifyHttpStatus, classifyTransportError } from './classify.js';
+import type { ErrorClass, RequestRecord, Validity } from './record.js';
+import type { RequestPlan } from '../workload/plan.js';
+import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/output.js';
+
+export interface ClientTimeouts {
+  /** No response byte (headers) within this long → timeout_ttfb. */
+  ttfbMs: number;
+  /** No body byte for this long once streaming → timeout_idle. */
+  idleMs: number;
+  /** The whole request → timeout_total. */
+  totalMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ClientTimeouts = { ttfbMs: 120_000, idleMs: 60_000, totalMs: 600_000 };
+
+export interface ClientOptions {
+  /** Base URL ending in /v1 (no trailing slash needed). */
+  baseUrl: string;
+  /** Extra request headers (authorization included). Never logged or written anywhere. */
+  headers?: Record<string, string>;
+  timeouts?: Partial<ClientTimeouts>;
+  /** Largest single SSE event accepted; bigger ones are `malformed`. */
+  maxEventBytes?: number;
+  /** Keep the answer text for every request (multi-turn needs it); structured-output classes always keep it. */
+  keepText?: boolean;
+}
+
+export interface RequestInput {
+  plan: RequestPlan;
+  phase: string;
+  scheduledAtMs: number;
+  /** Called once per inter-chunk gap, as it happens (histograms, not stored samples). */
+  onGap?: (gapMs: number) => void;
+}
+
+export interface RequestOutcome {
+  record: RequestRecord;
+  /** What went wrong, in the server's words where it gave any (for error samples). */
+  errorMessage: string | null;
+  /** The answer text when kept. */
+  text: string | null;
+  /** Why validity was not `valid` (ajv's first error), for samples. */
+  validityDetail: string | null;
+}
+
+const ERROR_BODY_LIMIT = 8 * 1024;
+
+export class OpenAIClient {
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeouts: ClientTimeouts;
+  private readonly inFlight = new Set<RequestHandler>();
+
+  constructor(
+    private readonly opts: ClientOptions,
+    /** Monotonic ms since run start. */
+    readonly now: () => number,
+  ) {
+    const url = new URL(opts.baseUrl);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.headers = { 'content-type': 'application/json', accept: 'text/event-stream', ...opts.headers };
+    // connections: null = no per-origin cap, so the pool is never the hidden concurrency limit
+    // (peers' ~100-connection defaults inflate TTFT above that). Pipelining stays off: one stream per socket.
+    this.agent = new Agent({
+      connections: null,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connect: { timeout: 10_000 },
+    });
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  send(input: RequestInput): Promise<RequestOutcome> {
+    return new Promise((resolve) => {
+      const handler = new RequestHandler(this, input, (outcome) => {
+        this.inFlight.delete(handler);
+        resolve(outcome);
+      });
+      this.inFlight.add(handler);
+      handler.start(this.agent, {
+        origin: this.origin,
+        path: this.basePath + input.plan.path,
+        method: 'POST',
+        headers: this.headers,
+        body: input.plan.body,
+        headersTimeout: this.timeouts.ttfbMs,
+        bodyTimeout: this.timeouts.idleMs,
+      });
+    });
+  }
+
+  /** Aborts every in-flight request as `cancelled` (after the drain period on Ctrl-C). */
+  abortAll(): void {
+    for (const h of this.inFlight) h.abort(new ClientAbort('LOADSHAPE_CANCELLED', 'cancelled by the user'));
+  }
+
+  get totalTimeoutMs(): number {
+    return this.timeouts.totalMs;
+  }
+
+  get maxEventBytes(): number | undefined {
+    return this.opts.maxEventBytes;
+  }
+
+  get keepText(): boolean {
+    return this.opts.keepText ?? false;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** One request's life. Implements undici's DispatchHandler (v7 controller API) and the SSE sink. */
+class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
+  private controller: Dispatcher.DispatchController | null = null;
+  private pendingAbort: Error | null = null;
+  private readonly sentAtMs: number;
+  private readAtMs = 0;
+  private status = 0;
+  private headersAtMs: number | null = null;
+  private errorBody: Buffer[] | null = null;
+  private errorBodyBytes = 0;
+  private readonly decoder: SseDecoder;
+  private readonly state: StreamState;
+  private totalTimer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly client: OpenAIClient,
+    private readonly input: RequestInput,
+    private readonly done: (o: RequestOutcome) => void,
+  ) {
+    const plan = input.plan;
+    this.decoder = new SseDecoder(client.maxEventBytes ? { maxEventBytes: client.maxEventBytes } : undefined);
+    this.state = new StreamState({
+      keepText: client.keepText || plan.responseSchema !== undefined || plan.tools !== undefined,
+      observer: input.onGap ? { onGap: input.onGap } : undefined,
+    });
+    this.sentAtMs = client.now();
+  }
+
+  start(agent: Agent, options: Dispatcher.DispatchOptions): void {
+    this.totalTimer = setTimeout(() => {
+      this.abort(new ClientAbort('LOADSHAPE_TIMEOUT_TOTAL', `no complete response within ${this.client.totalTimeoutMs} ms`));
+    }, this.client.totalTimeoutMs);
+    try {
+      agent.dispatch(options, this);
+    } catch (err) {
+      this.fail(classifyTransportError(err, false), messageOf(err));
+    }
+  }
+
+  abort(reason: Error): void {
+    if (this.finished) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingAbort = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    this.headersAtMs = this.client.now();
+    if (statusCode < 200 || statusCode >= 300) this.errorBody = [];
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.errorBody) {
+      if (this.errorBodyBytes < ERROR_BODY_LIMIT) {
+        this.errorBody.push(chunk);
+        this.errorBodyBytes += chunk.length;
+      }
+      return;
+    }
+    this.readAtMs = this.client.now();
+    try {
+      this.decoder.push(chunk, this);
+    } catch (err) {
+      this.fail('malformed', messageOf(err));
+      controller.abort(new Error('malformed stream'));
+      return;
+    }
+    if (this.state.error) {
+      // The engine said it failed (or sent garbage): stop reading, the request's outcome is known.
+      this.finish(this.readAtMs);
+      controller.abort(new Error('stream error'));
+    }
+  }
+
+  /** SseSink: every event in a read carries that read's arrival time. */
+  onEvent(data: string, event: string | undefined): void {
+    this.state.onEvent(data, event, this.readAtMs);
+  }
+
+  onResponseEnd(): void {
+    const endAtMs = this.client.now();
+    if (this.errorBody) {
+      const body = Buffer.concat(this.errorBody).toString('utf8');
+      this.fail(classifyHttpStatus(this.status), `HTTP ${this.status}: ${serverMessage(body)}`);
+      return;
+    }
+    try {
+      this.decoder.end(this);
+    } catch (err) {
+      this.fail('malformed', messageOf(err));
+      return;
+    }
+    this.finish(endAtMs);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return;
+    const afterHeaders = this.headersAtMs !== null;
+    this.fail(classifyTransportError(err, afterHeaders), messageOf(err));
+  }
+
+  /** A request that produced a response stream: judge how it ended and what it said. */
+  private finish(endAtMs: number): void {
+    if (this.finished) return;
+    const s = this.state;
+    const outcome = streamOutcome(s);
+    if (!outcome.ok) {
+      this.fail(outcome.errorClass, outcome.message);
+      return;
+    }
+    const plan = this.input.plan;
+    let validity: Validity | null = null;
+    let validityDetail: string | null = null;
+    if (plan.responseSchema) {
+      const v = judgeJsonOutput(s.text, s.finishReason, compileSchema(plan.responseSchema));
+      validity = v.validity;
+      validityDetail = v.detail ?? null;
+    } else if (plan.tools) {
+      const v = judgeToolCalls(s.toolCalls, plan.tools, plan.toolChoice, s.finishReason);
+      validity = v.validity;
+      validityDetail = v.detail ?? null;
+    }
+    this.complete(this.buildRecord('ok', null, endAtMs, validity), null, validityDetail);
+  }
+
+  private fail(errorClass: ErrorClass, message: string): void {
+    if (this.finished) return;
+    this.complete(this.buildRecord('error', errorClass, this.client.now(), null), message, null);
+  }
+
+  private complete(record: RequestRecord, errorMessage: string | null, validityDetail: string | null): void {
+    this.finished = true;
+    if (this.totalTimer) clearTimeout(this.totalTimer);
+    this.done({
+      record,
+      errorMessage,
+      text: this.state.text || null,
+      validityDetail,
+    });
+  }
+
+  private buildRecord(
+    status: 'ok' | 'error',
+    errorClass: ErrorClass | null,
+    endAtMs: number,
+    validity: Validity | null,
+  ): RequestRecord {
+    const s = this.state;
+    const sent = this.sentAtMs;
+    const usage = s.usage;
+    const fromUsage = usage?.completionTokens ?? null;
+    const outputTokens = fromUsage ?? (s.outputChunks > 0 || status === 'ok' ? s.outputChunks : null);
+    // TPOT runs from the first generated token of any kind (reasoning included) to the last one, so a
+    // reasoning model's thinking tokens are not charged to TTFT twice.
+    const tpotMs =
+      outputTokens !== null && outputTokens > 1 && s.firstTokenAtMs !== null && s.lastOutputAtMs !== null
+        ? (s.lastOutputAtMs - s.firstTokenAtMs) / (outputTokens - 1)
+        : null;
+    return {
+      phase: this.input.phase,
+      class: this.input.plan.className,
+      scheduledAtMs: round3(this.input.scheduledAtMs),
+      sentAtMs: round3(sent),
+      queueMs: round3(sent - this.input.scheduledAtMs),
+      ttftMs: s.firstContentAtMs === null ? null : round3(s.firstContentAtMs - sent),
+      firstChunkMs: s.firstChunkAtMs === null ? null : round3(s.firstChunkAtMs - sent),
+      tpotMs: tpotMs === null ? null : round3(tpotMs),
+      e2eMs: status === 'ok' ? round3(endAtMs - sent) : null,
+      promptTokens: usage?.promptTokens ?? this.input.plan.promptTokens,
+      outputTokens,
+      outputTokensSource: fromUsage !== null ? 'usage' : outputTokens !== null ? 'chunks' : null,
+      chunks: s.outputChunks,
+      finishReason: s.finishReason,
+      status,
+      errorClass,
+      httpStatus: this.status || null,
+      validity,
+      toolCalls: s.toolCalls.length > 0 ? s.toolCalls.map((t) => ({ name: t.name, arguments: t.arguments })) : null,
+    };
+  }
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { message?: string; code?: string; cause?: { message?: string; code?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  const msg = e?.cause?.message ?? e?.message ?? String(err);
+  return code ? `${code}: ${msg}` : msg;
+}
+
+/** The message an engine put in its error body (OpenAI shape, FastAPI `detail`, or plain text), truncated. */
+export function serverMessage(body: string): string {
+  let msg = body.trim();
+  try {
+    const j = JSON.parse(body) as { error?: { message?: string } | string; message?: string; detail?: unknown };
+    if (typeof j.error === 'object' && j.error?.message) msg = j.error.message;
+    else if (typeof j.error === 'string') msg = j.error;
+    else if (typeof j.message === 'string') msg = j.message;
+    else if (j.detail !== undefined) msg = typeof j.detail === 'string' ? j.detail : JSON.stringify(j.detail);
+  } catch {
+    // not JSON: keep the text
+  }
+  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
+}

@@ -1,0 +1,351 @@
+// `loadshape run`: the I/O edge that wires workload → schedule → client → metrics → result file.
+// It reads files and flags, starts the embedded simulator when no target is given, prints progress
+// to stderr and the summary to stdout. All logic lives in the stages it calls.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { request } from 'undici';
+import { OpenAIClient } from '../client/openai.js';
+import { Driver, type DriverResult } from '../driver/run.js';
+import { assembleResult } from '../results/assemble.js';
+import type { RunResult } from '../results/format.js';
+import { resultFileName, writeResult } from '../results/io.js';
+import { renderSummary } from '../report/text.js';
+import { phasePlans, phasePlan } from '../schedule/phases.js';
+import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
+import { loadWorkload } from '../workload/load.js';
+import { createPlanner } from '../workload/plan.js';
+import type { Phase } from '../workload/schema.js';
+import { loadTokenizer } from '../workload/tokenizer.js';
+import { startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
+import { VERSION } from '../version.js';
+
+export interface RunOptions {
+  workload: string;
+  target?: string;
+  model?: string;
+  concurrency?: number;
+  rate?: number;
+  duration?: string;
+  requests?: number;
+  seed?: number;
+  out: string;
+  records?: string;
+  label: string[];
+  apiKeyEnv?: string;
+  header: string[];
+  tokenizer?: string;
+  quiet: boolean;
+  simTtftMs?: number;
+  simItlMs?: number;
+  timeoutTtfb?: string;
+  timeoutIdle?: string;
+  timeoutTotal?: string;
+  drain?: string;
+}
+
+export interface RunOutcome {
+  result: RunResult;
+  file: string;
+  exitCode: number;
+}
+
+/** Exit codes (documented in the README). */
+export const EXIT = { ok: 0, slo: 1, regression: 2, invalidRun: 3, usage: 4, unreachable: 5 } as const;
+
+export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
+  const loaded = await loadWorkload(opts.workload);
+  const workload = structuredClone(loaded.workload);
+  if (opts.seed !== undefined) workload.seed = opts.seed;
+  const override = cliPhase(opts);
+  if (override) workload.phases = [override];
+  const phases = phasePlans(workload);
+
+  const headers = buildHeaders(opts);
+  const labels = parseLabels(opts.label);
+  const tokenizer = await loadTokenizer(opts.tokenizer);
+  const timeouts = {
+    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
+    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
+    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
+  };
+
+  let sim: EmbeddedSim | null = null;
+  let baseUrl: string;
+  if (opts.target) {
+    baseUrl = checkTarget(opts.target);
+  } else {
+    const simOptions: Record<string, unknown> = {};
+    if (opts.simTtftMs !== undefined) simOptions.ttftMs = opts.simTtftMs;
+    if (opts.simItlMs !== undefined) simOptions.itlMs = opts.simItlMs;
+    sim = await startEmbeddedSimulator(simOptions);
+    baseUrl = sim.url;
+    log(opts, `embedded simulator at ${baseUrl} (pass --target URL to test a real endpoint)`);
+  }
+
+  try {
+    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
+    const planner = createPlanner(workload, { model, tokenizer });
+    const t0 = performance.now();
+    const now = () => performance.now() - t0;
+    const client = new OpenAIClient({ baseUrl, headers, timeouts }, now);
+    const records = opts.records ? createWriteStream(opts.records) : null;
+    const driver = new Driver({
+      planner,
+      phases,
+      client,
+      now,
+      seed: workload.seed,
+      classNames: workload.classes.map((c) => c.name),
+      onRecord: records ? (r) => records.write(`${JSON.stringify(r)}\n`) : undefined,
+    });
+
+    const startedAt = new Date();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const stopProgress = startProgress(opts, driver);
+    const stopSignals = onInterrupt(opts, driver, client, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
+    let d: DriverResult;
+    try {
+      d = await driver.run();
+    } finally {
+      stopProgress();
+      stopSignals();
+      loop.disable();
+      await client.close();
+      if (records) await closeStream(records);
+    }
+    const elapsedMs = now();
+    const cpu = process.cpuUsage(cpu0);
+    const meta: RunResult['meta'] = {
+      runId: `${resultFileName(startedAt, workload.name).replace(/\.json$/, '')}`,
+      loadshapeVersion: VERSION,
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      durationS: Math.round(elapsedMs) / 1000,
+      workload: { name: workload.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text, seed: workload.seed },
+      target: { url: redactUrl(baseUrl), simulated: sim !== null, simulator: sim ? sim.options : null },
+      model,
+      tokenizer: tokenizer.name,
+      labels,
+      argv: redactArgv(process.argv.slice(2)),
+      node: process.version,
+      host: {
+        platform: process.platform,
+        arch: process.arch,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        cpus: cpus().length,
+        memoryGb: Math.round(totalmem() / 1e8) / 10,
+      },
+      interrupted: d.interrupted,
+    };
+    const result = assembleResult(d, meta, {
+      eventLoopDelayP50Ms: nsToMs(loop.percentile(50)),
+      eventLoopDelayP99Ms: nsToMs(loop.percentile(99)),
+      eventLoopDelayMaxMs: nsToMs(loop.max),
+      cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs)) * 1000) / 10,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    });
+    const file = join(opts.out, resultFileName(startedAt, workload.name));
+    await writeResult(file, result);
+    process.stdout.write(`${renderSummary(result)}\n`);
+    process.stdout.write(`result: ${file}\n`);
+    return { result, file, exitCode: verdict(result) };
+  } finally {
+    await sim?.close();
+  }
+}
+
+/** Exit code of a finished run: 5 when nothing succeeded, else 0 (gates add 1–3). */
+export function verdict(result: RunResult): number {
+  const recorded = result.phases.flatMap((p) => p.groups.filter((g) => g.class === '*'));
+  const total = recorded.reduce((s, g) => s + g.requests, 0);
+  const ok = recorded.reduce((s, g) => s + g.ok, 0);
+  if (total > 0 && ok === 0) {
+    const classes = new Map<string, number>();
+    for (const g of recorded) for (const [k, n] of Object.entries(g.errorsByClass)) classes.set(k, (classes.get(k) ?? 0) + (n ?? 0));
+    const what = [...classes].map(([k, n]) => `${k} ${n}`).join(', ');
+    process.stderr.write(`loadshape: every request to ${result.meta.target.url} failed (${what}); check --target and that the server is up\n`);
+    return EXIT.unreachable;
+  }
+  return EXIT.ok;
+}
+
+/** --concurrency/--rate with --duration/--requests replace the workload's phases with one phase. */
+function cliPhase(opts: RunOptions): Phase | null {
+  if (opts.concurrency === undefined && opts.rate === undefined) {
+    if (opts.duration !== undefined || opts.requests !== undefined) {
+      throw usageError('--duration/--requests override the workload phases only together with --concurrency N or --rate R');
+    }
+    return null;
+  }
+  if (opts.concurrency !== undefined && opts.rate !== undefined) throw usageError('give --concurrency (closed loop) or --rate (open loop), not both');
+  if (opts.duration === undefined && opts.requests === undefined) throw usageError('--concurrency/--rate need --duration or --requests to know when to stop');
+  if (opts.concurrency !== undefined && (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)) {
+    throw usageError(`--concurrency: expected a positive integer, got ${opts.concurrency}`);
+  }
+  if (opts.rate !== undefined && !(opts.rate > 0)) throw usageError(`--rate: expected a positive number of requests per second, got ${opts.rate}`);
+  if (opts.requests !== undefined && (!Number.isInteger(opts.requests) || opts.requests < 1)) {
+    throw usageError(`--requests: expected a positive integer, got ${opts.requests}`);
+  }
+  const phase: Phase = {
+    name: 'cli',
+    arrival: 'poisson',
+    burstiness: 1,
+    record: true,
+    ...(opts.duration !== undefined ? { duration: `${parseDurationMs(opts.duration, '--duration') / 1000}s` } : {}),
+    ...(opts.requests !== undefined ? { requests: opts.requests } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : { rate: opts.rate }),
+  };
+  phasePlan(phase, 0); // validates durations
+  return phase;
+}
+
+function checkTarget(target: string): string {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw usageError(`--target: "${target}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--target: use http:// or https://, got ${url.protocol}`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+function buildHeaders(opts: RunOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of opts.header) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw usageError(`--header: expected 'Name: value', got '${h.slice(0, 40)}'`);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  if (opts.apiKeyEnv) {
+    const key = process.env[opts.apiKeyEnv];
+    if (!key) throw usageError(`--api-key-env: environment variable ${opts.apiKeyEnv} is not set or empty`);
+    headers.authorization = `Bearer ${key}`;
+  }
+  return headers;
+}
+
+function parseLabels(labels: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) {
+    const i = l.indexOf('=');
+    if (i <= 0) throw usageError(`--label: expected key=value, got '${l}'`);
+    out[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return out;
+}
+
+/** Secrets never reach a result: header values and URL credentials are redacted. */
+export function redactArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--header' || a === '-H') {
+      out.push(a);
+      const v = argv[i + 1];
+      if (v !== undefined) {
+        out.push(`${v.split(':')[0]}: <redacted>`);
+        i++;
+      }
+    } else if (a.startsWith('--header=')) {
+      out.push(`--header=${a.slice(9).split(':')[0]}: <redacted>`);
+    } else if (/^https?:\/\//.test(a)) {
+      out.push(redactUrl(a));
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.username || url.password) {
+      url.username = 'redacted';
+      url.password = '';
+    }
+    for (const k of [...url.searchParams.keys()]) {
+      if (/key|token|secret|sig|auth/i.test(k)) url.searchParams.set(k, 'redacted');
+    }
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return u;
+  }
+}
+
+/** The first model the server lists, when neither --model nor the workload names one. */
+async function discoverModel(baseUrl: string, headers: Record<string, string>): Promise<string> {
+  try {
+    const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const body = (await res.body.json()) as { data?: { id?: string }[] };
+    const id = body.data?.[0]?.id;
+    if (res.statusCode === 200 && id) return id;
+    throw new Error(`HTTP ${res.statusCode}`);
+  } catch (err) {
+    throw new LoadshapeError(
+      'unreachable',
+      `${baseUrl}/models: could not discover the model (${(err as { code?: string }).code ?? (err as Error).message}); pass --model NAME, or check --target`,
+    );
+  }
+}
+
+function log(opts: RunOptions, msg: string): void {
+  if (!opts.quiet) process.stderr.write(`${msg}\n`);
+}
+
+/** A live line on a TTY, a plain line every 5 s otherwise; progress goes to stderr. */
+function startProgress(opts: RunOptions, driver: Driver): () => void {
+  if (opts.quiet) return () => {};
+  const tty = process.stderr.isTTY === true;
+  const periodMs = tty ? 500 : 5000;
+  let lastAt = performance.now();
+  const timer = setInterval(() => {
+    const p = driver.progress();
+    const at = performance.now();
+    const rps = p.recentDone / ((at - lastAt) / 1000);
+    lastAt = at;
+    const line = `[${p.phase}] ${p.phaseElapsedS.toFixed(0)}s · done ${p.done} · errors ${p.errors} · in flight ${p.inFlight} · ${rps.toFixed(1)} req/s · TTFT p50 ${p.recentTtftP50Ms === null ? '-' : `${p.recentTtftP50Ms.toFixed(1)} ms`}`;
+    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  }, periodMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (tty) process.stderr.write('\r\x1b[2K');
+  };
+}
+
+/** Ctrl-C / SIGTERM: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
+function onInterrupt(opts: RunOptions, driver: Driver, client: OpenAIClient, drainMs: number): () => void {
+  let drainTimer: NodeJS.Timeout | null = null;
+  const handler = (signal: NodeJS.Signals) => {
+    if (driver.isStopped) {
+      log(opts, `\n${signal} again: cancelling ${client.inFlightCount} in-flight requests`);
+      client.abortAll();
+      return;
+    }
+    log(opts, `\n${signal}: stopping; draining ${client.inFlightCount} in-flight requests for up to ${drainMs / 1000}s (again to cancel now)`);
+    driver.stop();
+    drainTimer = setTimeout(() => client.abortAll(), drainMs);
+    drainTimer.unref();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    if (drainTimer) clearTimeout(drainTimer);
+  };
+}
+
+function closeStream(s: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function nsToMs(ns: number): number {
+  return Number.isFinite(ns) ? Math.round(ns / 1e3) / 1e3 : 0;
+}

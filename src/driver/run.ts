@@ -1,0 +1,291 @@
+// The driver: runs phases in order, pulling plans from the planner, pacing them (open loop) or
+// keeping N in flight (closed loop), sending them through the client, and feeding each record to
+// the accumulator, the time series and the optional records stream. It owns no I/O of its own.
+import type { RequestRecord } from '../client/record.js';
+import type { RequestInput, RequestOutcome } from '../client/openai.js';
+import { PhaseStats } from '../metrics/accumulator.js';
+import { newHistogram, recordMs, percentileMs, type Histogram } from '../metrics/histogram.js';
+import { Timeseries, type TimeseriesPoint } from '../metrics/timeseries.js';
+import { arrivalOffsetsMs } from '../schedule/arrivals.js';
+import type { PhasePlan } from '../schedule/phases.js';
+import { waitUntil } from '../schedule/timer.js';
+import { rngFor } from '../util/rng.js';
+import type { Planner, RequestPlan } from '../workload/plan.js';
+
+/** What the driver needs from a client: the OpenAI client, or a fake in tests. */
+export interface RequestSender {
+  send(input: RequestInput): Promise<RequestOutcome>;
+  readonly inFlightCount: number;
+}
+
+export interface DriverOptions {
+  planner: Planner;
+  phases: PhasePlan[];
+  client: RequestSender;
+  /** Monotonic ms since run start. */
+  now: () => number;
+  seed: number;
+  classNames: readonly string[];
+  /** Every finished request, in completion order (records.jsonl). */
+  onRecord?: (record: RequestRecord, outcome: RequestOutcome) => void;
+  /** Errors/validity samples kept per class. */
+  samplesPerClass?: number;
+  /** Which slice of each phase's schedule this process sends: request i goes to shard i mod count. */
+  shard?: { index: number; count: number };
+}
+
+export interface PhaseRun {
+  plan: PhasePlan;
+  /** null for warm-up phases (record: false). */
+  stats: PhaseStats | null;
+  startedAtMs: number;
+  endedAtMs: number;
+  scheduled: number;
+  sent: number;
+  dropped: number;
+  achievedRateRps: number | null;
+}
+
+export interface DriverResult {
+  phases: PhaseRun[];
+  timeseries: TimeseriesPoint[];
+  errorSamples: Record<string, string[]>;
+  validitySamples: Record<string, string[]>;
+  /** Lateness of the pacer for requests that had a free slot: the harness's own delay. */
+  dispatchLag: Histogram;
+  interrupted: boolean;
+}
+
+export interface Progress {
+  phase: string;
+  phaseElapsedS: number;
+  sent: number;
+  done: number;
+  errors: number;
+  inFlight: number;
+  /** TTFT p50 of requests finished since the last progress read. */
+  recentTtftP50Ms: number | null;
+  recentDone: number;
+}
+
+export class Driver {
+  private stopped = false;
+  private readonly timeseries: Timeseries;
+  private readonly errorSamples: Record<string, string[]> = {};
+  private readonly validitySamples: Record<string, string[]> = {};
+  private readonly dispatchLag = newHistogram();
+  private readonly recentTtft = newHistogram();
+  private recentDone = 0;
+  private current = { phase: '', startedAtMs: 0, sent: 0, done: 0, errors: 0 };
+  private wakeStop: (() => void) | null = null;
+
+  constructor(private readonly opts: DriverOptions) {
+    this.timeseries = new Timeseries(1000, () => opts.client.inFlightCount);
+  }
+
+  /** Stops scheduling new requests; in-flight ones finish (or are aborted by the caller). */
+  stop(): void {
+    this.stopped = true;
+    this.wakeStop?.();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  progress(): Progress {
+    const p: Progress = {
+      phase: this.current.phase,
+      phaseElapsedS: (this.opts.now() - this.current.startedAtMs) / 1000,
+      sent: this.current.sent,
+      done: this.current.done,
+      errors: this.current.errors,
+      inFlight: this.opts.client.inFlightCount,
+      recentTtftP50Ms: this.recentTtft.totalCount > 0 ? percentileMs(this.recentTtft, 50) : null,
+      recentDone: this.recentDone,
+    };
+    this.recentTtft.reset();
+    this.recentDone = 0;
+    this.timeseries.tick(this.opts.now(), this.current.phase);
+    return p;
+  }
+
+  async run(): Promise<DriverResult> {
+    const runs: PhaseRun[] = [];
+    for (const phase of this.opts.phases) {
+      if (this.stopped) break;
+      runs.push(await this.runPhase(phase));
+    }
+    return {
+      phases: runs,
+      timeseries: this.timeseries.finish(),
+      errorSamples: this.errorSamples,
+      validitySamples: this.validitySamples,
+      dispatchLag: this.dispatchLag,
+      interrupted: this.stopped,
+    };
+  }
+
+  private async runPhase(phase: PhasePlan): Promise<PhaseRun> {
+    const now = this.opts.now;
+    const stats = phase.record ? new PhaseStats(this.opts.classNames) : null;
+    const startedAtMs = now();
+    this.current = { phase: phase.name, startedAtMs, sent: 0, done: 0, errors: 0 };
+    const counts =
+      phase.load.kind === 'closed'
+        ? await this.runClosed(phase, phase.load.concurrency, stats, startedAtMs)
+        : await this.runOpen(phase, stats, startedAtMs);
+    const endedAtMs = now();
+    return { plan: phase, stats, startedAtMs, endedAtMs, ...counts };
+  }
+
+  /** Is request i of a phase this process's to send? */
+  private mine(i: number): boolean {
+    const s = this.opts.shard;
+    return !s || i % s.count === s.index;
+  }
+
+  private async runOpen(
+    phase: PhasePlan,
+    stats: PhaseStats | null,
+    startedAtMs: number,
+  ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
+    const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
+    const now = this.opts.now;
+    const cap = load.maxConcurrency ?? Infinity;
+    // Arrival times come from their own seeded stream, identical in every shard and worker.
+    const arrivals = arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
+    const waiting: { plan: RequestPlan; dueAtMs: number }[] = [];
+    let waitHead = 0;
+    let inFlight = 0;
+    let scheduled = 0;
+    let sent = 0;
+    let lastSentAtMs = startedAtMs;
+    const pending = new Set<Promise<void>>();
+
+    const launch = (plan: RequestPlan, dueAtMs: number) => {
+      inFlight++;
+      sent++;
+      lastSentAtMs = now();
+      const p: Promise<void> = this.sendOne(plan, dueAtMs, phase, stats).then(() => {
+        inFlight--;
+        pending.delete(p);
+        if (waitHead < waiting.length && !this.stopped) {
+          const next = waiting[waitHead];
+          waiting[waitHead++] = undefined as never;
+          launch(next.plan, next.dueAtMs);
+        }
+      });
+      pending.add(p);
+    };
+
+    let i = 0;
+    for (const offsetMs of arrivals) {
+      if (this.stopped) break;
+      const index = i++;
+      if (!this.mine(index)) continue;
+      // Plan before the due time, so prompt synthesis never delays the send.
+      const plan = this.opts.planner.plan(phase.index, index);
+      const dueAtMs = startedAtMs + offsetMs;
+      await waitUntil(dueAtMs, now);
+      if (this.stopped) break;
+      scheduled++;
+      if (inFlight < cap) {
+        recordMs(this.dispatchLag, now() - dueAtMs);
+        launch(plan, dueAtMs);
+      } else {
+        waiting.push({ plan, dueAtMs });
+      }
+    }
+    // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted, never hidden).
+    let dropped = 0;
+    if (phase.durationMs !== null && !this.stopped) await this.sleepUntil(startedAtMs + phase.durationMs);
+    if (phase.durationMs !== null || this.stopped) {
+      dropped = waiting.length - waitHead;
+      waitHead = waiting.length;
+    }
+    while (pending.size > 0) await Promise.race(pending);
+    const windowMs = phase.durationMs ?? lastSentAtMs - startedAtMs;
+    return {
+      scheduled,
+      sent,
+      dropped,
+      achievedRateRps: windowMs > 0 ? Math.round((sent / (windowMs / 1000)) * 1000) / 1000 : null,
+    };
+  }
+
+  private async runClosed(
+    phase: PhasePlan,
+    concurrency: number,
+    stats: PhaseStats | null,
+    startedAtMs: number,
+  ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
+    const now = this.opts.now;
+    const endAtMs = phase.durationMs === null ? Infinity : startedAtMs + phase.durationMs;
+    const maxRequests = phase.maxRequests ?? Infinity;
+    let next = 0;
+    let sent = 0;
+    const take = (): RequestPlan | null => {
+      while (next < maxRequests) {
+        const index = next++;
+        if (this.mine(index)) return this.opts.planner.plan(phase.index, index);
+      }
+      return null;
+    };
+    const loop = async () => {
+      let plan = take();
+      // The intended send time of a closed-loop request is the moment its slot freed.
+      let freedAtMs = now();
+      while (plan && !this.stopped && now() < endAtMs) {
+        sent++;
+        const inFlight = this.sendOne(plan, freedAtMs, phase, stats);
+        plan = take(); // synthesise the next prompt while this one streams
+        await inFlight;
+        freedAtMs = now();
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
+  }
+
+  private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan, stats: PhaseStats | null): Promise<void> {
+    this.current.sent++;
+    const outcome = await this.opts.client.send({
+      plan,
+      phase: phase.name,
+      scheduledAtMs,
+      onGap: stats ? stats.gapSink(plan.className) : undefined,
+    });
+    const r = outcome.record;
+    this.current.done++;
+    if (r.status === 'error') this.current.errors++;
+    else if (r.ttftMs !== null) recordMs(this.recentTtft, r.ttftMs);
+    this.recentDone++;
+    stats?.add(r, plan.maxTokens);
+    this.timeseries.add(r, this.opts.now(), phase.name);
+    const limit = this.opts.samplesPerClass ?? 5;
+    if (r.errorClass && outcome.errorMessage) addSample(this.errorSamples, r.errorClass, outcome.errorMessage, limit);
+    if (r.validity && r.validity !== 'valid') {
+      addSample(this.validitySamples, r.class, `${r.validity}: ${outcome.validityDetail ?? ''}`.trim(), limit);
+    }
+    this.opts.onRecord?.(r, outcome);
+  }
+
+  private sleepUntil(atMs: number): Promise<void> {
+    const ms = atMs - this.opts.now();
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeStop = done;
+    });
+  }
+}
+
+function addSample(into: Record<string, string[]>, key: string, message: string, limit: number): void {
+  const list = (into[key] ??= []);
+  if (list.length < limit) list.push(message);
+}

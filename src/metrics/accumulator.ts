@@ -1,0 +1,153 @@
+// The accumulator: records in, histograms and counters out, per phase × class and per phase over all
+// classes. Latency histograms take successful requests only (a refused request has no TTFT worth
+// mixing in); errors are counted by class beside them. Nothing per request is kept.
+import type { ErrorClass, RequestRecord, Validity } from '../client/record.js';
+import { newHistogram, recordMs, type Histogram } from './histogram.js';
+
+export const METRIC_KEYS = [
+  'ttftMs',
+  'firstChunkMs',
+  'tpotMs',
+  'interChunkMs',
+  'e2eMs',
+  'queueMs',
+  'ttftFromScheduleMs',
+  'e2eFromScheduleMs',
+] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+/** The class key for "all classes of this phase". */
+export const ALL_CLASSES = '*';
+
+export interface GroupCounters {
+  /** Requests that finished (ok or error). */
+  requests: number;
+  ok: number;
+  errors: number;
+  errorsByClass: Partial<Record<ErrorClass, number>>;
+  promptTokens: number;
+  outputTokens: number;
+  /** How many successful requests had their output length from usage vs counted chunks. */
+  outputTokensFromUsage: number;
+  outputTokensFromChunks: number;
+  validity: Record<Validity, number>;
+  finishReasons: Record<string, number>;
+  /** Successful requests that ended before their max_tokens for a reason other than length. */
+  endedEarly: number;
+}
+
+export class GroupStats {
+  readonly hist: Record<MetricKey, Histogram>;
+  readonly counters: GroupCounters;
+
+  constructor(hist?: Record<MetricKey, Histogram>, counters?: GroupCounters) {
+    this.hist = hist ?? (Object.fromEntries(METRIC_KEYS.map((k) => [k, newHistogram()])) as Record<MetricKey, Histogram>);
+    this.counters = counters ?? emptyCounters();
+  }
+
+  add(r: RequestRecord, maxTokens: number | null): void {
+    const c = this.counters;
+    c.requests++;
+    recordMs(this.hist.queueMs, r.queueMs);
+    if (r.status === 'error') {
+      c.errors++;
+      const ec = r.errorClass as ErrorClass;
+      c.errorsByClass[ec] = (c.errorsByClass[ec] ?? 0) + 1;
+      return;
+    }
+    c.ok++;
+    const h = this.hist;
+    if (r.ttftMs !== null) {
+      recordMs(h.ttftMs, r.ttftMs);
+      recordMs(h.ttftFromScheduleMs, r.ttftMs + r.queueMs);
+    }
+    if (r.firstChunkMs !== null) recordMs(h.firstChunkMs, r.firstChunkMs);
+    if (r.tpotMs !== null) recordMs(h.tpotMs, r.tpotMs);
+    if (r.e2eMs !== null) {
+      recordMs(h.e2eMs, r.e2eMs);
+      recordMs(h.e2eFromScheduleMs, r.e2eMs + r.queueMs);
+    }
+    c.promptTokens += r.promptTokens ?? 0;
+    c.outputTokens += r.outputTokens ?? 0;
+    if (r.outputTokensSource === 'usage') c.outputTokensFromUsage++;
+    else if (r.outputTokensSource === 'chunks') c.outputTokensFromChunks++;
+    if (r.validity) c.validity[r.validity]++;
+    const fr = r.finishReason ?? 'none';
+    c.finishReasons[fr] = (c.finishReasons[fr] ?? 0) + 1;
+    if (maxTokens !== null && r.outputTokens !== null && r.outputTokens < maxTokens && r.finishReason !== 'length') {
+      c.endedEarly++;
+    }
+  }
+
+  gap(gapMs: number): void {
+    recordMs(this.hist.interChunkMs, gapMs);
+  }
+}
+
+export function emptyCounters(): GroupCounters {
+  return {
+    requests: 0,
+    ok: 0,
+    errors: 0,
+    errorsByClass: {},
+    promptTokens: 0,
+    outputTokens: 0,
+    outputTokensFromUsage: 0,
+    outputTokensFromChunks: 0,
+    validity: { valid: 0, not_json: 0, schema_invalid: 0, truncated: 0 },
+    finishReasons: {},
+    endedEarly: 0,
+  };
+}
+
+/** Adds counters b into a (exact merge of shards/workers). */
+export function addCounters(a: GroupCounters, b: GroupCounters): void {
+  a.requests += b.requests;
+  a.ok += b.ok;
+  a.errors += b.errors;
+  for (const [k, v] of Object.entries(b.errorsByClass)) {
+    const key = k as ErrorClass;
+    a.errorsByClass[key] = (a.errorsByClass[key] ?? 0) + (v ?? 0);
+  }
+  a.promptTokens += b.promptTokens;
+  a.outputTokens += b.outputTokens;
+  a.outputTokensFromUsage += b.outputTokensFromUsage;
+  a.outputTokensFromChunks += b.outputTokensFromChunks;
+  for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k];
+  for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
+  a.endedEarly += b.endedEarly;
+}
+
+/** One phase's groups: a GroupStats per class plus the all-classes group. */
+export class PhaseStats {
+  readonly groups = new Map<string, GroupStats>();
+  readonly all = new GroupStats();
+
+  constructor(readonly classNames: readonly string[]) {
+    for (const name of classNames) this.groups.set(name, new GroupStats());
+  }
+
+  group(className: string): GroupStats {
+    let g = this.groups.get(className);
+    if (!g) {
+      g = new GroupStats();
+      this.groups.set(className, g);
+    }
+    return g;
+  }
+
+  add(r: RequestRecord, maxTokens: number | null): void {
+    this.group(r.class).add(r, maxTokens);
+    this.all.add(r, maxTokens);
+  }
+
+  /** A gap sink for one request of a class: records into the class and the all-classes histograms. */
+  gapSink(className: string): (gapMs: number) => void {
+    const g = this.group(className);
+    const all = this.all;
+    return (gapMs) => {
+      g.gap(gapMs);
+      all.gap(gapMs);
+    };
+  }
+}

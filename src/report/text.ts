@@ -1,0 +1,93 @@
+// The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
+import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import { describeLoad } from '../schedule/phases.js';
+
+export interface Column {
+  header: string;
+  value: (g: GroupResult, p: PhaseResult) => string;
+}
+
+const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)}s` : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const num = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+
+export const SUMMARY_COLUMNS: Column[] = [
+  { header: 'class', value: (g) => (g.class === '*' ? 'all' : g.class) },
+  { header: 'reqs', value: (g) => String(g.requests) },
+  { header: 'err', value: (g) => (g.errors === 0 ? '0' : `${g.errors} (${pct(g.errorRate)})`) },
+  { header: 'req/s', value: (g) => num(g.throughput.requestsPerS) },
+  { header: 'out tok/s', value: (g) => num(g.throughput.outputTokensPerS) },
+  { header: 'TTFT p50', value: (g) => ms(g.metrics.ttftMs.p50Ms) },
+  { header: 'TTFT p99', value: (g) => ms(g.metrics.ttftMs.p99Ms) },
+  { header: 'TPOT p50', value: (g) => ms(g.metrics.tpotMs.p50Ms) },
+  { header: 'TPOT p99', value: (g) => ms(g.metrics.tpotMs.p99Ms) },
+  { header: 'gap p99', value: (g) => ms(g.metrics.interChunkMs.p99Ms) },
+  { header: 'E2E p50', value: (g) => ms(g.metrics.e2eMs.p50Ms) },
+  { header: 'E2E p99', value: (g) => ms(g.metrics.e2eMs.p99Ms) },
+  { header: 'queue p99', value: (g) => ms(g.metrics.queueMs.p99Ms) },
+  { header: 'sched TTFT p99', value: (g) => ms(g.metrics.ttftFromScheduleMs.p99Ms) },
+  { header: 'valid', value: (g) => (g.validityRate === null ? '-' : pct(g.validityRate)) },
+];
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function phaseHeading(p: PhaseResult): string {
+  const bits = [`phase ${p.name}`, describeLoad(p.load), `${p.durationS.toFixed(1)}s`];
+  if (p.achievedRateRps !== null) bits.push(`achieved ${p.achievedRateRps.toFixed(1)} rps`);
+  if (p.dropped > 0) bits.push(`${p.dropped} dropped (never sent)`);
+  if (!p.record) bits.push('warm-up, not recorded');
+  return bits.join(' · ');
+}
+
+export function renderSummary(r: RunResult): string {
+  const out: string[] = [];
+  const m = r.meta;
+  out.push(
+    `loadshape ${m.loadshapeVersion} · workload ${m.workload.name} (seed ${m.workload.seed}, sha256 ${m.workload.sha256.slice(0, 12)})`,
+    `target ${m.target.url}${m.target.simulated ? ' (embedded simulator)' : ''} · model ${m.model} · ${m.durationS.toFixed(1)}s${m.interrupted ? ' · INTERRUPTED' : ''}`,
+    'latencies in ms unless marked; TTFT/TPOT/E2E from the actual send, "sched" from the intended send time',
+    '',
+  );
+  for (const p of r.phases) {
+    out.push(phaseHeading(p));
+    if (p.groups.length === 0) {
+      out.push(`  ${p.sent} requests sent`, '');
+      continue;
+    }
+    const rows = p.groups.map((g) => SUMMARY_COLUMNS.map((c) => c.value(g, p)));
+    out.push(table(SUMMARY_COLUMNS.map((c) => c.header), rows), '');
+    const all = p.groups[0];
+    const notes: string[] = [];
+    const errs = Object.entries(all.errorsByClass).filter(([, n]) => (n ?? 0) > 0);
+    if (errs.length > 0) notes.push(`errors: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (all.outputTokensFromChunks > 0) {
+      notes.push(`${all.outputTokensFromChunks} responses had no usage: their output tokens are counted chunks (a chunk may hold several tokens)`);
+    }
+    if (all.endedEarly > 0) notes.push(`${all.endedEarly} responses ended before their max_tokens`);
+    for (const n of notes) out.push(`  ${n}`);
+    if (notes.length > 0) out.push('');
+  }
+  const samples = Object.entries(r.errorSamples);
+  if (samples.length > 0) {
+    out.push('error samples:');
+    for (const [cls, msgs] of samples) for (const msg of msgs ?? []) out.push(`  ${cls}: ${msg}`);
+    out.push('');
+  }
+  const c = r.client;
+  if (r.clientSaturated) {
+    out.push(
+      '!!! CLIENT SATURATED: the harness itself lagged; latencies above include its own delay and are not to be trusted.',
+      ...c.reasons.map((x) => `!!!   ${x}`),
+      '!!! Lower the load, use --workers, or run loadshape on a bigger machine.',
+      '',
+    );
+  }
+  out.push(
+    `client: event-loop delay p99 ${c.eventLoopDelayP99Ms.toFixed(2)} ms, dispatch lag p99 ${c.dispatchLagP99Ms.toFixed(2)} ms, CPU ${c.cpuPercent.toFixed(0)}% of a core, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
+  );
+  return out.join('\n');
+}

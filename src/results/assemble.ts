@@ -1,0 +1,59 @@
+// Driver output + run metadata → the result file (pure).
+import type { DriverResult } from '../driver/run.js';
+import { percentileMs } from '../metrics/histogram.js';
+import { phaseGroups, round } from './build.js';
+import { RESULT_FORMAT, RESULT_VERSION, type RunResult } from './format.js';
+
+export interface ClientSample {
+  eventLoopDelayP50Ms: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  cpuPercent: number;
+  peakRssMb: number;
+}
+
+/** Harness lag beyond these means its own delay is in the numbers. */
+export const SATURATION_LIMITS = { eventLoopDelayP99Ms: 10, dispatchLagP99Ms: 5 };
+
+export function clientHealth(sample: ClientSample, dispatchLagP99Ms: number): RunResult['client'] {
+  const reasons: string[] = [];
+  if (sample.eventLoopDelayP99Ms > SATURATION_LIMITS.eventLoopDelayP99Ms) {
+    reasons.push(`event-loop delay p99 ${sample.eventLoopDelayP99Ms.toFixed(1)} ms > ${SATURATION_LIMITS.eventLoopDelayP99Ms} ms`);
+  }
+  if (dispatchLagP99Ms > SATURATION_LIMITS.dispatchLagP99Ms) {
+    reasons.push(`open-loop sends ran late with free slots: dispatch lag p99 ${dispatchLagP99Ms.toFixed(1)} ms > ${SATURATION_LIMITS.dispatchLagP99Ms} ms`);
+  }
+  return { ...sample, dispatchLagP99Ms, saturated: reasons.length > 0, reasons };
+}
+
+export function assembleResult(d: DriverResult, meta: RunResult['meta'], sample: ClientSample): RunResult {
+  const client = clientHealth(sample, percentileMs(d.dispatchLag, 99));
+  return {
+    format: RESULT_FORMAT,
+    version: RESULT_VERSION,
+    meta,
+    client,
+    clientSaturated: client.saturated,
+    phases: d.phases.map((p) => {
+      // Phase wall time runs to its last completion, so throughput counts the whole drain.
+      const durationS = round((p.endedAtMs - p.startedAtMs) / 1000, 3);
+      return {
+        index: p.plan.index,
+        name: p.plan.name,
+        record: p.plan.record,
+        load: p.plan.load,
+        startedAtMs: round(p.startedAtMs, 3),
+        endedAtMs: round(p.endedAtMs, 3),
+        durationS,
+        scheduled: p.scheduled,
+        sent: p.sent,
+        dropped: p.dropped,
+        achievedRateRps: p.achievedRateRps,
+        groups: p.stats ? phaseGroups(p.stats, durationS) : [],
+      };
+    }),
+    timeseries: { intervalMs: 1000, points: d.timeseries },
+    errorSamples: d.errorSamples,
+    validitySamples: d.validitySamples,
+  };
+}

@@ -1,0 +1,45 @@
+// From accumulated stats to the result file's shape (pure).
+import { METRIC_KEYS, type GroupStats, type PhaseStats, ALL_CLASSES } from '../metrics/accumulator.js';
+import { encodeHistogram, summarize } from '../metrics/histogram.js';
+import type { GroupResult, MetricResult } from './format.js';
+
+export function groupResult(className: string, g: GroupStats, durationS: number): GroupResult {
+  const c = g.counters;
+  const judged = c.validity.valid + c.validity.not_json + c.validity.schema_invalid + c.validity.truncated;
+  const perS = (n: number) => (durationS > 0 ? round(n / durationS, 3) : 0);
+  const metrics = Object.fromEntries(
+    METRIC_KEYS.map((k): [string, MetricResult] => [k, { ...summarize(g.hist[k]), hdr: encodeHistogram(g.hist[k]) }]),
+  ) as GroupResult['metrics'];
+  return {
+    class: className,
+    requests: c.requests,
+    ok: c.ok,
+    errors: c.errors,
+    errorsByClass: { ...c.errorsByClass },
+    errorRate: c.requests > 0 ? round(c.errors / c.requests, 6) : 0,
+    promptTokens: c.promptTokens,
+    outputTokens: c.outputTokens,
+    outputTokensFromUsage: c.outputTokensFromUsage,
+    outputTokensFromChunks: c.outputTokensFromChunks,
+    validity: { ...c.validity },
+    validityRate: judged > 0 ? round(c.validity.valid / judged, 6) : null,
+    finishReasons: { ...c.finishReasons },
+    endedEarly: c.endedEarly,
+    throughput: { requestsPerS: perS(c.ok), inputTokensPerS: perS(c.promptTokens), outputTokensPerS: perS(c.outputTokens) },
+    metrics,
+  };
+}
+
+/** The all-classes group first, then classes in workload order. */
+export function phaseGroups(stats: PhaseStats, durationS: number): GroupResult[] {
+  const out = [groupResult(ALL_CLASSES, stats.all, durationS)];
+  for (const [name, g] of stats.groups) {
+    if (g.counters.requests > 0) out.push(groupResult(name, g, durationS));
+  }
+  return out;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,135 @@
+// The result file: versioned, self-describing, validated with zod on read. Summaries are derived
+// from the encoded histograms, which are the truth: any percentile can be recomputed and runs merged.
+import { z } from 'zod';
+import { METRIC_KEYS } from '../metrics/accumulator.js';
+import { ERROR_CLASSES } from '../client/record.js';
+
+export const RESULT_FORMAT = 'loadshape-result';
+export const RESULT_VERSION = 1;
+
+export const MetricSchema = z.object({
+  count: z.number(),
+  meanMs: z.number(),
+  minMs: z.number(),
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p95Ms: z.number(),
+  p99Ms: z.number(),
+  p999Ms: z.number(),
+  maxMs: z.number(),
+  /** HdrHistogram, integer microseconds, compressed base64 (the HdrHistogram encoding every implementation reads). */
+  hdr: z.string(),
+});
+export type MetricResult = z.infer<typeof MetricSchema>;
+
+const ValiditySchema = z.object({ valid: z.number(), not_json: z.number(), schema_invalid: z.number(), truncated: z.number() });
+
+export const GroupSchema = z.object({
+  /** Class name, or "*" for all classes of the phase. */
+  class: z.string(),
+  requests: z.number(),
+  ok: z.number(),
+  errors: z.number(),
+  errorsByClass: z.partialRecord(z.enum(ERROR_CLASSES), z.number()),
+  errorRate: z.number(),
+  promptTokens: z.number(),
+  outputTokens: z.number(),
+  outputTokensFromUsage: z.number(),
+  outputTokensFromChunks: z.number(),
+  validity: ValiditySchema,
+  /** valid / judged, or null when nothing in the group was judged. */
+  validityRate: z.number().nullable(),
+  finishReasons: z.record(z.string(), z.number()),
+  endedEarly: z.number(),
+  throughput: z.object({ requestsPerS: z.number(), inputTokensPerS: z.number(), outputTokensPerS: z.number() }),
+  metrics: z.object(Object.fromEntries(METRIC_KEYS.map((k) => [k, MetricSchema])) as Record<(typeof METRIC_KEYS)[number], typeof MetricSchema>),
+});
+export type GroupResult = z.infer<typeof GroupSchema>;
+
+export const LoadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('closed'), concurrency: z.number() }),
+  z.object({
+    kind: z.literal('open'),
+    rateRps: z.number().nullable(),
+    ramp: z.object({ fromRps: z.number(), toRps: z.number() }).nullable(),
+    arrival: z.enum(['constant', 'poisson', 'gamma']),
+    burstiness: z.number(),
+    maxConcurrency: z.number().nullable(),
+  }),
+]);
+
+export const PhaseResultSchema = z.object({
+  index: z.number(),
+  name: z.string(),
+  record: z.boolean(),
+  load: LoadSchema,
+  startedAtMs: z.number(),
+  endedAtMs: z.number(),
+  durationS: z.number(),
+  /** Requests the schedule asked for / actually sent / never sent because the phase ended first. */
+  scheduled: z.number(),
+  sent: z.number(),
+  dropped: z.number(),
+  /** Open loop: requests sent per second of the scheduled window, against the asked rate. */
+  achievedRateRps: z.number().nullable(),
+  /** Groups: the all-classes group ("*") first, then one per class. Empty for warm-up phases. */
+  groups: z.array(GroupSchema),
+});
+export type PhaseResult = z.infer<typeof PhaseResultSchema>;
+
+export const TimeseriesPointSchema = z.object({
+  tS: z.number(),
+  phase: z.string(),
+  completed: z.number(),
+  errors: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  ttftP50Ms: z.number().nullable(),
+  ttftP99Ms: z.number().nullable(),
+  inFlight: z.number(),
+  ttftHdr: z.string().nullable(),
+});
+
+export const ClientHealthSchema = z.object({
+  eventLoopDelayP50Ms: z.number(),
+  eventLoopDelayP99Ms: z.number(),
+  eventLoopDelayMaxMs: z.number(),
+  /** Pacer lateness of requests that had a free slot: delay the harness itself caused. */
+  dispatchLagP99Ms: z.number(),
+  cpuPercent: z.number(),
+  peakRssMb: z.number(),
+  saturated: z.boolean(),
+  reasons: z.array(z.string()),
+});
+
+export const ResultSchema = z.object({
+  format: z.literal(RESULT_FORMAT),
+  version: z.literal(RESULT_VERSION),
+  meta: z.object({
+    runId: z.string(),
+    loadshapeVersion: z.string(),
+    startedAt: z.string(),
+    endedAt: z.string(),
+    durationS: z.number(),
+    workload: z.object({ name: z.string(), file: z.string(), sha256: z.string(), text: z.string(), seed: z.number() }),
+    target: z.object({ url: z.string(), simulated: z.boolean(), simulator: z.record(z.string(), z.unknown()).nullable() }),
+    model: z.string(),
+    tokenizer: z.string(),
+    labels: z.record(z.string(), z.string()),
+    /** Command line with secrets redacted. */
+    argv: z.array(z.string()),
+    node: z.string(),
+    host: z.object({ platform: z.string(), arch: z.string(), cpuModel: z.string(), cpus: z.number(), memoryGb: z.number() }),
+    interrupted: z.boolean(),
+  }),
+  client: ClientHealthSchema,
+  /** True when the harness itself lagged: such numbers are not to be trusted. */
+  clientSaturated: z.boolean(),
+  phases: z.array(PhaseResultSchema),
+  timeseries: z.object({ intervalMs: z.number(), points: z.array(TimeseriesPointSchema) }),
+  /** The first few messages per error class, in the server's words (secrets never included). */
+  errorSamples: z.partialRecord(z.enum(ERROR_CLASSES), z.array(z.string())),
+  /** The first few validity failures per class with ajv's reason. */
+  validitySamples: z.record(z.string(), z.array(z.string())),
+});
+export type RunResult = z.infer<typeof ResultSchema>;

@@ -1,0 +1,56 @@
+// Reading and writing result files. Writes are atomic (temp file + rename) so a crash never leaves
+// a half-written result; reads validate and say exactly what is wrong with a file.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { LoadshapeError } from '../util/errors.js';
+import { RESULT_FORMAT, RESULT_VERSION, ResultSchema, type RunResult } from './format.js';
+
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}
+
+export async function writeResult(path: string, result: RunResult): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
+}
+
+/** `results/<UTC timestamp>-<workload>.json`, e.g. results/20261122T153000Z-mixed.json */
+export function resultFileName(startedAt: Date, workloadName: string): string {
+  const ts = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${ts}-${workloadName.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
+}
+
+export function parseResult(text: string, file: string): RunResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new LoadshapeError('result_file', `${file}: not valid JSON (${(err as Error).message}); the file may be truncated — rerun, or use the last checkpoint`);
+  }
+  const head = json as { format?: unknown; version?: unknown };
+  if (typeof json !== 'object' || json === null || head.format !== RESULT_FORMAT) {
+    throw new LoadshapeError('result_file', `${file}: not a loadshape result file (expected "format": "${RESULT_FORMAT}")`);
+  }
+  if (head.version !== RESULT_VERSION) {
+    throw new LoadshapeError('result_file', `${file}: result format version ${String(head.version)} is not supported by this loadshape (reads version ${RESULT_VERSION}); use the loadshape version that wrote it`);
+  }
+  const parsed = ResultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    throw new LoadshapeError('result_file', `${file}: ${path || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export async function readResult(file: string): Promise<RunResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LoadshapeError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseResult(text, file);
+}
