@@ -52,7 +52,8 @@ export function summarize(h: Histogram): MetricSummary {
     p95Ms: usToMs(h.getValueAtPercentile(95)),
     p99Ms: usToMs(h.getValueAtPercentile(99)),
     p999Ms: usToMs(h.getValueAtPercentile(99.9)),
-    maxMs: usToMs(h.maxValue),
+    // From the buckets, not the raw max, so a decoded or merged histogram summarises identically.
+    maxMs: usToMs(h.getValueAtPercentile(100)),
   };
 }
 
