@@ -30,7 +30,25 @@ export const DistributionSchema = z.discriminatedUnion('type', [
     min: z.number().int().nonnegative().optional(),
     max: z.number().int().nonnegative().optional(),
   }),
-]);
+]).superRefine((d, ctx) => {
+  // Bounds that cannot hold together. Reported on the field to change, so the message reads
+  // `classes[2].prompt_tokens.max: ...`.
+  if (d.type === 'fixed') return;
+  const min = d.min;
+  const max = d.max;
+  if (min !== undefined && max !== undefined && min > max) {
+    ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max >= min (${min}), got ${max}` });
+    return;
+  }
+  if (d.type === 'uniform') return;
+  // A mean outside the bounds means most samples land on a bound: the written shape is not the
+  // one that would be sent, which is always a typo (e.g. mean 3000 with max 300).
+  if (min !== undefined && d.mean < min) {
+    ctx.addIssue({ code: 'custom', path: ['mean'], message: `expected a mean within [min, max], got ${d.mean} below min ${min}` });
+  } else if (max !== undefined && d.mean > max) {
+    ctx.addIssue({ code: 'custom', path: ['mean'], message: `expected a mean within [min, max], got ${d.mean} above max ${max}` });
+  }
+});
 export type Distribution = z.infer<typeof DistributionSchema>;
 
 /** An OpenAI function tool definition, passed to the server verbatim. */
@@ -68,7 +86,7 @@ export const ClassSchema = z.strictObject({
   name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'class names use letters, digits, "_", "-" and "." only'),
   weight: nonNegative.default(1),
   kind: z.enum(['chat', 'completion']).default('chat'),
-  /** Tokens of the per-request part of the prompt (after any system prompt and shared prefix). */
+  /** Tokens of the per-request synthesised words (after any system prompt and shared prefix); the suffix adds its own tokens. */
   prompt_tokens: DistributionSchema,
   /** Requested output tokens: sent as max_tokens. */
   output_tokens: DistributionSchema,
@@ -76,7 +94,10 @@ export const ClassSchema = z.strictObject({
   system_prompt: z.string().optional(),
   /** Synthesised tokens common to every request of this class: exercises prefix caching (RAG documents, long system prompts). */
   shared_prefix_tokens: z.number().int().nonnegative().optional(),
-  /** Tokens of a per-request random prefix placed first, so no two requests share a cacheable prefix. */
+  /**
+   * Tokens of a per-request prefix placed first (right after the shared prefix when there is one,
+   * otherwise before the system prompt), so no two requests share a cacheable prefix beyond it.
+   */
   unique_prefix_tokens: z.number().int().positive().optional(),
   /** Text appended after the synthesised prompt, e.g. a question or an instruction. */
   suffix: z.string().optional(),
@@ -85,8 +106,58 @@ export const ClassSchema = z.strictObject({
   response_format: ResponseFormatSchema.optional(),
   /** Extra body fields for this class only, merged over the workload defaults' extra_body. */
   extra_body: z.record(z.string(), z.unknown()).optional(),
+}).superRefine((c, ctx) => {
+  const maxOutput = c.output_tokens.type === 'fixed' ? c.output_tokens.value : c.output_tokens.max;
+  if (maxOutput === 0) {
+    ctx.addIssue({ code: 'custom', path: ['output_tokens'], message: 'expected at least 1 output token (max_tokens must be >= 1), got a distribution that only yields 0' });
+  }
+  if (c.kind === 'completion') {
+    // /completions has no roles and no function calling: these fields would be silently dropped.
+    if (c.system_prompt !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['system_prompt'], message: 'system_prompt needs kind: chat; for a completion class put fixed text in "suffix"' });
+    }
+    if (c.tools !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tools'], message: 'tools need kind: chat (/completions has no function calling)' });
+    }
+    if (c.tool_choice !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice'], message: 'tool_choice needs kind: chat (/completions has no function calling)' });
+    }
+  }
+  if (c.tool_choice !== undefined && c.tools === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tool_choice'], message: 'tool_choice needs "tools" in the same class' });
+  }
+  if (c.tool_choice !== undefined && typeof c.tool_choice === 'object' && c.tools !== undefined) {
+    const wanted = c.tool_choice.function.name;
+    const names = c.tools.map((t) => t.function.name);
+    if (!names.includes(wanted)) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice', 'function', 'name'], message: `expected one of the class's tools (${names.map((n) => `"${n}"`).join(', ')}), got "${wanted}"` });
+    }
+  }
+  checkExtraBody(c.extra_body, ctx);
 });
 export type RequestClass = z.infer<typeof ClassSchema>;
+
+/**
+ * Body fields the planner owns. Overriding them through extra_body would make the plan lie
+ * (promptTokens, maxTokens) or break the streaming client, so each points to its proper field.
+ */
+const RESERVED_BODY_FIELDS: Record<string, string> = {
+  model: "set the model with the run's model option (or defaults.model)",
+  messages: 'messages are synthesised from prompt_tokens, system_prompt and suffix',
+  prompt: 'the prompt is synthesised from prompt_tokens and suffix',
+  max_tokens: 'use output_tokens',
+  stream: 'loadshape always streams, to time the first token',
+  stream_options: 'loadshape always asks for usage in the stream',
+};
+
+function checkExtraBody(extra: Record<string, unknown> | undefined, ctx: z.RefinementCtx): void {
+  if (extra === undefined) return;
+  for (const key of Object.keys(extra)) {
+    if (!Object.hasOwn(RESERVED_BODY_FIELDS, key)) continue;
+    const why = RESERVED_BODY_FIELDS[key];
+    ctx.addIssue({ code: 'custom', path: ['extra_body', key], message: `"${key}" is set by loadshape and cannot be overridden; ${why}` });
+  }
+}
 
 export const ArrivalSchema = z.enum(['constant', 'poisson', 'gamma']);
 
@@ -133,7 +204,7 @@ export const DefaultsSchema = z.strictObject({
   top_p: z.number().min(0).max(1).optional(),
   /** Body fields passed through verbatim on every request (e.g. ignore_eos, min_tokens). */
   extra_body: z.record(z.string(), z.unknown()).optional(),
-});
+}).superRefine((d, ctx) => checkExtraBody(d.extra_body, ctx));
 
 export const WorkloadSchema = z.strictObject({
   name: z.string().min(1),
