@@ -1,0 +1,360 @@
+// Client, step 2 of 2 on the hot path: SSE events (from sse.ts) → the state of one streamed request.
+// Interprets OpenAI chat and completions chunks: when the first chunk / token / answer arrived, the
+// gaps between output chunks, usage, finish_reason, assembled tool calls, and in-band errors.
+// Pure: times come in as arguments (`atMs`, the receive time of the network read that completed
+// the event), nothing here reads a clock. Runs once per streamed chunk, so each chunk is parsed
+// once and the work per chunk is O(1) beyond JSON.parse (tool calls: O(tool-call deltas)).
+
+import { SseDecoder, SseOverflowError, type SseSink } from './sse.js';
+
+export interface StreamObserver {
+  /**
+   * Called for each gap between two consecutive output-bearing chunks (choice 0), in ms.
+   * Chunks completed by the same network read share one receive time, so their gap is 0:
+   * that is what the client observed (a burst), and it is reported as such.
+   */
+  onGap(gapMs: number): void;
+}
+
+export interface StreamToolCall {
+  id?: string;
+  name: string;
+  arguments: string;
+}
+
+export type StreamErrorClass = 'stream_error' | 'malformed';
+
+export interface StreamError {
+  errorClass: StreamErrorClass;
+  message: string;
+}
+
+export interface StreamUsage {
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+/** How many characters of offending data an error message quotes. */
+const SNIPPET_CHARS = 200;
+
+function snippet(s: string): string {
+  return s.length <= SNIPPET_CHARS ? s : `${s.slice(0, SNIPPET_CHARS)}…`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Message of an in-band error: `{error: {message}}`, `{error: "text"}` or `{object: "error", message}`. */
+function errorMessage(err: unknown): string {
+  if (typeof err === 'string') return snippet(err);
+  if (isObject(err) && typeof err.message === 'string') return snippet(err.message);
+  let s: string;
+  try {
+    s = JSON.stringify(err) ?? String(err);
+  } catch {
+    s = String(err);
+  }
+  return snippet(s);
+}
+
+/**
+ * The state of one streamed request, built from its SSE events in order.
+ *
+ * Decisions (each one is a metric definition, see docs/metrics.md):
+ * - Only choice index 0 counts for output, times, text and tool calls (requests with n > 1 are
+ *   measured on their first choice; other choices' chunks still count as "a chunk of any kind").
+ * - A chunk carries *output* when choice 0 has non-empty `delta.content`, `text`,
+ *   `delta.reasoning_content`, `delta.reasoning`, or a tool-call delta with a non-empty name or
+ *   arguments. It carries *answer* output when that output is content, text or a tool call
+ *   (not reasoning). A role-only chunk (`{role: "assistant", content: ""}`) carries neither.
+ * - `firstChunkAtMs` is the first data event that is a chunk object (any kind, including
+ *   role-only and usage-only); `[DONE]`, error events and empty data do not set it.
+ * - `usage` is the last usage object seen (engines with continuous usage stats send one per
+ *   chunk); it is updated in place, so one object is allocated per request.
+ * - `finishReason` is the last non-null `finish_reason` of choice 0.
+ * - Tool calls are assembled by their `index` (parallel calls may interleave); `id` is kept from
+ *   the first delta that has one; name pieces and argument pieces are concatenated (a delta that
+ *   repeats the whole name already held is not appended twice). Tool calls are assembled even when
+ *   `keepText` is false, because tool-call validation needs them.
+ * - Events after `[DONE]` or after an error are ignored. Data that is empty or only whitespace
+ *   (a heartbeat some servers send) is ignored.
+ * - An error is set by: `event: error`; a chunk with a non-null `error` field
+ *   (OpenAI/vLLM `{error: {message, ...}}`); a chunk `{object: "error", message}`; data that is not
+ *   JSON, or JSON that is not an object (`malformed`, quoting the first 200 characters).
+ */
+export class StreamState {
+  firstChunkAtMs: number | null = null;
+  firstTokenAtMs: number | null = null;
+  firstContentAtMs: number | null = null;
+  lastOutputAtMs: number | null = null;
+  outputChunks = 0;
+  done = false;
+  finishReason: string | null = null;
+  usage: StreamUsage | null = null;
+  text = '';
+  reasoningText = '';
+  toolCalls: StreamToolCall[] = [];
+  error: StreamError | null = null;
+
+  private readonly keepText: boolean;
+  private readonly observer: StreamObserver | undefined;
+  /** Tool calls by their stream `index` (sparse); `toolCalls` holds them in order of first appearance. */
+  private readonly toolByIndex: StreamToolCall[] = [];
+
+  constructor(opts: { keepText: boolean; observer?: StreamObserver }) {
+    this.keepText = opts.keepText;
+    this.observer = opts.observer;
+  }
+
+  /** Records an error of the stream (first one wins; later events are then ignored). */
+  fail(errorClass: StreamErrorClass, message: string): void {
+    if (this.error === null) this.error = { errorClass, message };
+  }
+
+  onEvent(data: string, event: string | undefined, atMs: number): void {
+    if (this.error !== null || this.done) return;
+    if (event === 'error') {
+      this.onErrorEvent(data);
+      return;
+    }
+    if (data === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      const t = data.trim();
+      if (t === '') return;
+      if (t === '[DONE]') {
+        this.done = true;
+        return;
+      }
+      this.fail('malformed', `chunk is not valid JSON: ${snippet(data)}`);
+      return;
+    }
+    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+      this.fail('malformed', `chunk is not a JSON object: ${snippet(data)}`);
+      return;
+    }
+    this.onChunk(chunk as Chunk, atMs);
+  }
+
+  private onErrorEvent(data: string): void {
+    let message = snippet(data);
+    try {
+      const v: unknown = JSON.parse(data);
+      if (isObject(v)) {
+        message = v.error !== undefined && v.error !== null ? errorMessage(v.error) : errorMessage(v);
+      }
+    } catch {
+      // not JSON: keep the raw text
+    }
+    this.fail('stream_error', `event: error: ${message}`);
+  }
+
+  private onChunk(chunk: Chunk, atMs: number): void {
+    const err = chunk.error;
+    if (err !== undefined && err !== null) {
+      this.fail('stream_error', errorMessage(err));
+      return;
+    }
+    if (chunk.object === 'error') {
+      this.fail('stream_error', errorMessage(chunk));
+      return;
+    }
+    if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
+
+    const usage = chunk.usage;
+    if (typeof usage === 'object' && usage !== null) this.onUsage(usage);
+
+    const choices = chunk.choices;
+    if (!Array.isArray(choices) || choices.length === 0) return;
+    let choice: Choice | undefined = choices[0] as Choice;
+    if (typeof choice !== 'object' || choice === null) return;
+    if (choice.index !== undefined && choice.index !== 0) {
+      choice = findChoiceZero(choices);
+      if (choice === undefined) return;
+    }
+
+    const fr = choice.finish_reason;
+    if (typeof fr === 'string') this.finishReason = fr;
+
+    let output = false;
+    let answer = false;
+    const delta = choice.delta;
+    if (typeof delta === 'object' && delta !== null) {
+      const content = delta.content;
+      if (typeof content === 'string' && content.length > 0) {
+        output = answer = true;
+        if (this.keepText) this.text += content;
+      }
+      let reasoning = delta.reasoning_content;
+      if (typeof reasoning !== 'string' || reasoning.length === 0) reasoning = delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning.length > 0) {
+        output = true;
+        if (this.keepText) this.reasoningText += reasoning;
+      }
+      const tools = delta.tool_calls;
+      if (Array.isArray(tools) && tools.length > 0 && this.onToolDeltas(tools)) output = answer = true;
+    } else {
+      const text = choice.text;
+      if (typeof text === 'string' && text.length > 0) {
+        output = answer = true;
+        if (this.keepText) this.text += text;
+      }
+    }
+    if (!output) return;
+
+    this.outputChunks++;
+    if (this.firstTokenAtMs === null) this.firstTokenAtMs = atMs;
+    if (answer && this.firstContentAtMs === null) this.firstContentAtMs = atMs;
+    const last = this.lastOutputAtMs;
+    this.lastOutputAtMs = atMs;
+    if (last !== null && this.observer !== undefined) this.observer.onGap(atMs - last);
+  }
+
+  private onUsage(u: RawUsage): void {
+    const p = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : null;
+    const c = typeof u.completion_tokens === 'number' ? u.completion_tokens : null;
+    const usage = this.usage;
+    if (usage === null) {
+      this.usage = { promptTokens: p, completionTokens: c };
+    } else {
+      usage.promptTokens = p;
+      usage.completionTokens = c;
+    }
+  }
+
+  /** Merges tool-call deltas; true when any of them carried a name or argument text. */
+  private onToolDeltas(tools: unknown[]): boolean {
+    let produced = false;
+    for (let i = 0; i < tools.length; i++) {
+      const d = tools[i] as RawToolDelta;
+      if (typeof d !== 'object' || d === null) continue;
+      const index = typeof d.index === 'number' && Number.isInteger(d.index) && d.index >= 0 ? d.index : i;
+      let call = this.toolByIndex[index];
+      if (call === undefined) {
+        call = { name: '', arguments: '' };
+        this.toolByIndex[index] = call;
+        this.toolCalls.push(call);
+      }
+      if (typeof d.id === 'string' && d.id.length > 0 && call.id === undefined) call.id = d.id;
+      const fn = d.function;
+      if (typeof fn !== 'object' || fn === null) continue;
+      const name = fn.name;
+      if (typeof name === 'string' && name.length > 0) {
+        produced = true;
+        if (call.name !== name) call.name += name;
+      }
+      const args = fn.arguments;
+      if (typeof args === 'string' && args.length > 0) {
+        produced = true;
+        call.arguments += args;
+      }
+    }
+    return produced;
+  }
+}
+
+function findChoiceZero(choices: unknown[]): Choice | undefined {
+  for (let i = 0; i < choices.length; i++) {
+    const c = choices[i] as Choice;
+    if (typeof c === 'object' && c !== null && c.index === 0) return c;
+  }
+  return undefined;
+}
+
+// Loose shapes of what arrives on the wire: every field is checked before use.
+interface Chunk {
+  object?: unknown;
+  error?: unknown;
+  choices?: unknown;
+  usage?: RawUsage | null;
+  message?: unknown;
+}
+interface Choice {
+  index?: unknown;
+  delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown; tool_calls?: unknown } | null;
+  text?: unknown;
+  finish_reason?: unknown;
+}
+interface RawUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+}
+interface RawToolDelta {
+  index?: unknown;
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown } | null;
+}
+
+export type StreamOutcome =
+  | { ok: true }
+  | { ok: false; errorClass: 'stream_error' | 'malformed' | 'stream_truncated'; message: string };
+
+/**
+ * How the stream ended, to be asked once the body is fully read: an in-band error wins; then a
+ * stream that saw `[DONE]` or a `finish_reason` is ok (some engines omit `[DONE]`); anything else
+ * ended early and is `stream_truncated`.
+ */
+export function streamOutcome(s: StreamState): StreamOutcome {
+  if (s.error !== null) return { ok: false, errorClass: s.error.errorClass, message: s.error.message };
+  if (s.done || s.finishReason !== null) return { ok: true };
+  return {
+    ok: false,
+    errorClass: 'stream_truncated',
+    message: `stream ended without [DONE] or a finish_reason, after ${s.outputChunks} output chunks`,
+  };
+}
+
+/**
+ * Decoder and state of one request together: push the body's reads with their receive times, then
+ * `end`. Never throws for anything the server sends: an event over the size limit becomes a
+ * `malformed` error on the state. Once the state holds an error, further reads are not decoded.
+ * The caller should stop reading when `state.error` is set (and may when `state.done` is).
+ */
+export class StreamReader implements SseSink {
+  readonly state: StreamState;
+  private readonly decoder: SseDecoder;
+  private atMs = 0;
+
+  constructor(opts: { keepText: boolean; observer?: StreamObserver; maxEventBytes?: number }) {
+    this.state = new StreamState(opts);
+    this.decoder = new SseDecoder({ maxEventBytes: opts.maxEventBytes });
+  }
+
+  /** One network read; `atMs` is its monotonic receive time. The reader keeps views of `chunk` (see SseDecoder.push). */
+  push(chunk: Uint8Array, atMs: number): void {
+    if (this.state.error !== null) return;
+    this.atMs = atMs;
+    try {
+      this.decoder.push(chunk, this);
+    } catch (e) {
+      this.onDecoderError(e);
+    }
+  }
+
+  /** End of the body (dispatches a last event left without its blank line). */
+  end(atMs: number): void {
+    if (this.state.error !== null) return;
+    this.atMs = atMs;
+    try {
+      this.decoder.end(this);
+    } catch (e) {
+      this.onDecoderError(e);
+    }
+  }
+
+  /** @internal SseSink: the decoder calls this for each event. */
+  onEvent(data: string, event: string | undefined): void {
+    this.state.onEvent(data, event, this.atMs);
+  }
+
+  private onDecoderError(e: unknown): void {
+    if (e instanceof SseOverflowError) this.state.fail('malformed', e.message);
+    else throw e;
+  }
+}
