@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { Driver, type RequestSender } from '../../src/driver/run.js';
+import type { RequestInput, RequestOutcome } from '../../src/client/openai.js';
+import type { Planner, RequestPlan } from '../../src/workload/plan.js';
+import type { PhasePlan } from '../../src/schedule/phases.js';
+import { percentileMs } from '../../src/metrics/histogram.js';
+
+/** A client that answers after a fixed service time, tracking the most requests ever in flight. */
+class FakeClient implements RequestSender {
+  inFlightCount = 0;
+  maxInFlight = 0;
+  sent: RequestInput[] = [];
+  constructor(private readonly now: () => number, private readonly serviceMs: number) {}
+  async send(input: RequestInput): Promise<RequestOutcome> {
+    const sentAtMs = this.now();
+    this.sent.push(input);
+    this.inFlightCount++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlightCount);
+    await new Promise((r) => setTimeout(r, this.serviceMs));
+    input.onGap?.(1);
+    this.inFlightCount--;
+    return {
+      record: {
+        phase: input.phase, class: input.plan.className, scheduledAtMs: input.scheduledAtMs, sentAtMs,
+        queueMs: sentAtMs - input.scheduledAtMs, ttftMs: 5, firstChunkMs: 5, tpotMs: 1, e2eMs: this.serviceMs,
+        promptTokens: 10, outputTokens: 4, outputTokensSource: 'usage', chunks: 4, finishReason: 'length', status: 'ok',
+        errorClass: null, httpStatus: 200, validity: null, toolCalls: null,
+      },
+      errorMessage: null, text: null, validityDetail: null,
+    };
+  }
+}
+
+const planner: Planner = {
+  workload: {} as Planner['workload'],
+  plan: (phaseIndex, requestIndex): RequestPlan => ({
+    phaseIndex, requestIndex, className: requestIndex % 2 ? 'b' : 'a', kind: 'chat', path: '/chat/completions',
+    body: '{}', promptTokens: 10, maxTokens: 4,
+  }),
+};
+
+function setup(phases: PhasePlan[], serviceMs: number, shard?: { index: number; count: number }) {
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const client = new FakeClient(now, serviceMs);
+  const driver = new Driver({ planner, phases, client, now, seed: 1, classNames: ['a', 'b'], shard });
+  return { client, driver };
+}
+
+const open = (o: Partial<Extract<PhasePlan['load'], { kind: 'open' }>>): PhasePlan['load'] => ({
+  kind: 'open', rateRps: 100, ramp: null, arrival: 'constant', burstiness: 1, maxConcurrency: null, ...o,
+});
+
+describe('Driver', () => {
+  it('keeps exactly N in flight in a closed loop and stops at the request count', async () => {
+    const { client, driver } = setup([{ index: 0, name: 'c', record: true, durationMs: null, maxRequests: 40, load: { kind: 'closed', concurrency: 4 } }], 10);
+    const r = await driver.run();
+    expect(client.maxInFlight).toBe(4);
+    expect(r.phases[0].sent).toBe(40);
+    expect(r.phases[0].stats?.all.counters.requests).toBe(40);
+    expect(r.phases[0].stats?.group('a').counters.requests).toBe(20);
+  });
+
+  it('sends open-loop arrivals on time, whatever the service time', async () => {
+    const { client, driver } = setup([{ index: 0, name: 'o', record: true, durationMs: 500, maxRequests: null, load: open({ rateRps: 100 }) }], 50);
+    const r = await driver.run();
+    expect(r.phases[0].sent).toBe(50);
+    expect(client.maxInFlight).toBeGreaterThanOrEqual(5); // 100 rps × 50 ms
+    expect(percentileMs(r.dispatchLag, 99)).toBeLessThan(5);
+  });
+
+  it('makes arrivals over the concurrency cap wait, and shows the wait as queueMs', async () => {
+    const { client, driver } = setup(
+      [{ index: 0, name: 'o', record: true, durationMs: null, maxRequests: 20, load: open({ rateRps: 200, maxConcurrency: 2 }) }],
+      40,
+    );
+    const r = await driver.run();
+    expect(client.maxInFlight).toBe(2);
+    const queue = r.phases[0].stats!.all.hist.queueMs;
+    // 20 requests, 2 at a time, 40 ms each: the last one waits ~ 9×40 − 19×5 ms ≈ 265 ms
+    expect(percentileMs(queue, 100)).toBeGreaterThan(200);
+  });
+
+  it('drops arrivals still waiting for a slot when a timed phase ends, and counts them', async () => {
+    const { driver } = setup([{ index: 0, name: 'o', record: true, durationMs: 300, maxRequests: null, load: open({ rateRps: 100, maxConcurrency: 1 }) }], 100);
+    const r = await driver.run();
+    const p = r.phases[0];
+    expect(p.scheduled).toBe(30);
+    expect(p.dropped).toBeGreaterThan(20);
+    expect(p.sent + p.dropped).toBe(30);
+  });
+
+  it('runs warm-up phases without recording them', async () => {
+    const { driver } = setup(
+      [
+        { index: 0, name: 'warm', record: false, durationMs: null, maxRequests: 4, load: { kind: 'closed', concurrency: 2 } },
+        { index: 1, name: 'main', record: true, durationMs: null, maxRequests: 4, load: { kind: 'closed', concurrency: 2 } },
+      ],
+      5,
+    );
+    const r = await driver.run();
+    expect(r.phases[0].stats).toBeNull();
+    expect(r.phases[0].sent).toBe(4);
+    expect(r.phases[1].stats?.all.counters.requests).toBe(4);
+  });
+
+  it('sends only its shard of the schedule: shards together send each request exactly once', async () => {
+    const phases: PhasePlan[] = [{ index: 0, name: 'o', record: true, durationMs: null, maxRequests: 30, load: open({ rateRps: 500 }) }];
+    const seen: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      const { client, driver } = setup(phases, 1, { index: s, count: 3 });
+      await driver.run();
+      seen.push(...client.sent.map((x) => x.plan.requestIndex));
+    }
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('stops scheduling when stopped and reports the run as interrupted', async () => {
+    const { driver } = setup([{ index: 0, name: 'o', record: true, durationMs: 10_000, maxRequests: null, load: open({ rateRps: 50 }) }], 5);
+    setTimeout(() => driver.stop(), 200);
+    const t = performance.now();
+    const r = await driver.run();
+    expect(performance.now() - t).toBeLessThan(2000);
+    expect(r.interrupted).toBe(true);
+    expect(r.phases[0].sent).toBeGreaterThan(5);
+    expect(r.phases[0].sent).toBeLessThan(20);
+  });
+});
