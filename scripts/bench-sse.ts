@@ -93,9 +93,9 @@ function timeRounds(name: string, runOnce: () => number): Row {
 
 const gaps = { n: 0, onGap(gapMs: number) { this.n += gapMs >= 0 ? 1 : 0; } };
 
-function fullPath(reads: Buffer[]): () => number {
+function fullPath(reads: Buffer[], keepText = false): () => number {
   return () => {
-    const reader = new StreamReader({ keepText: false, observer: gaps });
+    const reader = new StreamReader({ keepText, observer: gaps });
     for (let i = 0; i < reads.length; i++) reader.push(reads[i], i);
     reader.end(reads.length);
     const s = reader.state;
@@ -141,6 +141,7 @@ const rows: Row[] = [
   timeRounds('decode+interpret, 1 event per read', fullPath(one)),
   timeRounds('decode+interpret, 16 events per read', fullPath(sixteen)),
   timeRounds('decode+interpret, 16 KiB reads (events split)', fullPath(kib16)),
+  timeRounds('decode+interpret, 1 event per read, keepText', fullPath(one, true)),
   timeRounds('reference: decoder only, 1 event per read', decoderOnly(one)),
   timeRounds('reference: decoder only, 16 events per read', decoderOnly(sixteen)),
   timeRounds('reference: interpret only (StreamState, strings)', stateOnly),

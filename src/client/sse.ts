@@ -35,6 +35,18 @@ const COLON = 0x3a;
 const SPACE = 0x20;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** Node's Buffer#utf8Slice: what toString('utf8', start, end) calls after checking its arguments. */
+interface Utf8SliceBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+}
+// Calling it directly skips toString's argument normalisation, ~5% of the whole hot path.
+const HAS_UTF8_SLICE = typeof (Buffer.prototype as Partial<Utf8SliceBuffer>).utf8Slice === 'function';
+
+/** Decodes bytes [start, end) of `buf`; invalid sequences become U+FFFD. */
+function utf8(buf: Buffer, start: number, end: number): string {
+  return HAS_UTF8_SLICE ? (buf as Utf8SliceBuffer).utf8Slice(start, end) : buf.toString('utf8', start, end);
+}
+
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
@@ -219,7 +231,7 @@ export class SseDecoder {
       buf[start + 3] === 0x6e &&
       buf[start + 4] === 0x74
     ) {
-      this.eventName = v < end ? buf.toString('utf8', v, end) : undefined;
+      this.eventName = v < end ? utf8(buf, v, end) : undefined;
     }
     // id, retry and unknown fields are ignored
   }
@@ -227,7 +239,7 @@ export class SseDecoder {
   private addData(buf: Buffer, start: number, end: number): void {
     this.dataBytes += end - start;
     this.checkSize(this.dataBytes);
-    const value = start === end ? '' : buf.toString('utf8', start, end);
+    const value = start === end ? '' : utf8(buf, start, end);
     this.data = this.data === null ? value : `${this.data}\n${value}`;
   }
 
