@@ -190,10 +190,11 @@ function issueLines(issue: Issue, data: unknown, file: string): string[] {
     });
   }
   const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-  // Schema-authored messages say what was expected; the value found completes them. (Refinement
-  // messages carry their own values, and their input is a whole object.)
+  // Schema-authored messages say what was expected; a scalar value found completes them. (Refinement
+  // messages carry their own values, and "got a list" adds nothing to "needs at least one phase".)
   const input = (issue as { input?: unknown }).input;
-  const got = issue.code !== 'custom' && input !== undefined && !/\bgot\b/.test(issue.message) ? `, got ${describe(input)}` : '';
+  const scalar = input !== undefined && (input === null || typeof input !== 'object');
+  const got = issue.code !== 'custom' && scalar && !/\bgot\b/.test(issue.message) ? `, got ${describe(input)}` : '';
   return [`${file}: ${where}${issue.message}${got}`];
 }
 
