@@ -62,6 +62,11 @@ describe('parseWorkload', () => {
       'workloads/bad.yaml: classes[0].output_tokens.stddev: missing; expected a number',
       'workloads/bad.yaml: classes[0].output_tokens.stdev: unknown field "stdev"; did you mean "stddev"?',
     ]);
+    // Through wrappers (defaults has a default value) and inside phases.
+    expect(problems(GOOD.replace('seed: 3', 'seed: 3\ndefaults: {temprature: 0.5}').replace('requests: 3', 'requests: 3, arival: poisson'))).toEqual([
+      'workloads/bad.yaml: defaults.temprature: unknown field "temprature"; did you mean "temperature"?',
+      'workloads/bad.yaml: phases[0].arival: unknown field "arival"; did you mean "arrival"?',
+    ]);
     // Nothing close: the known fields are listed instead.
     expect(problems(GOOD.replace('seed: 3', 'seed: 3\ncolour: blue'))).toEqual([
       'workloads/bad.yaml: colour: unknown field "colour"; expected one of: name, description, seed, defaults, classes, phases, slo',
