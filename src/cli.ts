@@ -20,6 +20,12 @@ const positive = (name: string) => (v: string) => {
   return n;
 };
 
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a number >= 0, got "${v}"`);
+  return n;
+};
+
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
   .version(VERSION)
@@ -49,6 +55,7 @@ program
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
   .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
   .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
+  .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')))
   .option('-q, --quiet', 'no progress output', false)
   .action(async (workload: string, o: Record<string, unknown>) => {
     const { exitCode } = await runCommand({
@@ -69,6 +76,7 @@ program
       quiet: o.quiet as boolean,
       simTtftMs: o.simTtft as number | undefined,
       simItlMs: o.simItl as number | undefined,
+      simPrefillMsPerToken: o.simPrefillPerToken as number | undefined,
       timeoutTtfb: o.timeoutTtfb as string,
       timeoutIdle: o.timeoutIdle as string,
       timeoutTotal: o.timeoutTotal as string,
@@ -97,7 +105,7 @@ program
   .option('--host <h>', 'address to bind', '127.0.0.1')
   .option('--ttft <ms>', 'base time to first token', positive('--ttft'))
   .option('--itl <ms>', 'time between tokens', positive('--itl'))
-  .option('--prefill-per-token <ms>', 'extra TTFT per prompt token', positive('--prefill-per-token'))
+  .option('--prefill-per-token <ms>', 'extra TTFT per prompt token', nonNegative('--prefill-per-token'))
   .option('--model <name>', 'model id to serve')
   .action(async (o: { port: number; host: string; ttft?: number; itl?: number; prefillPerToken?: number; model?: string }) => {
     // Imported here so the core CLI path never loads the simulator unless asked.

@@ -39,6 +39,7 @@ export interface RunOptions {
   quiet: boolean;
   simTtftMs?: number;
   simItlMs?: number;
+  simPrefillMsPerToken?: number;
   timeoutTtfb?: string;
   timeoutIdle?: string;
   timeoutTotal?: string;
@@ -79,6 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const simOptions: Record<string, unknown> = {};
     if (opts.simTtftMs !== undefined) simOptions.ttftMs = opts.simTtftMs;
     if (opts.simItlMs !== undefined) simOptions.itlMs = opts.simItlMs;
+    if (opts.simPrefillMsPerToken !== undefined) simOptions.prefillMsPerToken = opts.simPrefillMsPerToken;
     sim = await startEmbeddedSimulator(simOptions);
     baseUrl = sim.url;
     log(opts, `embedded simulator at ${baseUrl} (pass --target URL to test a real endpoint)`);
@@ -105,6 +107,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const stopProgress = startProgress(opts, driver);
     const stopSignals = onInterrupt(opts, driver, client, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
     let d: DriverResult;
@@ -119,6 +122,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     }
     const elapsedMs = now();
     const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
     const meta: RunResult['meta'] = {
       runId: `${resultFileName(startedAt, workload.name).replace(/\.json$/, '')}`,
       loadshapeVersion: VERSION,
@@ -145,6 +149,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       eventLoopDelayP50Ms: nsToMs(loop.percentile(50)),
       eventLoopDelayP99Ms: nsToMs(loop.percentile(99)),
       eventLoopDelayMaxMs: nsToMs(loop.max),
+      eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs)) * 1000) / 10,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     });

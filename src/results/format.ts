@@ -96,6 +96,9 @@ export const ClientHealthSchema = z.object({
   eventLoopDelayMaxMs: z.number(),
   /** Pacer lateness of requests that had a free slot: delay the harness itself caused. */
   dispatchLagP99Ms: z.number(),
+  /** Share of wall time the harness's event loop was busy (1 = no idle time: saturated). */
+  eventLoopUtilization: z.number(),
+  /** CPU of the whole process in % of one core (includes the embedded simulator's thread when used). */
   cpuPercent: z.number(),
   peakRssMb: z.number(),
   saturated: z.boolean(),
