@@ -95,8 +95,37 @@ program
   .command('report')
   .description('print the summary of a result file')
   .argument('<result>', 'result .json file')
-  .addOption(new Option('--format <f>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (file: string, o: { format: string }) => reportCommand(file, o));
+  .addOption(new Option('--format <f>', 'output format').choices(['text', 'md', 'json']).default('text'))
+  .option('--html <file>', 'also write a self-contained HTML report (charts inline, no network)')
+  .action(async (file: string, o: { format: string; html?: string }) => reportCommand(file, o));
+
+program
+  .command('compare')
+  .description('compare runs side by side (the first is the baseline, the last the candidate)')
+  .argument('<results...>', 'two or more result .json files')
+  .addOption(new Option('--format <f>', 'output format').choices(['text', 'md', 'json']).default('text'))
+  .option('--fail-on <thresholds>', "exit 2 when the last run regresses beyond noise past any threshold, e.g. 'ttft.p95>+10%,error_rate>+0.5pp,tpot.p99>+5ms'")
+  .option('--weights <file.yaml>', 'add a weighted decision matrix (criteria and weights in YAML)')
+  .option('--html <file>', 'also write a self-contained HTML comparison')
+  .option('--resamples <n>', 'bootstrap resamples per latency metric (default 300)', int('--resamples'))
+  .option('--min-effect <pct>', 'relative changes below this percentage are within noise (default 1)', positive('--min-effect'))
+  .action(async (files: string[], o: { format: 'text' | 'md' | 'json'; failOn?: string; weights?: string; html?: string; resamples?: number; minEffect?: number }) => {
+    const { compareCommand } = await import('./commands/compare.js');
+    const { exitCode } = await compareCommand(files, { ...o, minEffect: o.minEffect === undefined ? undefined : o.minEffect / 100 });
+    process.exitCode = exitCode;
+  });
+
+program
+  .command('export')
+  .description('export result files as CSV (one row per run × phase × class)')
+  .argument('<format>', 'csv')
+  .argument('<results...>', 'result .json files')
+  .option('--long', 'tidy format: one metric value per row', false)
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (format: string, files: string[], o: { long: boolean; out?: string }) => {
+    const { exportCommand } = await import('./commands/export.js');
+    await exportCommand(format, files, o);
+  });
 
 program
   .command('sim')

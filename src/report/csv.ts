@@ -1,0 +1,147 @@
+// CSV for capacity spreadsheets (pure): one row per run × recorded phase × class with stable column
+// names (documented in the README), or --long: one metric value per row for pivot tables.
+// Values are the result file's numbers unrounded, so a spreadsheet and the JSON agree to the digit.
+import { stringify } from 'csv-stringify/sync';
+import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import type { MetricKey } from '../metrics/accumulator.js';
+import { describeLoad } from '../schedule/phases.js';
+
+export interface CsvInput {
+  file: string;
+  result: RunResult;
+}
+
+/** Latency metrics in CSV order with their column prefix. */
+export const CSV_LATENCY: readonly [string, MetricKey][] = [
+  ['ttft', 'ttftMs'],
+  ['first_chunk', 'firstChunkMs'],
+  ['tpot', 'tpotMs'],
+  ['inter_chunk', 'interChunkMs'],
+  ['e2e', 'e2eMs'],
+  ['queue', 'queueMs'],
+  ['sched_ttft', 'ttftFromScheduleMs'],
+  ['sched_e2e', 'e2eFromScheduleMs'],
+];
+const CSV_STATS = [
+  ['p50', 'p50Ms'],
+  ['p90', 'p90Ms'],
+  ['p95', 'p95Ms'],
+  ['p99', 'p99Ms'],
+  ['max', 'maxMs'],
+] as const;
+
+type Cell = string | number | null;
+
+/** Identifying columns before the labels. */
+export const CSV_ID_COLUMNS = ['run_id', 'started_at', 'file'] as const;
+/** Columns after the labels: the run context, then the measured values. */
+export const CSV_COLUMNS = [
+  'workload',
+  'workload_sha256',
+  'model',
+  'target',
+  'phase',
+  'phase_index',
+  'class',
+  'load_model',
+  'load_value',
+  'load',
+  'duration_s',
+  'requests',
+  'ok',
+  'errors',
+  'error_rate',
+  'req_per_s',
+  'input_tok_per_s',
+  'output_tok_per_s',
+  ...CSV_LATENCY.flatMap(([name]) => CSV_STATS.map(([stat]) => `${name}_${stat}_ms`)),
+  'validity_rate',
+] as const;
+/** Columns that identify a row in --long output (everything before the measured values). */
+const LONG_KEY_LAST = 'duration_s';
+
+/** "concurrency 8", "rate 20", "ramp 8→24": the load model's value as a number (ramps give their end rate). */
+function loadValue(p: PhaseResult): number | string {
+  const l = p.load;
+  if (l.kind === 'closed') return l.concurrency;
+  if (l.ramp) return `${l.ramp.fromRps}-${l.ramp.toRps}`;
+  return l.rateRps ?? '';
+}
+
+function labelColumn(key: string): string {
+  return `label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): Record<string, Cell> {
+  const m = x.result.meta;
+  const r: Record<string, Cell> = { run_id: m.runId, started_at: m.startedAt, file: x.file };
+  for (const k of labelKeys) r[labelColumn(k)] = m.labels[k] ?? '';
+  Object.assign(r, {
+    workload: m.workload.name,
+    workload_sha256: m.workload.sha256,
+    model: m.model,
+    target: m.target.url,
+    phase: p.name,
+    phase_index: p.index,
+    class: g.class === '*' ? 'all' : g.class,
+    load_model: p.load.kind,
+    load_value: loadValue(p),
+    load: describeLoad(p.load),
+    duration_s: p.durationS,
+    requests: g.requests,
+    ok: g.ok,
+    errors: g.errors,
+    error_rate: g.errorRate,
+    req_per_s: g.throughput.requestsPerS,
+    input_tok_per_s: g.throughput.inputTokensPerS,
+    output_tok_per_s: g.throughput.outputTokensPerS,
+  });
+  for (const [name, key] of CSV_LATENCY) {
+    const metric = g.metrics[key];
+    for (const [stat, field] of CSV_STATS) r[`${name}_${stat}_ms`] = metric.count > 0 ? metric[field] : null;
+  }
+  r.validity_rate = g.validityRate;
+  return r;
+}
+
+export function csvColumns(inputs: CsvInput[]): string[] {
+  const labelKeys = [...new Set(inputs.flatMap((x) => Object.keys(x.result.meta.labels)))].sort();
+  return [...CSV_ID_COLUMNS, ...labelKeys.map(labelColumn), ...CSV_COLUMNS];
+}
+
+export function csvRows(inputs: CsvInput[]): Record<string, Cell>[] {
+  const labelKeys = [...new Set(inputs.flatMap((x) => Object.keys(x.result.meta.labels)))].sort();
+  const rows: Record<string, Cell>[] = [];
+  for (const x of inputs) {
+    for (const p of x.result.phases) {
+      if (!p.record) continue;
+      for (const g of p.groups) rows.push(row(x, p, g, labelKeys));
+    }
+  }
+  return rows;
+}
+
+const stringifyOpts = { header: true, record_delimiter: 'windows', cast: { number: (n: number) => String(n) } } as const;
+
+/** Wide CSV: one row per run × phase × class. RFC 4180: CRLF, fields with commas, quotes or newlines quoted. */
+export function toCsv(inputs: CsvInput[]): string {
+  const columns = csvColumns(inputs);
+  const rows = csvRows(inputs).map((r) => columns.map((c) => r[c] ?? ''));
+  return stringify(rows, { ...stringifyOpts, columns });
+}
+
+/** Long (tidy) CSV: the identifying columns, then metric and value; one measured value a row (empty values left out). */
+export function toLongCsv(inputs: CsvInput[]): string {
+  const columns = csvColumns(inputs);
+  const keyCols = columns.slice(0, columns.indexOf(LONG_KEY_LAST) + 1);
+  const valueCols = columns.slice(columns.indexOf(LONG_KEY_LAST) + 1);
+  const out: Cell[][] = [];
+  for (const r of csvRows(inputs)) {
+    for (const c of valueCols) {
+      const v = r[c];
+      if (v === null || v === undefined || v === '') continue;
+      out.push([...keyCols.map((k) => r[k] ?? ''), c, v]);
+    }
+  }
+  return stringify(out, { ...stringifyOpts, columns: [...keyCols, 'metric', 'value'] });
+}
