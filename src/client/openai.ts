@@ -10,6 +10,7 @@ import { ClientAbort, classifyHttpStatus, classifyTransportError } from './class
 import type { ErrorClass, RequestRecord, Validity } from './record.js';
 import type { RequestPlan } from '../workload/plan.js';
 import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/output.js';
+import { parseRetryAfterMs } from './retry.js';
 
 export interface ClientTimeouts {
   /** No response byte (headers) within this long → timeout_ttfb. */
@@ -32,6 +33,8 @@ export interface ClientOptions {
   maxEventBytes?: number;
   /** Keep the answer text for every request (multi-turn needs it); structured-output classes always keep it. */
   keepText?: boolean;
+  /** Skip TLS certificate verification (`--insecure`). Verification is on by default. */
+  insecure?: boolean;
 }
 
 export interface RequestInput {
@@ -50,6 +53,10 @@ export interface RequestOutcome {
   text: string | null;
   /** Why validity was not `valid` (ajv's first error), for samples. */
   validityDetail: string | null;
+  /** The server's `Retry-After`, in ms, when an error response carried one. */
+  retryAfterMs?: number | null;
+  /** HTTP statuses of earlier attempts that were retried (RetryingSender); absent when none. */
+  retries?: number[];
 }
 
 const ERROR_BODY_LIMIT = 8 * 1024;
@@ -61,6 +68,8 @@ export class OpenAIClient {
   private readonly headers: Record<string, string>;
   private readonly timeouts: ClientTimeouts;
   private readonly inFlight = new Set<RequestHandler>();
+  /** Header values (keys, tokens) scrubbed from every stored message: a server may echo them back. */
+  readonly secrets: string[];
 
   constructor(
     private readonly opts: ClientOptions,
@@ -72,6 +81,7 @@ export class OpenAIClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.headers = { 'content-type': 'application/json', accept: 'text/event-stream', ...opts.headers };
+    this.secrets = secretsOf(opts.headers ?? {});
     // connections: null = no per-origin cap, so the pool is never the hidden concurrency limit
     // (peers' ~100-connection defaults inflate TTFT above that). Pipelining stays off: one stream per socket.
     this.agent = new Agent({
@@ -79,7 +89,7 @@ export class OpenAIClient {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
-      connect: { timeout: 10_000 },
+      connect: { timeout: 10_000, rejectUnauthorized: opts.insecure !== true },
     });
   }
 
@@ -138,6 +148,8 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private headersAtMs: number | null = null;
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
+  private retryAfterMs: number | null = null;
+  private location: string | null = null;
   private readonly decoder: SseDecoder;
   private readonly state: StreamState;
   private totalTimer: NodeJS.Timeout | null = null;
@@ -179,10 +191,15 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     if (this.pendingAbort) controller.abort(this.pendingAbort);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     this.headersAtMs = this.client.now();
-    if (statusCode < 200 || statusCode >= 300) this.errorBody = [];
+    if (statusCode < 200 || statusCode >= 300) {
+      this.errorBody = [];
+      this.retryAfterMs = parseRetryAfterMs(headers['retry-after'], Date.now());
+      const loc = headers.location;
+      if (statusCode >= 300 && statusCode < 400 && loc) this.location = Array.isArray(loc) ? loc[0] : loc;
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -217,7 +234,11 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     const endAtMs = this.client.now();
     if (this.errorBody) {
       const body = Buffer.concat(this.errorBody).toString('utf8');
-      this.fail(classifyHttpStatus(this.status), `HTTP ${this.status}: ${serverMessage(body)}`);
+      let msg = `HTTP ${this.status}: ${serverMessage(body)}`;
+      // Redirects are never followed, so credentials never reach another host; a 3xx counts as http_4xx.
+      if (this.location !== null) msg = `HTTP ${this.status}: redirect to ${redirectTarget(this.location)} not followed (loadshape does not follow redirects; point --target at the final URL)`;
+      if (this.retryAfterMs !== null) msg += ` (Retry-After ${this.retryAfterMs} ms)`;
+      this.fail(classifyHttpStatus(this.status), msg);
       return;
     }
     try {
@@ -267,11 +288,13 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private complete(record: RequestRecord, errorMessage: string | null, validityDetail: string | null): void {
     this.finished = true;
     if (this.totalTimer) clearTimeout(this.totalTimer);
+    const secrets = this.client.secrets;
     this.done({
       record,
-      errorMessage,
+      errorMessage: errorMessage === null ? null : scrub(errorMessage, secrets),
       text: this.state.text || null,
-      validityDetail,
+      validityDetail: validityDetail === null ? null : scrub(validityDetail, secrets),
+      retryAfterMs: this.retryAfterMs,
     });
   }
 
@@ -313,6 +336,39 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       validity,
       toolCalls: s.toolCalls.length > 0 ? s.toolCalls.map((t) => ({ name: t.name, arguments: t.arguments })) : null,
     };
+  }
+}
+
+/**
+ * Every header value the user gave (the Authorization value and the bare token after its scheme
+ * included) is a secret: an engine may echo a key back in an error body. Values shorter than 4
+ * characters are left alone (scrubbing "1" would mangle every message). Longest first, so a value
+ * that contains another is removed whole.
+ */
+export function secretsOf(headers: Record<string, string>): string[] {
+  const out = new Set<string>();
+  for (const v of Object.values(headers)) {
+    const value = v.trim();
+    if (value.length >= 4) out.add(value);
+    const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
+    if (token && token.length >= 4) out.add(token);
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces each secret in `text` with <redacted>. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('<redacted>');
+  return out;
+}
+
+/** Where a redirect pointed, without its path or query (which may carry tokens). */
+function redirectTarget(location: string): string {
+  try {
+    return new URL(location).origin;
+  } catch {
+    return 'a relative URL';
   }
 }
 

@@ -76,7 +76,10 @@ export class Driver {
   private readonly dispatchLag = newHistogram();
   private readonly recentTtft = newHistogram();
   private recentDone = 0;
-  private current = { phase: '', startedAtMs: 0, sent: 0, done: 0, errors: 0 };
+  private current = { phase: '', startedAtMs: 0, scheduled: 0, sent: 0, done: 0, errors: 0 };
+  /** Finished phases, and the one running now (for snapshots). */
+  private readonly completed: PhaseRun[] = [];
+  private live: { plan: PhasePlan; stats: PhaseStats | null; startedAtMs: number } | null = null;
   private wakeStop: (() => void) | null = null;
 
   constructor(private readonly opts: DriverOptions) {
@@ -110,12 +113,47 @@ export class Driver {
     return p;
   }
 
+  /**
+   * The run so far, shaped like run()'s result (for checkpoints): the finished phases, then the
+   * running one with the requests that have completed (in-flight ones are not in it yet), its
+   * wall time up to now and no drops counted. Time series: whole intervals only. The histograms are
+   * the live ones, so encode the snapshot (assembleResult) before the next request completes.
+   */
+  snapshot(): DriverResult {
+    const phases = [...this.completed];
+    const live = this.live;
+    if (live) {
+      const endedAtMs = this.opts.now();
+      const elapsedMs = endedAtMs - live.startedAtMs;
+      const sent = this.current.sent;
+      phases.push({
+        plan: live.plan,
+        stats: live.stats,
+        startedAtMs: live.startedAtMs,
+        endedAtMs,
+        scheduled: Math.max(this.current.scheduled, sent),
+        sent,
+        dropped: 0,
+        achievedRateRps: live.plan.load.kind === 'open' && elapsedMs > 0 ? Math.round((sent / (elapsedMs / 1000)) * 1000) / 1000 : null,
+      });
+    }
+    return {
+      phases,
+      timeseries: [...this.timeseries.points],
+      errorSamples: structuredClone(this.errorSamples),
+      validitySamples: structuredClone(this.validitySamples),
+      dispatchLag: this.dispatchLag,
+      interrupted: this.stopped,
+    };
+  }
+
   async run(): Promise<DriverResult> {
-    const runs: PhaseRun[] = [];
+    const runs = this.completed;
     for (const phase of this.opts.phases) {
       if (this.stopped) break;
       runs.push(await this.runPhase(phase));
     }
+    this.live = null;
     return {
       phases: runs,
       timeseries: this.timeseries.finish(),
@@ -130,7 +168,8 @@ export class Driver {
     const now = this.opts.now;
     const stats = phase.record ? new PhaseStats(this.opts.classNames) : null;
     const startedAtMs = now();
-    this.current = { phase: phase.name, startedAtMs, sent: 0, done: 0, errors: 0 };
+    this.current = { phase: phase.name, startedAtMs, scheduled: 0, sent: 0, done: 0, errors: 0 };
+    this.live = { plan: phase, stats, startedAtMs };
     const counts =
       phase.load.kind === 'closed'
         ? await this.runClosed(phase, phase.load.concurrency, stats, startedAtMs)
@@ -190,6 +229,7 @@ export class Driver {
       await waitUntil(dueAtMs, now);
       if (this.stopped) break;
       scheduled++;
+      this.current.scheduled++;
       if (inFlight < cap) {
         recordMs(this.dispatchLag, now() - dueAtMs);
         launch(plan, dueAtMs);
@@ -262,6 +302,7 @@ export class Driver {
     else if (r.ttftMs !== null) recordMs(this.recentTtft, r.ttftMs);
     this.recentDone++;
     stats?.add(r, plan.maxTokens);
+    if (outcome.retries) stats?.addRetries(r.class, outcome.retries);
     this.timeseries.add(r, this.opts.now(), phase.name);
     const limit = this.opts.samplesPerClass ?? 5;
     if (r.errorClass && outcome.errorMessage) addSample(this.errorSamples, r.errorClass, outcome.errorMessage, limit);

@@ -34,6 +34,8 @@ export interface GroupCounters {
   finishReasons: Record<string, number>;
   /** Successful requests that ended before their max_tokens for a reason other than length. */
   endedEarly: number;
+  /** Attempts that failed and were retried (`--retry`), by HTTP status; not in `requests`. */
+  retries: { attempts: number; byStatus: Record<string, number> };
 }
 
 export class GroupStats {
@@ -97,6 +99,7 @@ export function emptyCounters(): GroupCounters {
     validity: { valid: 0, not_json: 0, schema_invalid: 0, truncated: 0 },
     finishReasons: {},
     endedEarly: 0,
+    retries: { attempts: 0, byStatus: {} },
   };
 }
 
@@ -116,6 +119,11 @@ export function addCounters(a: GroupCounters, b: GroupCounters): void {
   for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k];
   for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
   a.endedEarly += b.endedEarly;
+  if (b.retries) {
+    a.retries ??= { attempts: 0, byStatus: {} };
+    a.retries.attempts += b.retries.attempts;
+    for (const [k, v] of Object.entries(b.retries.byStatus)) a.retries.byStatus[k] = (a.retries.byStatus[k] ?? 0) + v;
+  }
 }
 
 /** One phase's groups: a GroupStats per class plus the all-classes group. */
@@ -139,6 +147,14 @@ export class PhaseStats {
   add(r: RequestRecord, maxTokens: number | null): void {
     this.group(r.class).add(r, maxTokens);
     this.all.add(r, maxTokens);
+  }
+
+  /** Counts the retried attempts of one request (their HTTP statuses) in its class and the all-classes group. */
+  addRetries(className: string, statuses: readonly number[]): void {
+    for (const c of [this.group(className).counters, this.all.counters]) {
+      c.retries.attempts += statuses.length;
+      for (const st of statuses) c.retries.byStatus[st] = (c.retries.byStatus[st] ?? 0) + 1;
+    }
   }
 
   /** A gap sink for one request of a class: records into the class and the all-classes histograms. */

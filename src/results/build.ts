@@ -25,6 +25,7 @@ export function groupResult(className: string, g: GroupStats, durationS: number)
     validityRate: judged > 0 ? round(c.validity.valid / judged, 6) : null,
     finishReasons: { ...c.finishReasons },
     endedEarly: c.endedEarly,
+    retries: { attempts: c.retries.attempts, byStatus: { ...c.retries.byStatus } },
     throughput: { requestsPerS: perS(c.ok), inputTokensPerS: perS(c.promptTokens), outputTokensPerS: perS(c.outputTokens) },
     metrics,
   };

@@ -41,6 +41,8 @@ export const GroupSchema = z.object({
   validityRate: z.number().nullable(),
   finishReasons: z.record(z.string(), z.number()),
   endedEarly: z.number(),
+  /** Attempts that failed with a `--retry` status and were retried, by status; not counted in `requests` (absent in older files). */
+  retries: z.object({ attempts: z.number(), byStatus: z.record(z.string(), z.number()) }).optional(),
   throughput: z.object({ requestsPerS: z.number(), inputTokensPerS: z.number(), outputTokensPerS: z.number() }),
   metrics: z.object(Object.fromEntries(METRIC_KEYS.map((k) => [k, MetricSchema])) as Record<(typeof METRIC_KEYS)[number], typeof MetricSchema>),
 });
@@ -124,6 +126,8 @@ export const ResultSchema = z.object({
     node: z.string(),
     host: z.object({ platform: z.string(), arch: z.string(), cpuModel: z.string(), cpus: z.number(), memoryGb: z.number() }),
     interrupted: z.boolean(),
+    /** A checkpoint written during the run (`--checkpoint`): the run had not finished (absent in older files). */
+    checkpoint: z.boolean().optional(),
   }),
   client: ClientHealthSchema,
   /** True when the harness itself lagged: such numbers are not to be trusted. */
