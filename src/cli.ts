@@ -47,12 +47,18 @@ program
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
   .option('--label <k=v>', 'label the run (repeatable)', collect, [])
   .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR" (the key is read from the environment, never from argv)')
+  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
   .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
   .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
   .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
   .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
   .option('--timeout-total <d>', 'limit on a whole request', '600s')
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
+  .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval, e.g. 30s (kill -9 then loses at most one interval)')
+  .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
+  .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries'))
+  .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes'))
+  .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
   .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
   .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
   .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')))
@@ -81,6 +87,12 @@ program
       timeoutIdle: o.timeoutIdle as string,
       timeoutTotal: o.timeoutTotal as string,
       drain: o.drain as string,
+      apiKeyFile: o.apiKeyFile as string | undefined,
+      checkpoint: o.checkpoint as string | undefined,
+      retry: o.retry as string | undefined,
+      maxRetries: o.maxRetries as number | undefined,
+      maxEventBytes: o.maxEventBytes as number | undefined,
+      insecure: o.insecure as boolean,
     });
     process.exitCode = exitCode;
   });

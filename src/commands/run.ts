@@ -2,13 +2,17 @@
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { OpenAIClient } from '../client/openai.js';
+import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses } from '../client/retry.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
+import { rngFor } from '../util/rng.js';
 import { Driver, type DriverResult } from '../driver/run.js';
-import { assembleResult } from '../results/assemble.js';
+import { assembleResult, type ClientSample } from '../results/assemble.js';
 import type { RunResult } from '../results/format.js';
 import { resultFileName, writeResult } from '../results/io.js';
 import { renderSummary } from '../report/text.js';
@@ -34,6 +38,8 @@ export interface RunOptions {
   records?: string;
   label: string[];
   apiKeyEnv?: string;
+  /** A file holding the API key (first line); like --api-key-env, keeps the key out of argv. */
+  apiKeyFile?: string;
   header: string[];
   tokenizer?: string;
   quiet: boolean;
@@ -44,6 +50,15 @@ export interface RunOptions {
   timeoutIdle?: string;
   timeoutTotal?: string;
   drain?: string;
+  /** Skip TLS certificate verification. */
+  insecure?: boolean;
+  /** Comma-separated HTTP statuses to retry, e.g. "429,503" (retries are off without it). */
+  retry?: string;
+  maxRetries?: number;
+  /** Write the result so far every interval to <result>.checkpoint.json. */
+  checkpoint?: string;
+  /** Largest SSE event accepted (bytes); larger ones are `malformed`. */
+  maxEventBytes?: number;
 }
 
 export interface RunOutcome {
@@ -63,7 +78,13 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if (override) workload.phases = [override];
   const phases = phasePlans(workload);
 
-  const headers = buildHeaders(opts);
+  const headers = await buildHeaders(opts);
+  const retry = retryPolicy(opts);
+  const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
+  if (checkpointMs !== null && checkpointMs < 100) throw usageError(`--checkpoint: an interval under 100ms would spend the run writing files; got ${opts.checkpoint}`);
+  if (opts.maxEventBytes !== undefined && (!Number.isInteger(opts.maxEventBytes) || opts.maxEventBytes < 1)) {
+    throw usageError(`--max-event-bytes: expected a positive integer, got ${opts.maxEventBytes}`);
+  }
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = {
@@ -91,12 +112,17 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const planner = createPlanner(workload, { model, tokenizer });
     const t0 = performance.now();
     const now = () => performance.now() - t0;
-    const client = new OpenAIClient({ baseUrl, headers, timeouts }, now);
+    if (opts.insecure) log(opts, 'warning: --insecure: TLS certificates are not verified');
+    const client = new OpenAIClient(
+      { baseUrl, headers, timeouts, insecure: opts.insecure, maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES },
+      now,
+    );
+    const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
     const records = opts.records ? createWriteStream(opts.records) : null;
     const driver = new Driver({
       planner,
       phases,
-      client,
+      client: sender,
       now,
       seed: workload.seed,
       classNames: workload.classes.map((c) => c.name),
@@ -104,31 +130,30 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     });
 
     const startedAt = new Date();
+    const file = join(opts.out, resultFileName(startedAt, workload.name));
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
-    const stopProgress = startProgress(opts, driver);
-    const stopSignals = onInterrupt(opts, driver, client, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
-    let d: DriverResult;
-    try {
-      d = await driver.run();
-    } finally {
-      stopProgress();
-      stopSignals();
-      loop.disable();
-      await client.close();
-      if (records) await closeStream(records);
-    }
-    const elapsedMs = now();
-    const cpu = process.cpuUsage(cpu0);
-    const elu = performance.eventLoopUtilization(elu0);
-    const meta: RunResult['meta'] = {
+    const sample = (): ClientSample => {
+      const elapsedMs = now();
+      const cpu = process.cpuUsage(cpu0);
+      const elu = performance.eventLoopUtilization(elu0);
+      return {
+        eventLoopDelayP50Ms: nsToMs(loop.percentile(50)),
+        eventLoopDelayP99Ms: nsToMs(loop.percentile(99)),
+        eventLoopDelayMaxMs: nsToMs(loop.max),
+        eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
+        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs)) * 1000) / 10,
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      };
+    };
+    const metaAt = (interrupted: boolean): RunResult['meta'] => ({
       runId: `${resultFileName(startedAt, workload.name).replace(/\.json$/, '')}`,
       loadshapeVersion: VERSION,
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
-      durationS: Math.round(elapsedMs) / 1000,
+      durationS: Math.round(now()) / 1000,
       workload: { name: workload.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text, seed: workload.seed },
       target: { url: redactUrl(baseUrl), simulated: sim !== null, simulator: sim ? sim.options : null },
       model,
@@ -143,18 +168,35 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
         cpus: cpus().length,
         memoryGb: Math.round(totalmem() / 1e8) / 10,
       },
-      interrupted: d.interrupted,
-    };
-    const result = assembleResult(d, meta, {
-      eventLoopDelayP50Ms: nsToMs(loop.percentile(50)),
-      eventLoopDelayP99Ms: nsToMs(loop.percentile(99)),
-      eventLoopDelayMaxMs: nsToMs(loop.max),
-      eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
-      cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs)) * 1000) / 10,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      interrupted,
     });
-    const file = join(opts.out, resultFileName(startedAt, workload.name));
-    await writeResult(file, result);
+    const stopProgress = startProgress(opts, driver);
+    const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
+    const checkpoints =
+      checkpointMs === null
+        ? null
+        : startCheckpoints(checkpointFile(file), checkpointMs, () =>
+            assembleResult(driver.snapshot(), { ...metaAt(driver.isStopped), checkpoint: true }, sample()),
+          );
+    let d: DriverResult;
+    try {
+      d = await driver.run();
+    } finally {
+      stopProgress();
+      await checkpoints?.stop();
+      loop.disable();
+      await client.close();
+      if (records) await closeStream(records);
+    }
+    const result = assembleResult(d, metaAt(d.interrupted), sample());
+    try {
+      // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
+      await writeResult(file, result);
+      // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
+      if (checkpoints) await rm(checkpointFile(file), { force: true });
+    } finally {
+      stopSignals();
+    }
     process.stdout.write(`${renderSummary(result)}\n`);
     process.stdout.write(`result: ${file}\n`);
     return { result, file, exitCode: verdict(result) };
@@ -219,16 +261,76 @@ function checkTarget(target: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-function buildHeaders(opts: RunOptions): Record<string, string> {
+/** `--retry 429,503 --max-retries N` → a policy; null when retries are off (the default). */
+function retryPolicy(opts: RunOptions) {
+  if (opts.retry === undefined) {
+    if (opts.maxRetries !== undefined) throw usageError('--max-retries needs --retry STATUSES (e.g. --retry 429,503): retries are off by default');
+    return null;
+  }
+  let statuses: Set<number>;
+  try {
+    statuses = parseRetryStatuses(opts.retry);
+  } catch (err) {
+    throw usageError(`--retry: ${(err as Error).message}`);
+  }
+  const maxRetries = opts.maxRetries ?? DEFAULT_RETRY.maxRetries;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw usageError(`--max-retries: expected a non-negative integer, got ${opts.maxRetries}`);
+  return { ...DEFAULT_RETRY, statuses, maxRetries };
+}
+
+/** Where `--checkpoint` writes: beside the result, `<result>.checkpoint.json`. */
+export function checkpointFile(resultFile: string): string {
+  return resultFile.replace(/\.json$/, '.checkpoint.json');
+}
+
+/** Writes build() atomically to `file` every `everyMs`; stop() waits for a write under way. */
+function startCheckpoints(file: string, everyMs: number, build: () => RunResult): { stop(): Promise<void> } {
+  let writing: Promise<void> = Promise.resolve();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return; // a slow disk: skip a beat rather than queue writes
+    busy = true;
+    // Encode synchronously (histograms are live), then write temp + rename.
+    const result = build();
+    writing = writeResult(file, result)
+      .catch((err: unknown) => {
+        process.stderr.write(`loadshape: checkpoint ${file} not written (${(err as Error).message})\n`);
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await writing;
+    },
+  };
+}
+
+async function buildHeaders(opts: RunOptions): Promise<Record<string, string>> {
   const headers: Record<string, string> = {};
   for (const h of opts.header) {
     const i = h.indexOf(':');
     if (i <= 0) throw usageError(`--header: expected 'Name: value', got '${h.slice(0, 40)}'`);
     headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
+  if (opts.apiKeyEnv && opts.apiKeyFile) throw usageError('give --api-key-env or --api-key-file, not both');
   if (opts.apiKeyEnv) {
     const key = process.env[opts.apiKeyEnv];
     if (!key) throw usageError(`--api-key-env: environment variable ${opts.apiKeyEnv} is not set or empty`);
+    headers.authorization = `Bearer ${key}`;
+  }
+  if (opts.apiKeyFile) {
+    let text: string;
+    try {
+      text = await readFile(opts.apiKeyFile, 'utf8');
+    } catch (err) {
+      throw usageError(`--api-key-file: cannot read ${opts.apiKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const key = text.split(/\r?\n/)[0].trim();
+    if (!key) throw usageError(`--api-key-file: ${opts.apiKeyFile} is empty; put the key on its first line`);
     headers.authorization = `Bearer ${key}`;
   }
   return headers;
@@ -325,7 +427,7 @@ function startProgress(opts: RunOptions, driver: Driver): () => void {
 }
 
 /** Ctrl-C / SIGTERM: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
-function onInterrupt(opts: RunOptions, driver: Driver, client: OpenAIClient, drainMs: number): () => void {
+function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlightCount: number; abortAll(): void }, drainMs: number): () => void {
   let drainTimer: NodeJS.Timeout | null = null;
   const handler = (signal: NodeJS.Signals) => {
     if (driver.isStopped) {
