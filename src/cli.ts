@@ -140,6 +140,21 @@ program
   });
 
 program
+  .command('probe')
+  .description('check what an endpoint supports before benchmarking it (streaming, usage, limits, structured output, tools, batching)')
+  .requiredOption('--target <url>', 'base URL of the endpoint, ending in /v1')
+  .option('--model <name>', 'model to probe (default: the first of /v1/models)')
+  .option('--json', 'print the report as JSON', false)
+  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR"')
+  .option('--header <"K: V">', 'extra request header (repeatable)', collect, [])
+  .option('--timeout <d>', 'limit on each probe request', '60s')
+  .option('--max-probe-tokens <n>', 'upper bound of the context search when /v1/models gives no max_model_len', int('--max-probe-tokens'))
+  .action(async (o: { target: string; model?: string; json: boolean; apiKeyEnv?: string; header: string[]; timeout: string; maxProbeTokens?: number }) => {
+    const { probeCommand } = await import('./commands/probe.js');
+    process.exitCode = await probeCommand(o);
+  });
+
+program
   .command('sim')
   .description('run the embedded OpenAI-compatible simulator on its own')
   .option('--port <p>', 'port to listen on (0 = any free port)', int('--port'), 8000)
