@@ -91,9 +91,10 @@ export class RetryingSender {
       const retried: number[] = [];
       let outcome = await this.inner.send(input);
       while (!this.aborted && shouldRetry(this.policy, outcome, retried.length)) {
-        retried.push(outcome.record.httpStatus as number);
-        await this.sleep(backoffMs(this.policy, retried.length, outcome.retryAfterMs ?? null, this.rand()));
+        await this.sleep(backoffMs(this.policy, retried.length + 1, outcome.retryAfterMs ?? null, this.rand()));
+        // Cancelled while waiting: the attempt in hand is the final one (it is on the record, so not a retry).
         if (this.aborted) break;
+        retried.push(outcome.record.httpStatus as number);
         outcome = await this.inner.send(input);
       }
       return retried.length > 0 ? { ...outcome, retries: retried } : outcome;
