@@ -43,6 +43,7 @@ program
   .option('--duration <d>', 'length of the --concurrency/--rate phase, e.g. 30s')
   .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests'))
   .option('--seed <n>', 'override the workload seed', int('--seed'))
+  .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
   .option('--label <k=v>', 'label the run (repeatable)', collect, [])
@@ -73,6 +74,7 @@ program
       duration: o.duration as string | undefined,
       requests: o.requests as number | undefined,
       seed: o.seed as number | undefined,
+      shard: o.shard as string | undefined,
       out: o.out as string,
       records: o.records as string | undefined,
       label: o.label as string[],
@@ -152,6 +154,16 @@ program
   .action(async (o: { target: string; model?: string; json: boolean; apiKeyEnv?: string; header: string[]; timeout: string; maxProbeTokens?: number }) => {
     const { probeCommand } = await import('./commands/probe.js');
     process.exitCode = await probeCommand(o);
+  });
+
+program
+  .command('merge')
+  .description('merge result files of the same workload exactly (shards, workers, repeats)')
+  .argument('<results...>', 'result .json files')
+  .option('--out <file>', 'write the merged result here (default: stdout)')
+  .action(async (files: string[], o: { out?: string }) => {
+    const { mergeCommand } = await import('./commands/merge.js');
+    await mergeCommand(files, o);
   });
 
 program

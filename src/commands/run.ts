@@ -34,6 +34,8 @@ export interface RunOptions {
   duration?: string;
   requests?: number;
   seed?: number;
+  /** "i/N": send only requests i, i+N, … of each phase (shards merge exactly with `loadshape merge`). */
+  shard?: string;
   out: string;
   records?: string;
   label: string[];
@@ -78,6 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if (override) workload.phases = [override];
   const phases = phasePlans(workload);
 
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const headers = await buildHeaders(opts);
   const retry = retryPolicy(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
@@ -126,6 +129,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       now,
       seed: workload.seed,
       classNames: workload.classes.map((c) => c.name),
+      shard,
       onRecord: records ? (r) => records.write(`${JSON.stringify(r)}\n`) : undefined,
     });
 
@@ -169,6 +173,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
         memoryGb: Math.round(totalmem() / 1e8) / 10,
       },
       interrupted,
+      ...(shard ? { shard } : {}),
     });
     const stopProgress = startProgress(opts, driver);
     const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
@@ -248,6 +253,17 @@ function cliPhase(opts: RunOptions): Phase | null {
   };
   phasePlan(phase, 0); // validates durations
   return phase;
+}
+
+/** "2/8" → shard 2 of 8 (0-based index). */
+export function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw usageError(`--shard: expected i/N with 0 <= i < N (e.g. 0/4), got "${value}"`);
+  }
+  return { index, count };
 }
 
 function checkTarget(target: string): string {

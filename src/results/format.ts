@@ -128,6 +128,10 @@ export const ResultSchema = z.object({
     interrupted: z.boolean(),
     /** A checkpoint written during the run (`--checkpoint`): the run had not finished (absent in older files). */
     checkpoint: z.boolean().optional(),
+    /** `--shard i/N`: this file holds requests i, i+N, … of every phase's schedule. */
+    shard: z.object({ index: z.number(), count: z.number() }).optional(),
+    /** Run ids (or file names) this result was merged from. */
+    mergedFrom: z.array(z.string()).optional(),
   }),
   client: ClientHealthSchema,
   /** True when the harness itself lagged: such numbers are not to be trusted. */

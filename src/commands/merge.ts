@@ -1,0 +1,14 @@
+// `loadshape merge a.json b.json … > merged.json`: exact merge of shards (or workers, or repeats).
+import { readResult, writeResult } from '../results/io.js';
+import { mergeResults } from '../results/merge.js';
+
+export async function mergeCommand(files: string[], opts: { out?: string }): Promise<void> {
+  const results = await Promise.all(files.map((f) => readResult(f)));
+  const merged = mergeResults(results, files);
+  if (opts.out) {
+    await writeResult(opts.out, merged);
+    process.stderr.write(`merged ${files.length} results into ${opts.out}\n`);
+  } else {
+    process.stdout.write(`${JSON.stringify(merged, null, 1)}\n`);
+  }
+}

@@ -1,0 +1,177 @@
+// Exact merge of result files: shards of one run (`--shard i/N`), worker threads of one process, or
+// repeated runs. Histograms are added bucket by bucket, counters summed, and summaries recomputed
+// from the merged histograms, so a merged percentile is what one big run would have measured.
+// Phases align by name; time series align on wall-clock seconds.
+import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, type GroupCounters, type MetricKey } from '../metrics/accumulator.js';
+import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
+import { LoadshapeError } from '../util/errors.js';
+import { groupResult, round } from './build.js';
+import type { GroupResult, PhaseResult, RunResult } from './format.js';
+
+type Point = RunResult['timeseries']['points'][number];
+
+/** Counters of a stored group, back in accumulator form. */
+function countersOf(g: GroupResult): GroupCounters {
+  const c = emptyCounters();
+  c.requests = g.requests;
+  c.ok = g.ok;
+  c.errors = g.errors;
+  c.errorsByClass = { ...g.errorsByClass };
+  c.promptTokens = g.promptTokens;
+  c.outputTokens = g.outputTokens;
+  c.outputTokensFromUsage = g.outputTokensFromUsage;
+  c.outputTokensFromChunks = g.outputTokensFromChunks;
+  c.validity = { ...g.validity };
+  c.finishReasons = { ...g.finishReasons };
+  c.endedEarly = g.endedEarly;
+  return c;
+}
+
+function mergeGroups(groups: GroupResult[], durationS: number): GroupResult {
+  const counters = emptyCounters();
+  for (const g of groups) addCounters(counters, countersOf(g));
+  const hist = Object.fromEntries(
+    METRIC_KEYS.map((k): [MetricKey, Histogram] => [k, mergeHistograms(groups.map((g) => decodeHistogram(g.metrics[k].hdr)))]),
+  ) as Record<MetricKey, Histogram>;
+  return groupResult(groups[0].class, new GroupStats(hist, counters), durationS);
+}
+
+/** Offset of each result's clock from the earliest start, in ms (wall clock). */
+function offsetsMs(results: RunResult[]): number[] {
+  const starts = results.map((r) => Date.parse(r.meta.startedAt));
+  const first = Math.min(...starts);
+  return starts.map((s) => s - first);
+}
+
+function mergePhase(parts: { phase: PhaseResult; offsetMs: number }[]): PhaseResult {
+  const first = parts[0].phase;
+  // Shards run side by side: the merged phase spans the earliest start to the latest end.
+  const startedAtMs = Math.min(...parts.map((p) => p.phase.startedAtMs + p.offsetMs));
+  const endedAtMs = Math.max(...parts.map((p) => p.phase.endedAtMs + p.offsetMs));
+  const durationS = round((endedAtMs - startedAtMs) / 1000, 3);
+  const classes: string[] = [];
+  for (const p of parts) for (const g of p.phase.groups) if (!classes.includes(g.class)) classes.push(g.class);
+  const groups = classes.map((cls) =>
+    mergeGroups(
+      parts.flatMap((p) => p.phase.groups.filter((g) => g.class === cls)),
+      durationS,
+    ),
+  );
+  const sum = (f: (p: PhaseResult) => number) => parts.reduce((s, p) => s + f(p.phase), 0);
+  const rates = parts.map((p) => p.phase.achievedRateRps);
+  return {
+    index: first.index,
+    name: first.name,
+    record: first.record,
+    load: first.load,
+    startedAtMs: round(startedAtMs, 3),
+    endedAtMs: round(endedAtMs, 3),
+    durationS,
+    scheduled: sum((p) => p.scheduled),
+    sent: sum((p) => p.sent),
+    dropped: sum((p) => p.dropped),
+    achievedRateRps: rates.every((r) => r !== null) ? round(rates.reduce((s, r) => s + (r as number), 0), 3) : null,
+    groups,
+  };
+}
+
+function mergeTimeseries(results: RunResult[], offsets: number[]): Point[] {
+  const byT = new Map<number, { point: Point; ttft: Histogram[] }>();
+  results.forEach((r, i) => {
+    const shiftS = Math.round(offsets[i] / 1000);
+    for (const p of r.timeseries.points) {
+      const tS = p.tS + shiftS;
+      let slot = byT.get(tS);
+      if (!slot) {
+        slot = { point: { ...p, tS, completed: 0, errors: 0, inputTokens: 0, outputTokens: 0, inFlight: 0, ttftP50Ms: null, ttftP99Ms: null, ttftHdr: null }, ttft: [] };
+        byT.set(tS, slot);
+      }
+      const s = slot.point;
+      s.completed += p.completed;
+      s.errors += p.errors;
+      s.inputTokens += p.inputTokens;
+      s.outputTokens += p.outputTokens;
+      s.inFlight += p.inFlight;
+      if (p.ttftHdr) slot.ttft.push(decodeHistogram(p.ttftHdr));
+    }
+  });
+  return [...byT.keys()]
+    .sort((a, b) => a - b)
+    .map((t) => {
+      const { point, ttft } = byT.get(t)!;
+      if (ttft.length > 0) {
+        const h = mergeHistograms(ttft);
+        point.ttftP50Ms = percentileMs(h, 50);
+        point.ttftP99Ms = percentileMs(h, 99);
+        point.ttftHdr = encodeHistogram(h);
+      }
+      return point;
+    });
+}
+
+function mergeSamples<K extends string>(all: Partial<Record<K, string[]>>[], limit = 5): Partial<Record<K, string[]>> {
+  const out: Partial<Record<K, string[]>> = {};
+  for (const s of all) {
+    for (const [k, msgs] of Object.entries(s) as [K, string[]][]) {
+      const list = (out[k] ??= []);
+      for (const m of msgs) if (list.length < limit && !list.includes(m)) list.push(m);
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges results of the same workload into one. Refuses results of different workloads (their
+ * phases and classes would not mean the same thing) with a message naming the files.
+ */
+export function mergeResults(results: RunResult[], names: string[] = results.map((r) => r.meta.runId)): RunResult {
+  if (results.length === 0) throw new LoadshapeError('usage', 'merge: give at least one result file');
+  const base = results[0];
+  results.forEach((r, i) => {
+    if (r.meta.workload.sha256 !== base.meta.workload.sha256) {
+      throw new LoadshapeError(
+        'usage',
+        `merge: ${names[i]} ran workload ${r.meta.workload.name} (sha256 ${r.meta.workload.sha256.slice(0, 12)}), ${names[0]} ran ${base.meta.workload.name} (sha256 ${base.meta.workload.sha256.slice(0, 12)}); only shards of the same workload merge`,
+      );
+    }
+  });
+  const offsets = offsetsMs(results);
+  const phaseNames: string[] = [];
+  for (const r of results) for (const p of r.phases) if (!phaseNames.includes(p.name)) phaseNames.push(p.name);
+  const phases = phaseNames.map((name) =>
+    mergePhase(results.flatMap((r, i) => r.phases.filter((p) => p.name === name).map((phase) => ({ phase, offsetMs: offsets[i] })))),
+  );
+  const starts = results.map((r) => Date.parse(r.meta.startedAt));
+  const ends = results.map((r) => Date.parse(r.meta.endedAt));
+  const reasons = [...new Set(results.flatMap((r) => r.client.reasons))];
+  const max = (f: (r: RunResult) => number) => Math.max(...results.map(f));
+  const client: RunResult['client'] = {
+    eventLoopDelayP50Ms: max((r) => r.client.eventLoopDelayP50Ms),
+    eventLoopDelayP99Ms: max((r) => r.client.eventLoopDelayP99Ms),
+    eventLoopDelayMaxMs: max((r) => r.client.eventLoopDelayMaxMs),
+    dispatchLagP99Ms: max((r) => r.client.dispatchLagP99Ms),
+    eventLoopUtilization: max((r) => r.client.eventLoopUtilization),
+    cpuPercent: round(results.reduce((s, r) => s + r.client.cpuPercent, 0), 1),
+    peakRssMb: max((r) => r.client.peakRssMb),
+    saturated: results.some((r) => r.client.saturated),
+    reasons,
+  };
+  return {
+    ...base,
+    meta: {
+      ...base.meta,
+      runId: results.length === 1 ? base.meta.runId : `${base.meta.runId}-merged${results.length}`,
+      startedAt: new Date(Math.min(...starts)).toISOString(),
+      endedAt: new Date(Math.max(...ends)).toISOString(),
+      durationS: round((Math.max(...ends) - Math.min(...starts)) / 1000, 3),
+      interrupted: results.some((r) => r.meta.interrupted),
+      mergedFrom: names,
+    },
+    client,
+    clientSaturated: client.saturated,
+    phases,
+    timeseries: { intervalMs: base.timeseries.intervalMs, points: mergeTimeseries(results, offsets) },
+    errorSamples: mergeSamples(results.map((r) => r.errorSamples)),
+    validitySamples: mergeSamples(results.map((r) => r.validitySamples)) as Record<string, string[]>,
+  };
+}
