@@ -29,7 +29,7 @@ export interface Violation {
   message: string;
 }
 
-const CLAUSE = /^\s*([a-z_]+(?:\.[a-z0-9_]+)?)\s*([<>])\s*([+-]?)(\d+(?:\.\d+)?)\s*(%|pp|ms|s|\/s)?\s*$/i;
+const CLAUSE = /^\s*([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)?)\s*([<>])\s*([+-]?)(\d+(?:\.\d+)?)\s*(%|pp|ms|s|\/s)?\s*$/i;
 
 /** Points at `part` inside `clause` with carets, for error messages. */
 function caret(spec: string, offset: number, length: number): string {
@@ -57,7 +57,7 @@ export function parseFailOn(spec: string): Threshold[] {
       const opAt = text.search(/[<>]/);
       if (opAt < 0) fail(spec, at, text.length, `"${text}" has no comparison; write metric>+N% (increase) or metric<-N% (decrease)`);
       const left = text.slice(0, opAt).trim();
-      if (!/^[a-z_]+(\.[a-z0-9_]+)?$/i.test(left)) fail(spec, at, opAt, `"${left}" is not a metric name (metrics: ${metricNames()})`);
+      if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$/i.test(left)) fail(spec, at, opAt, `"${left}" is not a metric name (metrics: ${metricNames()})`);
       const right = text.slice(opAt + 1);
       fail(spec, at + opAt + 1, right.length, `"${right}" is not a threshold; write a number with a unit: +10% (relative), +5ms (latency), +0.5pp (rates), -20/s (throughput)`);
     }

@@ -35,14 +35,16 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** 1-2-5 ticks covering [lo, hi]. */
+/** 1-2-5 ticks from lo up to the first tick at or above hi. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // The last tick is the first at or above hi, so it can serve as the axis top.
+  const last = Math.ceil(hi / step - 1e-9) * step;
+  for (let v = Math.ceil(lo / step) * step; v <= last + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -69,7 +71,8 @@ export function lineChart(spec: ChartSpec): string {
   for (const t of xTicks) {
     if (t.v < x0 - 1e-9 || t.v > x1 + 1e-9) continue;
     parts.push(`<line class="grid" x1="${round1(px(t.v))}" x2="${round1(px(t.v))}" y1="${M.t}" y2="${H - M.b}"/>`);
-    parts.push(`<text class="tick" x="${round1(px(t.v))}" y="${H - M.b + 16}" text-anchor="middle">${esc(t.label)}</text>`);
+    const anchor = px(t.v) > W - M.r - 20 ? 'end' : 'middle';
+    parts.push(`<text class="tick" x="${round1(px(t.v))}" y="${H - M.b + 16}" text-anchor="${anchor}">${esc(t.label)}</text>`);
   }
   for (const mk of spec.markers ?? []) {
     if (mk.x < x0 || mk.x > x1) continue;
@@ -81,18 +84,26 @@ export function lineChart(spec: ChartSpec): string {
   parts.push(`<text class="label" x="${(M.l + W - M.r) / 2}" y="${H - 22}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   parts.push(`<text class="label" transform="translate(14 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
   for (const s of spec.series) {
+    // Lines break at null values; a point alone between breaks is drawn as a dot (zero-length segment, round cap).
     let d = '';
-    let pen = false;
+    let run = 0;
+    let last = '';
+    const endRun = () => {
+      if (run === 1) d += `L${last}`;
+      run = 0;
+    };
     for (const [x, y] of s.points) {
       if (y === null) {
-        pen = false;
+        endRun();
         continue;
       }
-      d += `${pen ? 'L' : 'M'}${round1(px(x))} ${round1(py(y))}`;
-      pen = true;
+      last = `${round1(px(x))} ${round1(py(y))}`;
+      d += `${run > 0 ? 'L' : 'M'}${last}`;
+      run++;
     }
+    endRun();
     parts.push(
-      `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} data-name="${esc(s.name)}" data-points="${s.points.filter((p) => p[1] !== null).length}"><title>${esc(s.name)}</title></path>`,
+      `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''} data-name="${esc(s.name)}" data-points="${s.points.filter((p) => p[1] !== null).length}"><title>${esc(s.name)}</title></path>`,
     );
   }
   // Legend along the bottom.

@@ -1,0 +1,129 @@
+// The HTML report in a real browser: headless Chromium (Debian's package) driven by playwright-core,
+// with every network request blocked and recorded; the page must draw every chart from its data.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { compareRuns } from '../../src/report/compare.js';
+import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
+import { renderCompareHtml, renderRunHtml } from '../../src/report/html.js';
+import { standardRun } from './fixtures.js';
+
+/** One or more subpaths, each a moveto and at least one lineto. */
+const PATH = /^(M[\d.]+ [\d.]+(L[\d.]+ [\d.]+)+)+$/;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = resolve('test-output');
+const a = standardRun(1, 1, { labels: { engine: 'vllm' } });
+const b = standardRun(2, 1.2, { labels: { engine: 'sglang' } });
+const c = standardRun(3, 0.9, { labels: { engine: 'trtllm' } });
+
+describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () => {
+  let browser: BrowserContext;
+  let dir: string;
+  let profile: string;
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'loadshape-html-'));
+    profile = mkdtempSync(join(tmpdir(), 'loadshape-chromium-'));
+    // A fresh profile directory per run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  async function load(html: string, name: string, colorScheme: 'light' | 'dark' = 'light') {
+    const file = join(dir, `${name}.html`);
+    writeFileSync(file, html);
+    const url = pathToFileURL(file).href;
+    const page = await browser.newPage();
+    await page.emulateMedia({ colorScheme });
+    const requests: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('request', (r) => {
+      if (r.url() !== url) requests.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    await page.goto(url, { waitUntil: 'load' });
+    const charts = await page.$$eval('svg.chart', (svgs) =>
+      svgs.map((svg) => ({
+        title: svg.getAttribute('aria-label') ?? '',
+        width: svg.getBoundingClientRect().width,
+        series: [...svg.querySelectorAll('path.series')].map((p) => ({
+          d: p.getAttribute('d') ?? '',
+          points: Number(p.getAttribute('data-points')),
+          length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
+        })),
+      })),
+    );
+    return { page, requests, consoleErrors, charts };
+  }
+
+  it('a single run: every chart drawn from its data, no network, no console errors', async () => {
+    const { page, requests, consoleErrors, charts } = await load(renderRunHtml('results/a.json', a), 'run');
+    // Two recorded phases × TTFT/TPOT/E2E, plus three time series.
+    expect(charts.map((ch) => ch.title)).toEqual([
+      'TTFT percentiles · phase steady', 'TPOT percentiles · phase steady', 'E2E percentiles · phase steady',
+      'TTFT percentiles · phase peak', 'TPOT percentiles · phase peak', 'E2E percentiles · phase peak',
+      'Throughput (successful requests per second)', 'TTFT per second (p50 solid, p99 dashed)', 'Errors per second',
+    ]);
+    for (const ch of charts) {
+      expect(ch.width, ch.title).toBeGreaterThan(300);
+      expect(ch.series.length, ch.title).toBeGreaterThan(0);
+      for (const s of ch.series) {
+        expect(s.d, ch.title).toMatch(PATH);
+        expect(s.points, ch.title).toBeGreaterThan(5);
+        expect(s.length, ch.title).toBeGreaterThan(50);
+      }
+    }
+    // steady has all + chat + json: three curves per percentile chart.
+    expect(charts[0].series).toHaveLength(3);
+    expect(await page.locator('table').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('text=phase steady · closed c=4').count()).toBe(1);
+    expect(requests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    await page.screenshot({ path: join(OUT, 'report-run.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('a comparison: runs overlaid per phase × class with a legend, in dark mode too', async () => {
+    // The slower run last: the candidate regresses, and the page says so.
+    const inputs = [{ file: 'results/a.json', result: a }, { file: 'results/c.json', result: c }, { file: 'results/b.json', result: b }];
+    const cmp = compareRuns(inputs);
+    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp, evaluateFailOn(cmp, parseFailOn('ttft.p50>+10%')));
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, requests, consoleErrors, charts } = await load(html, `compare-${scheme}`, scheme);
+      const curves = charts.filter((ch) => ch.title.includes('percentiles'));
+      expect(curves).toHaveLength(cmp.groups.length * 3);
+      for (const ch of curves) expect(ch.series, ch.title).toHaveLength(3);
+      for (const ch of charts) for (const s of ch.series) expect(s.d, ch.title).toMatch(PATH);
+      // Distinct colours per run, and a legend naming each.
+      const strokes = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('path.series')].map((p) => p.getAttribute('stroke')));
+      expect(new Set(strokes).size).toBe(3);
+      const legend = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('text.legend')].map((t) => t.textContent));
+      expect(legend).toEqual(['A', 'B', 'C']);
+      expect(await page.locator('p.fail').first().textContent({ timeout: 2000 })).toContain('candidate C regressed past 5 threshold(s)');
+      const bg = await page.$eval('body', (body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+      expect(bg).toBe(scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)');
+      expect(requests).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      await page.screenshot({ path: join(OUT, `report-compare-${scheme}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+});
