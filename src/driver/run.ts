@@ -284,7 +284,10 @@ export class Driver {
         freedAtMs = now();
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, loop));
+    // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
+    const s = this.opts.shard;
+    const share = s ? Math.max(1, Math.floor(concurrency / s.count) + (s.index < concurrency % s.count ? 1 : 0)) : concurrency;
+    await Promise.all(Array.from({ length: share }, loop));
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
   }
 

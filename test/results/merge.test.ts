@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { PhaseStats } from '../../src/metrics/accumulator.js';
+import { newHistogram } from '../../src/metrics/histogram.js';
+import { assembleResult } from '../../src/results/assemble.js';
+import { mergeResults } from '../../src/results/merge.js';
+import type { RunResult } from '../../src/results/format.js';
+import type { DriverResult } from '../../src/driver/run.js';
+import type { RequestRecord } from '../../src/client/record.js';
+import { rngFor } from '../../src/util/rng.js';
+import { readOnlyResult, runCli, tempDir, fixture } from '../commands/helpers.js';
+
+const sample = { eventLoopDelayP50Ms: 0.1, eventLoopDelayP99Ms: 1, eventLoopDelayMaxMs: 2, eventLoopUtilization: 0.1, cpuPercent: 10, peakRssMb: 100 };
+
+function meta(startedAt: string): RunResult['meta'] {
+  return {
+    runId: startedAt, loadshapeVersion: 't', startedAt, endedAt: startedAt, durationS: 10,
+    workload: { name: 'w', file: 'w.yaml', sha256: 'abc', text: '', seed: 1 },
+    target: { url: 'http://127.0.0.1:1/v1', simulated: true, simulator: null }, model: 'm', tokenizer: 'o200k_base',
+    labels: {}, argv: [], node: 'v20', host: { platform: 'linux', arch: 'x64', cpuModel: 'x', cpus: 2, memoryGb: 1 }, interrupted: false,
+  };
+}
+
+/** Synthetic records with varied latencies and errors, deterministic from a seed. */
+function records(n: number): RequestRecord[] {
+  const rng = rngFor(5);
+  return Array.from({ length: n }, (_, i) => {
+    const err = rng() < 0.05;
+    const ttft = 20 + rng() * 400;
+    return {
+      phase: 'steady', class: i % 3 ? 'chat' : 'rag', scheduledAtMs: i, sentAtMs: i, queueMs: rng() * 3, ttftMs: err ? null : ttft,
+      firstChunkMs: err ? null : ttft, tpotMs: err ? null : 5 + rng() * 20, e2eMs: err ? null : ttft + 500 * rng(), promptTokens: 100 + i,
+      outputTokens: err ? null : 50, outputTokensSource: err ? null : 'usage', chunks: 50, finishReason: err ? null : 'length',
+      status: err ? 'error' : 'ok', errorClass: err ? 'http_5xx' : null, httpStatus: err ? 500 : 200, validity: null, toolCalls: null,
+    };
+  });
+}
+
+function resultOf(recs: RequestRecord[], startedAt: string): RunResult {
+  const stats = new PhaseStats(['chat', 'rag']);
+  for (const r of recs) {
+    stats.add(r, 50);
+    stats.gapSink(r.class)(r.tpotMs ?? 1);
+  }
+  const d: DriverResult = {
+    phases: [{
+      plan: { index: 0, name: 'steady', record: true, durationMs: 10_000, maxRequests: null, load: { kind: 'closed', concurrency: 4 } },
+      stats, startedAtMs: 0, endedAtMs: 10_000, scheduled: recs.length, sent: recs.length, dropped: 0, achievedRateRps: null,
+    }],
+    timeseries: [], errorSamples: {}, validitySamples: {}, dispatchLag: newHistogram(), interrupted: false,
+  };
+  return assembleResult(d, meta(startedAt), sample);
+}
+
+describe('mergeResults', () => {
+  it('merges shards exactly: every percentile and counter equals the single result of all records', () => {
+    const all = records(3000);
+    const whole = resultOf(all, '2026-11-22T10:00:00.000Z');
+    const shards = [0, 1, 2].map((s) => resultOf(all.filter((_, i) => i % 3 === s), '2026-11-22T10:00:00.000Z'));
+    const merged = mergeResults(shards);
+    for (const cls of ['*', 'chat', 'rag']) {
+      const a = merged.phases[0].groups.find((g) => g.class === cls)!;
+      const b = whole.phases[0].groups.find((g) => g.class === cls)!;
+      const { metrics: ma, ...ca } = a;
+      const { metrics: mb, ...cb } = b;
+      expect(ca).toEqual(cb);
+      for (const k of Object.keys(mb) as (keyof typeof mb)[]) {
+        const { hdr: _ha, ...sa } = ma[k];
+        const { hdr: _hb, ...sb } = mb[k];
+        expect(sa).toEqual(sb);
+      }
+    }
+    expect(merged.meta.mergedFrom).toHaveLength(3);
+  });
+
+  it('refuses to merge results of different workloads, naming the files', () => {
+    const a = resultOf(records(10), '2026-11-22T10:00:00.000Z');
+    const b = resultOf(records(10), '2026-11-22T10:00:00.000Z');
+    b.meta.workload.sha256 = 'def';
+    expect(() => mergeResults([a, b], ['a.json', 'b.json'])).toThrow(/b\.json ran workload w .* only shards of the same workload merge/);
+  });
+});
+
+describe('loadshape run --shard + merge', () => {
+  it('three shards of a run send every request exactly once and merge to the counts of a single run', async () => {
+    const dirs = [0, 1, 2].map(() => tempDir());
+    const args = ['run', fixture('timing.yaml'), '--sim-ttft', '5', '--sim-itl', '1', '--quiet'];
+    await Promise.all(dirs.map((d, i) => runCli([...args, '--shard', `${i}/3`, '--out', d])));
+    const single = tempDir();
+    await runCli([...args, '--out', single]);
+    const files = dirs.map((d) => {
+      const r = readOnlyResult(d);
+      expect(r.meta.shard).toEqual({ index: dirs.indexOf(d), count: 3 });
+      return r;
+    });
+    const merged = mergeResults(files);
+    const whole = readOnlyResult(single);
+    const m = merged.phases[0].groups[0];
+    const w = whole.phases[0].groups[0];
+    expect(files.map((f) => f.phases[0].groups[0].requests)).toEqual([11, 11, 10]);
+    expect(m.requests).toBe(32);
+    expect(m.requests).toBe(w.requests);
+    expect(m.outputTokens).toBe(w.outputTokens);
+    expect(m.promptTokens).toBe(w.promptTokens);
+    expect(Math.abs(m.metrics.tpotMs.p50Ms - w.metrics.tpotMs.p50Ms)).toBeLessThan(0.5);
+  });
+});
