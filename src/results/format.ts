@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { METRIC_KEYS } from '../metrics/accumulator.js';
 import { ERROR_CLASSES } from '../client/record.js';
+import { CostSchema } from '../cost/cost.js';
+import { EngineMetaShape } from '../provenance/schema.js';
+import { ServerMetricsSchema } from '../servermetrics/summary.js';
 
 export const RESULT_FORMAT = 'loadshape-result';
 export const RESULT_VERSION = 1;
@@ -128,6 +131,8 @@ export const ResultSchema = z.object({
     interrupted: z.boolean(),
     /** A checkpoint written during the run (`--checkpoint`): the run had not finished (absent in older files). */
     checkpoint: z.boolean().optional(),
+    /** Engine side (absent in older files): /v1/models, server headers and version endpoints; --recipe with its sha256; --wait-ready. */
+    ...EngineMetaShape,
     /** `--shard i/N`: this file holds requests i, i+N, … of every phase's schedule. */
     shard: z.object({ index: z.number(), count: z.number() }).optional(),
     /** Run ids (or file names) this result was merged from. */
@@ -142,5 +147,9 @@ export const ResultSchema = z.object({
   errorSamples: z.partialRecord(z.enum(ERROR_CLASSES), z.array(z.string())),
   /** The first few validity failures per class with ajv's reason. */
   validitySamples: z.record(z.string(), z.array(z.string())),
+  /** Engine /metrics and GPU exporters scraped during the run (--server-metrics; absent when none answered). */
+  serverMetrics: ServerMetricsSchema.optional(),
+  /** Cost per phase from the recipe's $ per GPU-hour or --cost-per-hour (absent without a price). */
+  cost: CostSchema.optional(),
 });
 export type RunResult = z.infer<typeof ResultSchema>;
