@@ -40,7 +40,7 @@ export function parseResult(text: string, file: string): RunResult {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    throw new LoadshapeError('result_file', `${file}: ${path || '(root)'}: ${issue.message}`);
+    throw new LoadshapeError('result_file', `${file}: ${path || '(root)'}: ${issue.message}; the file was changed after loadshape wrote it: restore it or rerun`);
   }
   return parsed.data;
 }
