@@ -43,6 +43,8 @@ export interface RequestInput {
   scheduledAtMs: number;
   /** Called once per inter-chunk gap, as it happens (histograms, not stored samples). */
   onGap?: (gapMs: number) => void;
+  /** Sees every SSE data payload with its receive time (benchmarks measure the client's own lag with it). */
+  tap?: (data: string, atMs: number) => void;
 }
 
 export interface RequestOutcome {
@@ -228,6 +230,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   /** SseSink: every event in a read carries that read's arrival time. */
   onEvent(data: string, event: string | undefined): void {
     this.state.onEvent(data, event, this.readAtMs);
+    if (this.input.tap) this.input.tap(data, this.readAtMs);
   }
 
   onResponseEnd(): void {
