@@ -60,6 +60,12 @@ program
   .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries'))
   .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes'))
   .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
+  .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
+  .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests'))
+  .option('--recipe <recipe.yaml>', 'embed the serving recipe (engine, model, GPUs, flags, $ per GPU-hour) with its sha256')
+  .option('--server-metrics <url>', 'scrape this Prometheus endpoint every second (repeatable; default: /metrics at the target root when it answers)', collect, [])
+  .option('--server-metric <name>', 'also keep this metric from the scraped endpoints (repeatable)', collect, [])
+  .option('--cost-per-hour <usd>', 'serving cost in $ per hour (overrides the recipe\'s $ per GPU-hour × GPUs)', nonNegative('--cost-per-hour'))
   .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
   .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
   .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')))
@@ -95,6 +101,12 @@ program
       maxRetries: o.maxRetries as number | undefined,
       maxEventBytes: o.maxEventBytes as number | undefined,
       insecure: o.insecure as boolean,
+      waitReady: o.waitReady as string | undefined,
+      coldRequests: o.coldRequests as number | undefined,
+      recipe: o.recipe as string | undefined,
+      serverMetrics: o.serverMetrics as string[],
+      serverMetric: o.serverMetric as string[],
+      costPerHour: o.costPerHour as number | undefined,
     });
     process.exitCode = exitCode;
   });

@@ -24,8 +24,9 @@ import type { Phase } from '../workload/schema.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
+import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
-export interface RunOptions {
+export interface RunOptions extends EngineSideFlags {
   workload: string;
   target?: string;
   model?: string;
@@ -110,7 +111,9 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     log(opts, `embedded simulator at ${baseUrl} (pass --target URL to test a real endpoint)`);
   }
 
+  let engine: EngineSide | null = null;
   try {
+    engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
     const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
     const planner = createPlanner(workload, { model, tokenizer });
     const t0 = performance.now();
@@ -122,9 +125,10 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     );
     const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
     const records = opts.records ? createWriteStream(opts.records) : null;
+    const withCold = engine.withCold(phases, planner);
     const driver = new Driver({
-      planner,
-      phases,
+      planner: withCold.planner,
+      phases: withCold.phases,
       client: sender,
       now,
       seed: workload.seed,
@@ -175,6 +179,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       interrupted,
       ...(shard ? { shard } : {}),
     });
+    await engine.start(now, (m) => log(opts, m));
     const stopProgress = startProgress(opts, driver);
     const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
     const checkpoints =
@@ -189,11 +194,12 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     } finally {
       stopProgress();
       await checkpoints?.stop();
+      await engine.stop();
       loop.disable();
       await client.close();
       if (records) await closeStream(records);
     }
-    const result = assembleResult(d, metaAt(d.interrupted), sample());
+    const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample()));
     try {
       // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
       await writeResult(file, result);
@@ -206,6 +212,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     process.stdout.write(`result: ${file}\n`);
     return { result, file, exitCode: verdict(result) };
   } finally {
+    await engine?.close();
     await sim?.close();
   }
 }

@@ -1,6 +1,7 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
+import { renderEngineSide } from '../provenance/render.js';
 
 export interface Column {
   header: string;
@@ -77,6 +78,7 @@ export function renderSummary(r: RunResult): string {
     for (const [cls, msgs] of samples) for (const msg of msgs ?? []) out.push(`  ${cls}: ${msg}`);
     out.push('');
   }
+  out.push(...renderEngineSide(r));
   const c = r.client;
   if (r.clientSaturated) {
     out.push(
