@@ -1,0 +1,80 @@
+// A minimal exact-schedule streaming server for scripts/bench-harness.ts. Each chunk carries the
+// server's wall-clock send time ("t", epoch ms with µs resolution), so the harness's own receive lag
+// is measured chunk by chunk, whatever the server's own scheduling accuracy.
+// Per request: TTFT, inter-token time and token count come from the body's max_tokens and
+// extra fields `bench_ttft_ms` / `bench_itl_ms` (defaults 50 / 10). itl 0 = as fast as possible.
+// Usage: node --import tsx scripts/bench-server.ts PORT   (prints "ready PORT" on stdout)
+import { createServer, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { DeadlineScheduler, type ScheduledTask } from '../src/sim/scheduler.js';
+
+const epochMs = () => performance.timeOrigin + performance.now();
+const scheduler = new DeadlineScheduler();
+
+class Stream implements ScheduledTask {
+  dueAtMs: number;
+  heapIndex = -1;
+  private i = 0;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly t0: number,
+    private readonly ttftMs: number,
+    private readonly itlMs: number,
+    private readonly n: number,
+    private readonly responseBytes: number,
+  ) {
+    this.dueAtMs = t0 + ttftMs;
+  }
+
+  run(): number | null {
+    if (this.i === 0) this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (this.itlMs === 0) {
+      // As fast as possible: every token in its own write, back to back.
+      while (this.i < this.n) this.write();
+      this.finish();
+      return null;
+    }
+    this.write();
+    if (this.i >= this.n) {
+      this.finish();
+      return null;
+    }
+    return this.t0 + this.ttftMs + this.i * this.itlMs;
+  }
+
+  private write(): void {
+    const last = this.i === this.n - 1;
+    const content = this.responseBytes > 0 ? 'x'.repeat(this.responseBytes) : ' tok';
+    this.res.write(
+      `data: {"id":"b","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":${last ? '"length"' : 'null'}}],"t":${epochMs().toFixed(3)}}\n\n`,
+    );
+    this.i++;
+  }
+
+  private finish(): void {
+    this.res.end(`data: {"id":"b","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":${this.n},"total_tokens":${this.n + 1}}}\n\ndata: [DONE]\n\n`);
+  }
+}
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const t0 = performance.now();
+    if (req.url?.endsWith('/models')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"object":"list","data":[{"id":"bench","object":"model"}]}');
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, number | undefined>;
+    const task = new Stream(res, t0, body.bench_ttft_ms ?? 50, body.bench_itl_ms ?? 10, body.max_tokens ?? 16, body.bench_response_bytes ?? 0);
+    res.on('close', () => scheduler.remove(task));
+    if (task.dueAtMs <= t0) task.run();
+    else scheduler.add(task);
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  process.stdout.write(`ready ${(server.address() as { port: number }).port}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
