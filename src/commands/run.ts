@@ -118,7 +118,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const planner = createPlanner(workload, { model, tokenizer });
     const t0 = performance.now();
     const now = () => performance.now() - t0;
-    if (opts.insecure) log(opts, 'warning: --insecure: TLS certificates are not verified');
+    // Said even with --quiet: a run without certificate checks must never pass unnoticed.
+    if (opts.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
     const client = new OpenAIClient(
       { baseUrl, headers, timeouts, insecure: opts.insecure, maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES },
       now,
@@ -419,7 +420,7 @@ async function discoverModel(baseUrl: string, headers: Record<string, string>): 
   } catch (err) {
     throw new LoadshapeError(
       'unreachable',
-      `${baseUrl}/models: could not discover the model (${(err as { code?: string }).code ?? (err as Error).message}); pass --model NAME, or check --target`,
+      `${redactUrl(baseUrl)}/models: could not discover the model (${(err as { code?: string }).code ?? (err as Error).message}); pass --model NAME, or check --target`,
     );
   }
 }
