@@ -11,7 +11,14 @@ import type {
   ResponseFormat,
   ToolChoice,
 } from '../protocol/openai.js';
+import type { StructuredFaults } from './config.js';
 import { sampleJson, UnsatisfiableSchemaError } from './json-sample.js';
+
+/** Structured outputs that come out wrong on purpose: the rates, and a seeded [0, 1) draw. */
+export interface OutputFaults {
+  rates: StructuredFaults;
+  draw: () => number;
+}
 
 export interface EngineProfile {
   ttftMs: number;
@@ -103,7 +110,7 @@ function contentWords(content: unknown): number {
   return 0;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -136,7 +143,7 @@ function optionalInt(body: Record<string, unknown>, key: string): number | undef
 }
 
 /** Plans one request. `body` is the parsed JSON, not yet trusted. */
-export function planRequest(endpoint: Endpoint, body: unknown, profile: EngineProfile): PlanResult {
+export function planRequest(endpoint: Endpoint, body: unknown, profile: EngineProfile, faults?: OutputFaults): PlanResult {
   if (!isRecord(body)) return badRequest('the request body must be a JSON object', 'invalid_request');
 
   let promptTokens: number;
@@ -188,7 +195,7 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
     return badRequest(`the prompt fills the ${profile.maxModelLen}-token context, leaving no room for output`, 'context_length_exceeded');
   }
 
-  const shaped = endpoint === 'chat' ? shapeChatOutput(body as Partial<ChatCompletionRequest>, maxTokens) : undefined;
+  const shaped = endpoint === 'chat' ? shapeChatOutput(body as Partial<ChatCompletionRequest>, maxTokens, faults) : undefined;
   if (shaped && 'error' in shaped) return { ok: false, error: shaped.error };
 
   // The fixed profile has no EOS: free text always runs to max_tokens and finishes with `length`.
@@ -231,7 +238,11 @@ interface ShapedOutput {
 }
 
 /** Tool calls and structured output: a document that is cut at max_tokens, else finishes on its own. */
-function shapeChatOutput(body: Partial<ChatCompletionRequest>, maxTokens: number): ShapedOutput | { error: PlanError } | undefined {
+function shapeChatOutput(
+  body: Partial<ChatCompletionRequest>,
+  maxTokens: number,
+  faults: OutputFaults | undefined,
+): ShapedOutput | { error: PlanError } | undefined {
   const tools = Array.isArray(body.tools) ? (body.tools as FunctionTool[]) : [];
   const choice = body.tool_choice as ToolChoice | undefined;
   if (tools.length > 0 && choice !== 'none') {
@@ -242,9 +253,18 @@ function shapeChatOutput(body: Partial<ChatCompletionRequest>, maxTokens: number
         error: errorBody(400, wanted === undefined ? 'tools[0] has no function name' : `tool_choice names "${wanted}", which is not in tools`, 'invalid_tool_choice', 'tool_choice'),
       };
     }
-    const doc = generate(tool.function.parameters ?? { type: 'object', properties: {} }, 'tools');
-    if (typeof doc !== 'string') return doc;
-    return cut(splitIntoPieces(doc), maxTokens, 'tool_calls', (pieces) => ({ kind: 'tool_call', name: tool.function.name, pieces }));
+    const parameters = tool.function.parameters ?? { type: 'object', properties: {} };
+    const sampled = generateValue(parameters, 'tools');
+    if ('error' in sampled) return sampled;
+    let name = tool.function.name;
+    let doc = JSON.stringify(sampled.value);
+    if (faults !== undefined) {
+      const r = faults.rates;
+      const u = faults.draw();
+      if (u < r.unknownTool) name = `${name}_not_offered`;
+      else if (u < r.unknownTool + r.badToolArguments) doc = JSON.stringify(violating(sampled.value));
+    }
+    return cut(splitIntoPieces(doc), maxTokens, 'tool_calls', (pieces) => ({ kind: 'tool_call', name, pieces }));
   }
 
   const format = body.response_format as ResponseFormat | undefined;
@@ -253,8 +273,20 @@ function shapeChatOutput(body: Partial<ChatCompletionRequest>, maxTokens: number
     if (!isRecord(schema)) {
       return { error: errorBody(400, 'response_format.json_schema.schema must be a JSON Schema object', 'invalid_response_format', 'response_format') };
     }
-    const doc = generate(schema, 'response_format');
-    if (typeof doc !== 'string') return doc;
+    const sampled = generateValue(schema, 'response_format');
+    if ('error' in sampled) return sampled;
+    let doc = JSON.stringify(sampled.value);
+    if (faults !== undefined) {
+      const r = faults.rates;
+      const u = faults.draw();
+      if (u < r.invalidJson) doc = brokenJson(doc);
+      else if (u < r.invalidJson + r.schemaViolation) doc = JSON.stringify(violating(sampled.value));
+      else if (u < r.invalidJson + r.schemaViolation + r.truncated) {
+        // Cut as max_tokens would: half the document, finish_reason "length".
+        const pieces = splitIntoPieces(doc);
+        return cut(pieces, Math.min(maxTokens, Math.max(1, Math.floor(pieces.length / 2))), 'stop', (p) => ({ kind: 'text', pieces: p }));
+      }
+    }
     return cut(splitIntoPieces(doc), maxTokens, 'stop', (pieces) => ({ kind: 'text', pieces }));
   }
   if (isRecord(format) && format.type === 'json_object') {
@@ -264,9 +296,19 @@ function shapeChatOutput(body: Partial<ChatCompletionRequest>, maxTokens: number
   return undefined;
 }
 
-function generate(schema: unknown, param: string): string | { error: PlanError } {
+/** Not JSON: a trailing comma before the closing bracket (a classic model slip), or an unclosed brace. */
+export function brokenJson(doc: string): string {
+  return doc.endsWith('}') || doc.endsWith(']') ? `${doc.slice(0, -1)},${doc.slice(-1)}` : `{${doc}`;
+}
+
+/** Parses but violates a schema that constrains the root type: an object becomes an array around it, anything else an object. */
+export function violating(value: unknown): unknown {
+  return isRecord(value) ? [value] : { value };
+}
+
+function generateValue(schema: unknown, param: string): { value: unknown } | { error: PlanError } {
   try {
-    return JSON.stringify(sampleJson(schema));
+    return { value: sampleJson(schema) };
   } catch (err) {
     if (err instanceof UnsatisfiableSchemaError) {
       return { error: errorBody(400, `cannot generate output for this schema: ${err.message}`, 'invalid_schema', param) };

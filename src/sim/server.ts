@@ -1,31 +1,29 @@
 // Simulator, I/O side: an OpenAI-compatible HTTP server on node:http that `npm start` and the
-// tests drive instead of a GPU. model.ts decides what a request produces; this module decides
-// when bytes leave: each token is written at t0 + TTFT + i × itlMs, t0 being the moment the
-// request body was fully received, through the one DeadlineScheduler shared by all streams.
-// The core of loadshape never imports this module (only the CLI's `sim` command does).
+// tests drive instead of a GPU. model.ts decides what a request produces; engine.ts (for the
+// engine profiles) decides when each token is generated; this module decides when bytes leave,
+// through the one DeadlineScheduler shared by all streams. Under the `fixed` profile each token is
+// written at t0 + TTFT + i × itlMs, t0 being the moment the request body was fully received; under
+// the engine profiles one scheduler task runs the engine's steps at their computed end times and
+// writes every token a step produced. Faults (faults.ts) and /metrics (metrics.ts) are acted out here.
+// The core of loadshape never imports this module (only the CLI's `sim`/`run` commands do).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ModelList } from '../protocol/openai.js';
-import { errorBody, planRequest, type Endpoint, type GenerationPlan, type PlanError } from './model.js';
+import { mulberry32 } from '../util/rng.js';
+import { BASE_SETTINGS, checkSettings, PROFILE_DEFAULTS, usesEngine, type SimSettings } from './config.js';
+import { BlockingEngine, ContinuousEngine, type Engine, type EngineParams, type EngineSink } from './engine.js';
+import { FaultPicker, type FaultAction } from './faults.js';
+import { Histogram, ITL_BUCKETS_S, REQUEST_TIME_BUCKETS_S, renderMetrics, TTFT_BUCKETS_S } from './metrics.js';
+import { errorBody, planRequest, type Endpoint, type GenerationPlan, type OutputFaults, type PlanError } from './model.js';
+import { blockHashes, promptTexts } from './prefix.js';
 import { DeadlineScheduler, type ScheduledTask } from './scheduler.js';
 
-export interface SimOptions {
+export interface SimOptions extends SimSettings {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  model: string;
-  /** Base time from request received to first token. */
-  ttftMs: number;
-  /** Added to the time to first token per prompt token (prefill). */
-  prefillMsPerToken: number;
-  /** Fixed time between two tokens of one stream. */
-  itlMs: number;
-  /** Output tokens when a request sends no max_tokens. */
-  defaultMaxTokens: number;
-  /** Context window advertised in /v1/models; longer prompts get a 400. */
-  maxModelLen: number;
   /**
    * Called after each streamed token is handed to the kernel, with how late that was relative to
    * its deadline (ms, ≥ 0), and the token's 0-based index in its stream (0 is the first token,
@@ -38,21 +36,20 @@ export interface SimServer {
   /** Base URL including /v1, e.g. http://127.0.0.1:PORT/v1. */
   readonly url: string;
   readonly port: number;
+  readonly profile: SimSettings['profile'];
   /** Generation requests received and not yet finished or disconnected. */
   readonly activeRequests: number;
   /** Ends open connections (streams included) and stops listening. */
   close(): Promise<void>;
 }
 
+/** startSimulator's defaults: the `fixed` profile unless `profile` says otherwise (the CLI defaults to continuous-batching). */
 export const DEFAULT_SIM_OPTIONS: Readonly<SimOptions> = {
+  ...BASE_SETTINGS,
+  ...PROFILE_DEFAULTS.fixed,
+  profile: 'fixed',
   host: '127.0.0.1',
   port: 0,
-  model: 'loadshape-sim',
-  ttftMs: 50,
-  prefillMsPerToken: 0.02,
-  itlMs: 10,
-  defaultMaxTokens: 256,
-  maxModelLen: 131072,
 };
 
 /** Far above any prompt that fits maxModelLen words; a guard against a runaway client, not a limit anyone meets. */
@@ -79,21 +76,82 @@ function readVersion(): string {
 }
 
 export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<SimServer> {
-  const options: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...stripUndefined(opts) };
-  for (const key of ['ttftMs', 'prefillMsPerToken', 'itlMs'] as const) {
-    if (!Number.isFinite(options[key]) || options[key] < 0) throw new RangeError(`${key} must be a non-negative number, got ${options[key]}`);
-  }
-  for (const key of ['defaultMaxTokens', 'maxModelLen'] as const) {
-    if (!Number.isInteger(options[key]) || options[key] < 1) throw new RangeError(`${key} must be a positive integer, got ${options[key]}`);
-  }
+  const given = stripUndefined(opts);
+  const profile = given.profile ?? DEFAULT_SIM_OPTIONS.profile;
+  const options: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...PROFILE_DEFAULTS[profile], ...given, profile };
+  checkSettings(options);
 
   const scheduler = new DeadlineScheduler();
   const version = readVersion();
+  const startedAtMs = performance.now();
   const createdS = Math.floor(Date.now() / 1000);
   const idPrefix = randomBytes(4).toString('hex');
+  const metrics = new SimMetrics();
+  const faults = new FaultPicker(options.faults, mulberry32(options.seed ^ 0x0fa017));
+  const s = options.structured;
+  const outputFaults: OutputFaults | undefined =
+    s.invalidJson + s.schemaViolation + s.truncated + s.unknownTool + s.badToolArguments > 0
+      ? { rates: s, draw: mulberry32(options.seed ^ 0x5ca1ab1e) }
+      : undefined;
+  const timers = new Set<NodeJS.Timeout>();
   let requestCounter = 0;
   let active = 0;
   let closing: Promise<void> | undefined;
+
+  // ---- the engine profiles: one scheduler task runs the engine's steps at their end times ----
+  const jobs = new Map<number, EngineJob>();
+  /** performance.now() of the engine.advance() under way, for the lag of the writes it makes. */
+  let advanceNowMs = 0;
+  const sink: EngineSink = {
+    token(num, index, atMs) {
+      const job = jobs.get(num);
+      if (job === undefined) return;
+      if (index === job.plan.output.pieces.length - 1) jobs.delete(num);
+      job.token(index, atMs, advanceNowMs);
+    },
+    admitted(num, atMs) {
+      const job = jobs.get(num);
+      if (job !== undefined) metrics.queueTime.observe(Math.max(0, atMs - job.submittedAtMs) / 1000);
+    },
+  };
+  let engine: Engine | null = null;
+  if (usesEngine(profile)) {
+    const params: EngineParams = {
+      decodeBaseMs: options.decodeBaseMs,
+      decodePerSeqMs: options.decodePerSeqMs,
+      decodePerKContextMs: options.decodePerKContextMs,
+      prefillMsPerToken: options.prefillMsPerToken,
+      prefillChunkTokens: options.prefillChunkTokens,
+      maxRunningSeqs: options.maxRunningSeqs,
+      kvBudgetTokens: options.kvBudgetTokens,
+      preemption: options.preemption,
+      prefixCache: profile === 'prefix-cache',
+      prefixCacheBlocks: options.prefixCacheBlocks || Math.floor(options.kvBudgetTokens / options.blockTokens),
+      blockTokens: options.blockTokens,
+    };
+    engine = profile === 'blocking' ? new BlockingEngine(params, options.slots, sink) : new ContinuousEngine(params, sink);
+  }
+  const engineTask: ScheduledTask = {
+    dueAtMs: Infinity,
+    heapIndex: -1,
+    run(nowMs) {
+      advanceNowMs = nowMs;
+      engine!.advance(nowMs);
+      return engine!.nextEventAtMs();
+    },
+  };
+  /** Re-files the engine task under the engine's next event after a submit or cancel. */
+  const kick = (): void => {
+    if (engine === null || closing !== undefined) return;
+    const next = engine.nextEventAtMs();
+    if (engineTask.heapIndex !== -1) {
+      if (next === engineTask.dueAtMs) return;
+      scheduler.remove(engineTask);
+    }
+    if (next === null) return;
+    engineTask.dueAtMs = next;
+    scheduler.add(engineTask);
+  };
 
   const modelsBody = JSON.stringify({
     object: 'list',
@@ -123,6 +181,32 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
         return sendJson(res, 200, JSON.stringify({ version }));
       case '/v1/models':
         return sendJson(res, 200, modelsBody);
+      case '/metrics': {
+        if (engine !== null) {
+          advanceNowMs = performance.now();
+          engine.advance(advanceNowMs);
+          kick();
+        }
+        const g = engine?.gauges() ?? { running: scheduler.size, waiting: 0, kvUsage: 0 };
+        const c = engine?.counters;
+        const body = renderMetrics({
+          modelName: options.model,
+          ...g,
+          prefixQueryTokens: c?.prefixQueryTokens ?? 0,
+          prefixHitTokens: c?.prefixHitTokens ?? 0,
+          preemptions: c?.preemptions ?? 0,
+          promptTokens: metrics.promptTokens,
+          generationTokens: metrics.generationTokens,
+          successByReason: metrics.successByReason,
+          queueTime: metrics.queueTime,
+          ttft: metrics.ttft,
+          itl: metrics.itl,
+          e2e: metrics.e2e,
+        });
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       default:
         return sendError(res, errorBody(404, `no route for ${req.method} ${path}`, 'not_found'));
     }
@@ -149,24 +233,69 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
       } catch (err) {
         return sendError(res, errorBody(400, `request body is not valid JSON: ${(err as Error).message}`, 'invalid_json'));
       }
-      const planned = planRequest(endpoint, body, options);
+      const planned = planRequest(endpoint, body, options, outputFaults);
       if (!planned.ok) return sendError(res, planned.error);
+      const plan = planned.plan;
+      const outputTokens = plan.output.pieces.length;
+      if (engine !== null && !engine.fits(plan.promptTokens, outputTokens)) {
+        return sendError(
+          res,
+          errorBody(400, `prompt (${plan.promptTokens}) + output (${outputTokens}) tokens exceed the simulated KV cache of ${options.kvBudgetTokens} tokens`, 'context_length_exceeded'),
+        );
+      }
       if (res.destroyed) return;
       if (closing !== undefined) {
         res.destroy();
         return;
       }
-      const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${idPrefix}${(++requestCounter).toString(16).padStart(8, '0')}`;
-      const task = planned.plan.stream
-        ? new StreamTask(res, planned.plan, id, options, receivedAtMs)
-        : new BufferedTask(res, planned.plan, id, options, receivedAtMs);
-      res.once('close', () => {
-        scheduler.remove(task);
-        // Thousands of streams ending together is another burst of callbacks (see poll()).
+      const num = ++requestCounter;
+      const fault = faults.pick(num, receivedAtMs - startedAtMs, outputTokens, plan.stream);
+      if (fault !== null && actBeforeHeaders(fault, req, res)) return;
+      const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${idPrefix}${num.toString(16).padStart(8, '0')}`;
+      const delayMs = fault?.type === 'slow_first_byte' ? fault.delayMs : 0;
+      metrics.promptTokens += plan.promptTokens;
+
+      if (engine === null) {
+        const task = plan.stream
+          ? new StreamTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics, fault)
+          : new BufferedTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics);
+        res.once('close', () => {
+          scheduler.remove(task);
+          // Thousands of streams ending together is another burst of callbacks (see poll()).
+          scheduler.poll();
+        });
+        scheduler.add(task);
         scheduler.poll();
+        return;
+      }
+
+      const eng = engine;
+      const hashes = profile === 'prefix-cache' ? blockHashes(promptTexts(body), options.blockTokens) : undefined;
+      const submit = (): void => {
+        if (res.destroyed || closing !== undefined) return;
+        const nowMs = performance.now();
+        advanceNowMs = nowMs;
+        // Steps that ended before now come first, so this request joins at the next boundary.
+        eng.advance(nowMs);
+        jobs.set(num, new EngineJob(res, plan, id, options, nowMs, metrics, fault));
+        eng.submit({ id: num, promptTokens: plan.promptTokens, outputTokens, blockHashes: hashes }, nowMs);
+        kick();
+      };
+      res.once('close', () => {
+        if (!jobs.delete(num)) return;
+        // Deferred: a close raised while the engine is writing must not change its state mid-step.
+        queueMicrotask(() => {
+          eng.cancel(num, performance.now());
+          kick();
+        });
       });
-      scheduler.add(task);
-      scheduler.poll();
+      if (delayMs > 0) {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          submit();
+        }, delayMs);
+        timers.add(t);
+      } else submit();
     });
   }
 
@@ -186,12 +315,15 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
   return {
     url: `http://${hostForUrl}:${port}/v1`,
     port,
+    profile,
     get activeRequests() {
       return active;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
         scheduler.stop();
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         server.close(() => resolve());
         // Streams and idle keep-alive sockets would otherwise hold close() open until they end.
         server.closeAllConnections();
@@ -199,6 +331,38 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
       return closing;
     },
   };
+}
+
+/** Answers a fault that strikes before the response starts; false when the fault acts later. */
+function actBeforeHeaders(fault: FaultAction, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  switch (fault.type) {
+    case 'http_500':
+      sendError(res, errorBody(500, 'simulated fault: internal server error', 'internal_server_error'));
+      return true;
+    case 'http_429': {
+      const body = JSON.stringify({
+        error: { message: 'simulated fault: rate limit reached, retry after 1 second', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
+      });
+      res.writeHead(429, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+      res.end(body);
+      return true;
+    }
+    case 'loading_503': {
+      const body = JSON.stringify({ error: { message: 'simulated fault: the model is still loading', type: 'server_error', param: null, code: 'model_loading' } });
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+      res.end(body);
+      return true;
+    }
+    case 'reset': {
+      // An RST rather than a FIN where Node can: what a crashed worker or a proxy timeout looks like.
+      const socket = req.socket as Socket & { resetAndDestroy?: () => void };
+      if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else socket.destroy();
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
@@ -227,40 +391,64 @@ function usageOf(plan: GenerationPlan): { prompt_tokens: number; completion_toke
   return { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
 }
 
+/** What the server saw, for /metrics: vLLM measures from its own side, at generation time. */
+class SimMetrics {
+  readonly queueTime = new Histogram(REQUEST_TIME_BUCKETS_S);
+  readonly ttft = new Histogram(TTFT_BUCKETS_S);
+  readonly itl = new Histogram(ITL_BUCKETS_S);
+  readonly e2e = new Histogram(REQUEST_TIME_BUCKETS_S);
+  promptTokens = 0;
+  generationTokens = 0;
+  readonly successByReason: Record<string, number> = {};
+
+  /** Token `index` of a request that arrived at `arrivedAtMs` was generated at `atMs` (the previous at `prevAtMs`). */
+  token(plan: GenerationPlan, index: number, atMs: number, prevAtMs: number, arrivedAtMs: number): void {
+    this.generationTokens++;
+    if (index === 0) this.ttft.observe(Math.max(0, atMs - arrivedAtMs) / 1000);
+    else this.itl.observe(Math.max(0, atMs - prevAtMs) / 1000);
+    if (index === plan.output.pieces.length - 1) {
+      this.e2e.observe(Math.max(0, atMs - arrivedAtMs) / 1000);
+      // vLLM counts a tool call's finish as "stop".
+      const reason = plan.finishReason === 'length' ? 'length' : 'stop';
+      this.successByReason[reason] = (this.successByReason[reason] ?? 0) + 1;
+    }
+  }
+}
+
 /**
- * One streamed response. Everything but the generated piece is rendered when the request arrives;
- * run() only concatenates and writes. Headers and the role chunk go out with the first token,
- * as vLLM does, so a client's time to first byte is the time to first token.
+ * The bytes of one streamed response. Everything but the generated piece is rendered when the
+ * request arrives; a write only concatenates. Headers and the role chunk go out with the first
+ * token, as vLLM does, so a client's time to first byte is the time to first token. Mid-stream
+ * faults (cut, error object, malformed chunk, stall) happen here, just before token `atToken`.
  */
-class StreamTask implements ScheduledTask {
-  dueAtMs: number;
-  heapIndex = -1;
-  private next = 0;
-  private readonly firstAtMs: number;
-  private readonly itlMs: number;
+class StreamWriter {
+  /** Tokens written. */
+  written = 0;
+  /** Tokens generated so far (a stall holds written below it). */
+  available = 0;
+  ended = false;
+  /** While stalled: when the stall ends. */
+  stalledUntilMs: number | null = null;
+  private faultDone = false;
   private readonly pieces: readonly string[];
   private readonly head: string;
   private readonly prefix: string;
   private readonly suffix: string;
   private readonly lastSuffix: string;
   private readonly tail: string;
-  private readonly onTokenSent: ((lagMs: number, tokenIndex: number) => void) | undefined;
+  private readonly errorEvent: string;
+  private readonly malformedEvent: string;
   private rawSocket: Socket | undefined;
 
   constructor(
     private readonly res: http.ServerResponse,
     plan: GenerationPlan,
     id: string,
-    options: SimOptions,
-    receivedAtMs: number,
+    model: string,
+    private readonly fault: FaultAction | null,
   ) {
-    this.firstAtMs = receivedAtMs + plan.firstTokenMs;
-    this.dueAtMs = this.firstAtMs;
-    this.itlMs = plan.itlMs;
     this.pieces = plan.output.pieces;
-    this.onTokenSent = options.onTokenSent;
     const created = Math.floor(Date.now() / 1000);
-    const model = options.model;
     const chat = plan.endpoint === 'chat';
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
     const envelope = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object, created, model, choices, ...extra });
@@ -293,51 +481,174 @@ class StreamTask implements ScheduledTask {
     this.lastSuffix = chunkTemplate(envelope([pieceChoice(plan.finishReason)])).suffix;
     const usage = plan.includeUsage ? `data: ${JSON.stringify(envelope([], { usage: usageOf(plan) }))}\n\n` : '';
     this.tail = `${usage}data: [DONE]\n\n`;
+    // vLLM's shape for an error raised while streaming: an error object in a data event, then [DONE].
+    this.errorEvent = `data: ${JSON.stringify({ error: { message: 'simulated fault: engine error while generating', type: 'server_error', param: null, code: 500 } })}\n\ndata: [DONE]\n\n`;
+    this.malformedEvent = `data: {"id":"${id}","object":"${object}","choices":[{"index":0,"delta":{"content":"\n\n`;
   }
 
-  run(nowMs: number): number | null {
-    const res = this.res;
+  /** Tokens below `upTo` have been generated: writes every one that may go out now. */
+  offer(upTo: number, nowMs: number): void {
+    if (upTo > this.available) this.available = upTo;
+    if (this.ended || (this.stalledUntilMs !== null && nowMs < this.stalledUntilMs)) return;
+    this.stalledUntilMs = null;
+    const limit = this.available;
+    const f = this.fault;
+    if (f !== null && !this.faultDone && 'atToken' in f && limit > f.atToken) {
+      this.faultDone = true;
+      const before = this.render(this.written, f.atToken);
+      switch (f.type) {
+        case 'cut':
+          this.flush(before, false);
+          this.ended = true;
+          this.res.destroy();
+          return;
+        case 'stream_error':
+          this.ended = true;
+          this.flush(before + this.errorEvent, true, '');
+          return;
+        case 'stall':
+          if (before !== '') this.flush(before, false);
+          this.stalledUntilMs = nowMs + f.stallMs;
+          return;
+        case 'malformed':
+          this.flush(before + this.malformedEvent + this.render(f.atToken, limit), false);
+          return;
+      }
+    }
+    if (limit > this.written) this.flush(this.render(this.written, limit), false);
+  }
+
+  private render(from: number, to: number): string {
     const pieces = this.pieces;
     const last = pieces.length - 1;
-    const first = this.next;
-    let out = first === 0 ? this.head : '';
-    let i = first;
-    // Normally one token; if the loop fell behind, every token already due goes out in one write.
-    do {
-      out += this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
-      i++;
-    } while (i <= last && this.firstAtMs + i * this.itlMs <= nowMs);
-    this.next = i;
+    let out = from === 0 && to > 0 ? this.head : '';
+    for (let i = from; i < to; i++) out += this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
+    if (to > this.written) this.written = to;
+    return out;
+  }
 
-    const done = i > last;
-    if (first === 0) {
+  private flush(out: string, forceEnd: boolean, tail = this.tail): void {
+    const res = this.res;
+    if (res.destroyed) {
+      this.ended = true;
+      return;
+    }
+    const done = forceEnd || this.written >= this.pieces.length;
+    if (!res.headersSent) {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     }
-    if (done) res.end(out + this.tail);
-    else if (first > 0 && this.rawSocket !== undefined) {
+    if (done) {
+      this.ended = true;
+      res.end(out + tail);
+    } else if (this.rawSocket !== undefined) {
       // Past the headers, a token is one chunk of chunked encoding written straight to the socket:
       // one string and one syscall, without node:http's per-write bookkeeping and corking.
       if (!this.rawSocket.destroyed) this.rawSocket.write(`${Buffer.byteLength(out).toString(16)}\r\n${out}\r\n`);
     } else {
       res.write(out);
       // node:http corks the socket until the next tick; flush now so the token leaves at its deadline
-      // rather than after the rest of this batch (and so the lag measured below is the real one).
+      // rather than after the rest of this batch (and so the lag measured is the real one).
       const socket = res.socket;
       socket?.uncork();
       // Framing by hand is only right when node:http chose chunked encoding (an HTTP/1.1 client).
       if (socket && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true) this.rawSocket = socket;
     }
-
-    const report = this.onTokenSent;
-    if (report !== undefined) {
-      const sentAtMs = performance.now();
-      for (let k = first; k < i; k++) report(Math.max(0, sentAtMs - (this.firstAtMs + k * this.itlMs)), k);
-    }
-    return done ? null : this.firstAtMs + i * this.itlMs;
   }
 }
 
-/** A non-streamed response: the whole body goes out when the last token would have. */
+/** fixed profile, streamed: token i is due at firstAtMs + i × itlMs. */
+class StreamTask implements ScheduledTask {
+  dueAtMs: number;
+  heapIndex = -1;
+  private generated = 0;
+  private readonly writer: StreamWriter;
+  private readonly itlMs: number;
+  private readonly last: number;
+  private readonly onTokenSent: ((lagMs: number, tokenIndex: number) => void) | undefined;
+
+  constructor(
+    res: http.ServerResponse,
+    private readonly plan: GenerationPlan,
+    id: string,
+    options: SimOptions,
+    /** When the response may start (arrival, or later for a slow-first-byte fault). */
+    startAtMs: number,
+    private readonly arrivedAtMs: number,
+    private readonly metrics: SimMetrics,
+    fault: FaultAction | null,
+  ) {
+    this.firstAtMs = startAtMs + plan.firstTokenMs;
+    this.dueAtMs = this.firstAtMs;
+    this.itlMs = plan.itlMs;
+    this.last = plan.output.pieces.length - 1;
+    this.onTokenSent = options.onTokenSent;
+    this.writer = new StreamWriter(res, plan, id, options.model, fault);
+    metrics.queueTime.observe(0);
+  }
+
+  private readonly firstAtMs: number;
+
+  run(nowMs: number): number | null {
+    const first = this.generated;
+    let i = first;
+    // Normally one token; if the loop fell behind, every token already due goes out in one write.
+    if (i <= this.last && this.firstAtMs + i * this.itlMs <= nowMs) {
+      do i++;
+      while (i <= this.last && this.firstAtMs + i * this.itlMs <= nowMs);
+    }
+    this.generated = i;
+    for (let k = first; k < i; k++) {
+      const atMs = this.firstAtMs + k * this.itlMs;
+      this.metrics.token(this.plan, k, atMs, atMs - this.itlMs, this.arrivedAtMs);
+    }
+    const writtenBefore = this.writer.written;
+    this.writer.offer(i, nowMs);
+    const report = this.onTokenSent;
+    if (report !== undefined && this.writer.written > writtenBefore) {
+      const sentAtMs = performance.now();
+      for (let k = writtenBefore; k < this.writer.written; k++) report(Math.max(0, sentAtMs - (this.firstAtMs + k * this.itlMs)), k);
+    }
+    if (this.writer.ended) return null;
+    const nextToken = i <= this.last ? this.firstAtMs + i * this.itlMs : Infinity;
+    const stall = this.writer.stalledUntilMs;
+    const next = stall !== null ? Math.max(stall, Math.min(nextToken, stall)) : nextToken;
+    return Number.isFinite(next) ? next : null;
+  }
+}
+
+/** Builds a non-streamed response's body. */
+function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
+  const created = Math.floor(Date.now() / 1000);
+  const text = plan.output.pieces.join('');
+  if (plan.endpoint === 'completions') {
+    return JSON.stringify({
+      id,
+      object: 'text_completion',
+      created,
+      model,
+      choices: [{ index: 0, text, logprobs: null, finish_reason: plan.finishReason }],
+      usage: usageOf(plan),
+    });
+  }
+  const message =
+    plan.output.kind === 'tool_call'
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: `call_${id.slice(id.indexOf('-') + 1)}`, type: 'function', function: { name: plan.output.name, arguments: text } }],
+        }
+      : { role: 'assistant', content: text };
+  return JSON.stringify({
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
+    usage: usageOf(plan),
+  });
+}
+
+/** fixed profile, not streamed: the whole body goes out when the last token would have. */
 class BufferedTask implements ScheduledTask {
   dueAtMs: number;
   heapIndex = -1;
@@ -347,46 +658,57 @@ class BufferedTask implements ScheduledTask {
     private readonly plan: GenerationPlan,
     private readonly id: string,
     private readonly options: SimOptions,
-    receivedAtMs: number,
+    startAtMs: number,
+    private readonly arrivedAtMs: number,
+    private readonly metrics: SimMetrics,
   ) {
-    this.dueAtMs = receivedAtMs + plan.firstTokenMs + (plan.output.pieces.length - 1) * plan.itlMs;
+    this.dueAtMs = startAtMs + plan.firstTokenMs + (plan.output.pieces.length - 1) * plan.itlMs;
+    metrics.queueTime.observe(0);
   }
 
   run(): null {
-    const { plan, id } = this;
-    const created = Math.floor(Date.now() / 1000);
-    const text = plan.output.pieces.join('');
-    let body: unknown;
-    if (plan.endpoint === 'completions') {
-      body = {
-        id,
-        object: 'text_completion',
-        created,
-        model: this.options.model,
-        choices: [{ index: 0, text, logprobs: null, finish_reason: plan.finishReason }],
-        usage: usageOf(plan),
-      };
-    } else {
-      const message =
-        plan.output.kind === 'tool_call'
-          ? {
-              role: 'assistant',
-              content: null,
-              tool_calls: [
-                { id: `call_${id.slice(id.indexOf('-') + 1)}`, type: 'function', function: { name: plan.output.name, arguments: text } },
-              ],
-            }
-          : { role: 'assistant', content: text };
-      body = {
-        id,
-        object: 'chat.completion',
-        created,
-        model: this.options.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
-        usage: usageOf(plan),
-      };
-    }
-    sendJson(this.res, 200, JSON.stringify(body));
+    const { plan } = this;
+    const n = plan.output.pieces.length;
+    const firstAtMs = this.dueAtMs - (n - 1) * plan.itlMs;
+    for (let k = 0; k < n; k++) this.metrics.token(plan, k, firstAtMs + k * plan.itlMs, firstAtMs + (k - 1) * plan.itlMs, this.arrivedAtMs);
+    sendJson(this.res, 200, bufferedBody(plan, this.id, this.options.model));
     return null;
+  }
+}
+
+/** An engine profile's request: the engine says when each token is generated; this writes it. */
+class EngineJob {
+  private lastAtMs = 0;
+  private readonly writer: StreamWriter | null;
+  private resumeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    readonly plan: GenerationPlan,
+    private readonly id: string,
+    private readonly options: SimOptions,
+    readonly submittedAtMs: number,
+    private readonly metrics: SimMetrics,
+    fault: FaultAction | null,
+  ) {
+    this.writer = plan.stream ? new StreamWriter(res, plan, id, options.model, fault) : null;
+    res.once('close', () => clearTimeout(this.resumeTimer));
+  }
+
+  token(index: number, atMs: number, nowMs: number): void {
+    this.metrics.token(this.plan, index, atMs, this.lastAtMs, this.submittedAtMs);
+    this.lastAtMs = atMs;
+    const w = this.writer;
+    if (w === null) {
+      if (index === this.plan.output.pieces.length - 1) sendJson(this.res, 200, bufferedBody(this.plan, this.id, this.options.model));
+      return;
+    }
+    const before = w.written;
+    w.offer(index + 1, nowMs);
+    if (w.written > before) this.options.onTokenSent?.(Math.max(0, performance.now() - atMs), index);
+    if (w.stalledUntilMs !== null && this.resumeTimer === undefined) {
+      // The engine keeps generating; what it produced meanwhile goes out when the stall ends.
+      this.resumeTimer = setTimeout(() => w.offer(w.available, performance.now()), Math.max(0, w.stalledUntilMs - nowMs));
+    }
   }
 }
