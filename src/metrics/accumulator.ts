@@ -3,6 +3,7 @@
 // mixing in); errors are counted by class beside them. Nothing per request is kept.
 import type { ErrorClass, RequestRecord, Validity } from '../client/record.js';
 import { newHistogram, recordMs, type Histogram } from './histogram.js';
+import { isGood, type GoodputCriteria } from '../gates/goodput.js';
 
 export const METRIC_KEYS = [
   'ttftMs',
@@ -36,13 +37,21 @@ export interface GroupCounters {
   endedEarly: number;
   /** Attempts that failed and were retried (`--retry`), by HTTP status; not in `requests`. */
   retries: { attempts: number; byStatus: Record<string, number> };
+  /** With goodput criteria: requests that met them (`good`), and of those the ones with valid or unjudged output. */
+  good: number;
+  validGood: number;
 }
 
 export class GroupStats {
   readonly hist: Record<MetricKey, Histogram>;
   readonly counters: GroupCounters;
 
-  constructor(hist?: Record<MetricKey, Histogram>, counters?: GroupCounters) {
+  constructor(
+    hist?: Record<MetricKey, Histogram>,
+    counters?: GroupCounters,
+    /** Per-request goodput criteria: each record is judged as it arrives and only the count is kept. */
+    readonly goodput: GoodputCriteria | null = null,
+  ) {
     this.hist = hist ?? (Object.fromEntries(METRIC_KEYS.map((k) => [k, newHistogram()])) as Record<MetricKey, Histogram>);
     this.counters = counters ?? emptyCounters();
   }
@@ -79,6 +88,10 @@ export class GroupStats {
     if (maxTokens !== null && r.outputTokens !== null && r.outputTokens < maxTokens && r.finishReason !== 'length') {
       c.endedEarly++;
     }
+    if (this.goodput && isGood(r, this.goodput)) {
+      c.good++;
+      if (r.validity === null || r.validity === 'valid') c.validGood++;
+    }
   }
 
   gap(gapMs: number): void {
@@ -100,6 +113,8 @@ export function emptyCounters(): GroupCounters {
     finishReasons: {},
     endedEarly: 0,
     retries: { attempts: 0, byStatus: {} },
+    good: 0,
+    validGood: 0,
   };
 }
 
@@ -119,6 +134,8 @@ export function addCounters(a: GroupCounters, b: GroupCounters): void {
   for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k];
   for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
   a.endedEarly += b.endedEarly;
+  a.good += b.good ?? 0;
+  a.validGood += b.validGood ?? 0;
   if (b.retries) {
     a.retries ??= { attempts: 0, byStatus: {} };
     a.retries.attempts += b.retries.attempts;
@@ -129,16 +146,20 @@ export function addCounters(a: GroupCounters, b: GroupCounters): void {
 /** One phase's groups: a GroupStats per class plus the all-classes group. */
 export class PhaseStats {
   readonly groups = new Map<string, GroupStats>();
-  readonly all = new GroupStats();
+  readonly all: GroupStats;
 
-  constructor(readonly classNames: readonly string[]) {
-    for (const name of classNames) this.groups.set(name, new GroupStats());
+  constructor(
+    readonly classNames: readonly string[],
+    readonly goodput: GoodputCriteria | null = null,
+  ) {
+    this.all = new GroupStats(undefined, undefined, goodput);
+    for (const name of classNames) this.groups.set(name, new GroupStats(undefined, undefined, goodput));
   }
 
   group(className: string): GroupStats {
     let g = this.groups.get(className);
     if (!g) {
-      g = new GroupStats();
+      g = new GroupStats(undefined, undefined, this.goodput);
       this.groups.set(className, g);
     }
     return g;

@@ -27,6 +27,19 @@ export function groupResult(className: string, g: GroupStats, durationS: number)
     endedEarly: c.endedEarly,
     retries: { attempts: c.retries.attempts, byStatus: { ...c.retries.byStatus } },
     throughput: { requestsPerS: perS(c.ok), inputTokensPerS: perS(c.promptTokens), outputTokensPerS: perS(c.outputTokens) },
+    ...(g.goodput
+      ? {
+          goodput: {
+            criteria: g.goodput.text,
+            good: c.good,
+            validGood: c.validGood,
+            goodFraction: c.requests > 0 ? round(c.good / c.requests, 6) : 0,
+            validGoodFraction: c.requests > 0 ? round(c.validGood / c.requests, 6) : 0,
+            goodRps: perS(c.good),
+            validGoodRps: perS(c.validGood),
+          },
+        }
+      : {}),
     metrics,
   };
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { METRIC_KEYS } from '../metrics/accumulator.js';
 import { ERROR_CLASSES } from '../client/record.js';
+import { GatesSchema, GroupGoodputSchema } from '../gates/result.js';
 import { CostSchema } from '../cost/cost.js';
 import { EngineMetaShape } from '../provenance/schema.js';
 import { ServerMetricsSchema } from '../servermetrics/summary.js';
@@ -47,6 +48,8 @@ export const GroupSchema = z.object({
   /** Attempts that failed with a `--retry` status and were retried, by status; not counted in `requests` (absent in older files). */
   retries: z.object({ attempts: z.number(), byStatus: z.record(z.string(), z.number()) }).optional(),
   throughput: z.object({ requestsPerS: z.number(), inputTokensPerS: z.number(), outputTokensPerS: z.number() }),
+  /** Good requests under the run's per-request criteria (--goodput / slo.goodput); absent without criteria. */
+  goodput: GroupGoodputSchema.optional(),
   metrics: z.object(Object.fromEntries(METRIC_KEYS.map((k) => [k, MetricSchema])) as Record<(typeof METRIC_KEYS)[number], typeof MetricSchema>),
 });
 export type GroupResult = z.infer<typeof GroupSchema>;
@@ -147,6 +150,8 @@ export const ResultSchema = z.object({
   errorSamples: z.partialRecord(z.enum(ERROR_CLASSES), z.array(z.string())),
   /** The first few validity failures per class with ajv's reason. */
   validitySamples: z.record(z.string(), z.array(z.string())),
+  /** SLOs, run-validity checks, baseline regression and the verdict (`run` with gates; absent otherwise). */
+  gates: GatesSchema.optional(),
   /** Engine /metrics and GPU exporters scraped during the run (--server-metrics; absent when none answered). */
   serverMetrics: ServerMetricsSchema.optional(),
   /** Cost per phase from the recipe's $ per GPU-hour or --cost-per-hour (absent without a price). */

@@ -5,6 +5,7 @@
 import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, type GroupCounters, type MetricKey } from '../metrics/accumulator.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
 import { LoadshapeError } from '../util/errors.js';
+import { parseGoodput, type GoodputCriteria } from '../gates/goodput.js';
 import { groupResult, round } from './build.js';
 import type { GroupResult, PhaseResult, RunResult } from './format.js';
 
@@ -24,7 +25,25 @@ function countersOf(g: GroupResult): GroupCounters {
   c.validity = { ...g.validity };
   c.finishReasons = { ...g.finishReasons };
   c.endedEarly = g.endedEarly;
+  c.good = g.goodput?.good ?? 0;
+  c.validGood = g.goodput?.validGood ?? 0;
   return c;
+}
+
+/**
+ * The goodput criteria the groups were judged by: kept when every group has the same, dropped when
+ * none has any; groups judged by different criteria cannot be added up, so that is refused.
+ */
+function goodputOf(groups: GroupResult[]): GoodputCriteria | null {
+  const texts = [...new Set(groups.map((g) => g.goodput?.criteria ?? null))];
+  if (texts.length === 1 && texts[0] === null) return null;
+  if (texts.length > 1) {
+    throw new LoadshapeError(
+      'usage',
+      `merge: class ${groups[0].class === '*' ? 'all' : groups[0].class}: the results count good requests by different criteria (${texts.map((t) => t ?? 'none').join(' vs ')}); rerun them with the same --goodput`,
+    );
+  }
+  return parseGoodput(texts[0] as string);
 }
 
 function mergeGroups(groups: GroupResult[], durationS: number): GroupResult {
@@ -33,7 +52,7 @@ function mergeGroups(groups: GroupResult[], durationS: number): GroupResult {
   const hist = Object.fromEntries(
     METRIC_KEYS.map((k): [MetricKey, Histogram] => [k, mergeHistograms(groups.map((g) => decodeHistogram(g.metrics[k].hdr)))]),
   ) as Record<MetricKey, Histogram>;
-  return groupResult(groups[0].class, new GroupStats(hist, counters), durationS);
+  return groupResult(groups[0].class, new GroupStats(hist, counters, goodputOf(groups)), durationS);
 }
 
 /** Offset of each result's clock from the earliest start, in ms (wall clock). */
