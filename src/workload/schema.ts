@@ -1,6 +1,8 @@
 // Workload file schema: the single source of truth for what a workload file may say.
 // Parsing turns YAML/JSON into a typed Workload; everything downstream reads only these types.
 import { z } from 'zod';
+import { caretLines, parseSlo, SloSyntaxError } from '../gates/slo.js';
+import { parseGoodput } from '../gates/goodput.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -206,6 +208,67 @@ export const DefaultsSchema = z.strictObject({
   extra_body: z.record(z.string(), z.unknown()).optional(),
 }).superRefine((d, ctx) => checkExtraBody(d.extra_body, ctx));
 
+const SloListSchema = z.array(z.string().min(1, 'expected an SLO such as "ttft.p95 < 500ms"'));
+
+/**
+ * `slo:` either a list (every entry for all classes unless scoped with class=…), or
+ * `{ all: [...], classes: { rag: [...] }, goodput: "ttft<=500ms,tpot<=50ms" }`.
+ * The expressions are parsed in the workload's refinement, so a bad one is reported with its path and a caret.
+ */
+export const SloBlockSchema = z.union([
+  SloListSchema,
+  z.strictObject({
+    all: SloListSchema.optional(),
+    classes: z.record(z.string(), SloListSchema).optional(),
+    goodput: z.string().min(1).optional(),
+  }),
+]);
+export type SloBlock = z.infer<typeof SloBlockSchema>;
+
+/** Every SLO expression of a block with its path in the file. */
+export function sloEntries(block: SloBlock | undefined): { path: (string | number)[]; text: string; class: string | null }[] {
+  if (block === undefined) return [];
+  if (Array.isArray(block)) return block.map((text, i) => ({ path: ['slo', i], text, class: null }));
+  const out = (block.all ?? []).map((text, i) => ({ path: ['slo', 'all', i] as (string | number)[], text, class: null as string | null }));
+  for (const [cls, list] of Object.entries(block.classes ?? {})) list.forEach((text, i) => out.push({ path: ['slo', 'classes', cls, i], text, class: cls }));
+  return out;
+}
+
+function checkSlo(w: { slo?: SloBlock; classes: { name: string }[]; phases: { name: string }[] }, ctx: z.RefinementCtx): void {
+  const classNames = w.classes.map((c) => c.name);
+  const phaseNames = w.phases.map((p) => p.name);
+  if (w.slo !== undefined && !Array.isArray(w.slo)) {
+    for (const cls of Object.keys(w.slo.classes ?? {})) {
+      if (!classNames.includes(cls)) ctx.addIssue({ code: 'custom', path: ['slo', 'classes', cls], message: `no class "${cls}" in this workload (classes: ${classNames.join(', ')})` });
+    }
+    if (w.slo.goodput !== undefined) {
+      try {
+        parseGoodput(w.slo.goodput);
+      } catch (err) {
+        if (!(err instanceof SloSyntaxError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['slo', 'goodput'], message: `${err.message}\n${caretLines(w.slo.goodput, err.offset, err.length, '    ')}` });
+      }
+    }
+  }
+  for (const e of sloEntries(w.slo)) {
+    try {
+      const slo = parseSlo(e.text);
+      if (e.class !== null && slo.class !== null && slo.class !== e.class) {
+        ctx.addIssue({ code: 'custom', path: e.path, message: `class=${slo.class} inside slo.classes.${e.class}: move it to slo.classes.${slo.class} or drop the scope` });
+      }
+      if (slo.class !== null && !classNames.includes(slo.class)) {
+        ctx.addIssue({ code: 'custom', path: e.path, message: `class=${slo.class}: no such class (classes: ${classNames.join(', ')})` });
+      }
+      if (slo.phase !== null && !phaseNames.includes(slo.phase)) {
+        ctx.addIssue({ code: 'custom', path: e.path, message: `phase=${slo.phase}: no such phase (phases: ${phaseNames.join(', ')})` });
+      }
+    } catch (err) {
+      if (!(err instanceof SloSyntaxError)) throw err;
+      ctx.addIssue({ code: 'custom', path: e.path, message: `${err.message}\n${caretLines(e.text.trim(), err.offset, err.length, '    ')}` });
+    }
+  }
+}
+
 export const WorkloadSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
@@ -213,8 +276,8 @@ export const WorkloadSchema = z.strictObject({
   defaults: DefaultsSchema.default({}),
   classes: z.array(ClassSchema).min(1, 'a workload needs at least one class'),
   phases: z.array(PhaseSchema).min(1, 'a workload needs at least one phase'),
-  /** Free-form extension blocks owned by later stages (e.g. slo). Validated by their owners. */
-  slo: z.unknown().optional(),
+  /** Promotion gates: SLOs for all classes and per class, and the per-request criteria of goodput. */
+  slo: SloBlockSchema.optional(),
 }).superRefine((w, ctx) => {
   const names = new Set<string>();
   w.classes.forEach((c, i) => {
@@ -229,6 +292,7 @@ export const WorkloadSchema = z.strictObject({
     if (phaseNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'name'], message: `duplicate phase name "${p.name}"` });
     phaseNames.add(p.name);
   });
+  checkSlo(w, ctx);
 });
 export type Workload = z.infer<typeof WorkloadSchema>;
 export type WorkloadInput = z.input<typeof WorkloadSchema>;
