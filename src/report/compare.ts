@@ -19,6 +19,7 @@ import { describeLoad } from '../schedule/phases.js';
 import { rngFor } from '../util/rng.js';
 import { bootstrapPercentileDiffSe, histogramBuckets, zTwoSided, type Buckets, type Interval } from './bootstrap.js';
 import { COMPARE_METRICS, LATENCY_METRICS, STAT_PERCENTILE, STATS, rateTrials, type MetricDef } from './metrics.js';
+import { recipeNotes } from '../provenance/compare.js';
 
 export interface CompareInput {
   file: string;
@@ -129,7 +130,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
     labels: x.result.meta.labels,
     clientSaturated: x.result.clientSaturated,
   }));
-  const notes = alignmentNotes(inputs, runs);
+  const notes = [...alignmentNotes(inputs, runs), ...recipeNotes(inputs.map((x) => x.result), runs.map((r) => r.id))];
 
   // Aligned groups: every phase × class of the baseline, in its order, then what only later runs have (noted).
   const phaseMaps = inputs.map((x) => phasesByName(x.result));
