@@ -144,14 +144,17 @@ describe('secrets', () => {
   const seen: string[] = [];
   beforeAll(async () => {
     let n = 0;
-    // Every third request is refused with a body that echoes the credentials back (some gateways do).
+    // Every third chat request is refused with a body that echoes the credentials back (some gateways
+    // do); any other path (model list, version probes) echoes them in a header and in its body.
     server = createServer((req, res) => {
-      seen.push(`${req.headers.authorization} ${req.headers['x-api-key']}`);
+      const chat = req.method === 'POST' && req.url?.endsWith('/chat/completions');
+      if (chat) seen.push(`${req.headers.authorization} ${req.headers['x-api-key']}`);
       req.resume();
       req.on('end', () => {
-        if (req.url?.endsWith('/models')) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('{"data":[{"id":"m"}]}');
+        if (!chat) {
+          const echo = `${req.headers.authorization} ${req.headers['x-api-key']}`;
+          res.writeHead(req.url?.endsWith('/models') ? 200 : 401, { 'content-type': 'application/json', 'x-echo': echo });
+          res.end(req.url?.endsWith('/models') ? JSON.stringify({ data: [{ id: 'm', owned_by: echo }] }) : JSON.stringify({ error: echo }));
         } else if (++n % 3 === 0) {
           res.writeHead(401, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: { message: `invalid key ${req.headers.authorization} for ${req.headers['x-api-key']}` } }));
@@ -181,7 +184,7 @@ describe('secrets', () => {
     );
     expect(r.code).toBe(0);
     // the key did go to the server (else this test could not fail)
-    expect(seen.filter((s) => s === `Bearer ${key} ${headerValue}`).length).toBe(10); // /models + 9 requests
+    expect(seen).toEqual(Array(9).fill(`Bearer ${key} ${headerValue}`));
     const result = readOnlyResult(join(out, 'results'));
     expect(all(result.phases[0].groups).errorsByClass).toEqual({ http_4xx: 3 });
     expect(result.errorSamples.http_4xx?.[0]).toBe('HTTP 401: invalid key <redacted> for <redacted>');
@@ -253,5 +256,46 @@ describe('bad input: one clear message, exit 4, no output file', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
     expect(existsSync(html)).toBe(false);
+  });
+});
+
+describe('retries from the command line', () => {
+  it('--retry 429 retries each rate-limited request and counts the retried attempts apart from requests', async () => {
+    let n = 0;
+    // With one request in flight at a time, every first attempt is refused and every retry answered.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (!req.url?.endsWith('/chat/completions')) {
+          res.writeHead(404);
+          res.end();
+          return;
+        }
+        if (++n % 2 === 1) {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+          res.end('{"error":{"message":"slow down"}}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+    const out = tempDir();
+    const base = ['run', fixture('timing.yaml'), '--target', url, '--model', 'm', '--concurrency', '1', '--requests', '4', '--quiet'];
+    const r = await runCli([...base, '--retry', '429', '--max-retries', '2', '--out', out]);
+    // and without --retry, the same server's 429s are plain errors
+    const plainOut = tempDir();
+    n = 0;
+    const plain = await runCli([...base, '--out', plainOut]);
+    await new Promise<void>((res) => server.close(() => res()));
+    expect(r.code).toBe(0);
+    const g = all(readOnlyResult(out).phases[0].groups);
+    expect(g).toMatchObject({ requests: 4, ok: 4, errors: 0, retries: { attempts: 4, byStatus: { 429: 4 } } });
+    expect(plain.code).toBe(0);
+    const p = all(readOnlyResult(plainOut).phases[0].groups);
+    expect(p).toMatchObject({ requests: 4, ok: 2, errors: 2, errorsByClass: { http_429: 2 }, retries: { attempts: 0, byStatus: {} } });
+    expect(readOnlyResult(plainOut).errorSamples.http_429?.[0]).toBe('HTTP 429: slow down (Retry-After 0 ms)');
   });
 });
