@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { MetricKey } from '../metrics/accumulator.js';
 import { describeLoad } from '../schedule/phases.js';
+import { costCsvCells, costCsvColumns } from '../cost/csv.js';
 
 export interface CsvInput {
   file: string;
@@ -101,12 +102,13 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
     for (const [stat, field] of CSV_STATS) r[`${name}_${stat}_ms`] = metric.count > 0 ? metric[field] : null;
   }
   r.validity_rate = g.validityRate;
+  Object.assign(r, costCsvCells(x.result, p, g));
   return r;
 }
 
 export function csvColumns(inputs: CsvInput[]): string[] {
   const labelKeys = [...new Set(inputs.flatMap((x) => Object.keys(x.result.meta.labels)))].sort();
-  return [...CSV_ID_COLUMNS, ...labelKeys.map(labelColumn), ...CSV_COLUMNS];
+  return [...CSV_ID_COLUMNS, ...labelKeys.map(labelColumn), ...CSV_COLUMNS, ...costCsvColumns(inputs.map((x) => x.result))];
 }
 
 export function csvRows(inputs: CsvInput[]): Record<string, Cell>[] {

@@ -9,6 +9,7 @@ import { waitReady } from '../../src/provenance/ready.js';
 import { createHttp } from '../../src/probe/http.js';
 import { compareRuns } from '../../src/report/compare.js';
 import { renderCompareText } from '../../src/report/compare-render.js';
+import { csvRows, csvColumns } from '../../src/report/csv.js';
 import type { RunResult } from '../../src/results/format.js';
 import { startFakeEngine, type FakeEngine } from '../probe/fake-engine.js';
 
@@ -98,6 +99,10 @@ describe('a run records what was served', () => {
     const notes = cmp.notes.filter((n) => n.startsWith('recipe'));
     expect(notes).toEqual(['recipe A → B differs in 3 field(s): batching.max_num_seqs 256 → 512; gpu.count 1 → 2; tensor_parallel 1 → 2']);
     expect(renderCompareText(cmp)).toContain('gpu.count 1 → 2');
+    expect(csvColumns([{ file: 'b.json', result: b }])).toContain('usd_per_1k_accepted');
+    const rows = csvRows([{ file: 'b.json', result: b }]);
+    expect(rows.find((r) => r.class === 'all')).toMatchObject({ usd_per_hour: 5, cost_usd: steady.costUsd, usd_per_1k_accepted: steady.usdPer1kAccepted, accepted: 6 });
+    expect(rows.find((r) => r.class === 'chat')).toMatchObject({ cost_usd: null });
   }, 30_000);
 
   it('--cost-per-hour overrides the recipe price', async () => {
