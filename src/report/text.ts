@@ -49,7 +49,7 @@ export function renderSummary(r: RunResult): string {
   const m = r.meta;
   out.push(
     `loadshape ${m.loadshapeVersion} · workload ${m.workload.name} (seed ${m.workload.seed}, sha256 ${m.workload.sha256.slice(0, 12)})`,
-    `target ${m.target.url}${m.target.simulated ? ' (embedded simulator)' : ''} · model ${m.model} · ${m.durationS.toFixed(1)}s${m.interrupted ? ' · INTERRUPTED' : ''}`,
+    `target ${m.target.url}${m.target.simulated ? ' (embedded simulator)' : ''} · model ${m.model} · ${m.durationS.toFixed(1)}s${m.interrupted ? ' · INTERRUPTED' : ''}${m.checkpoint ? ' · CHECKPOINT (the run had not finished; its last phase is partial)' : ''}`,
     'latencies in ms unless marked; TTFT/TPOT/E2E from the actual send, "sched" from the intended send time',
     '',
   );
@@ -65,6 +65,9 @@ export function renderSummary(r: RunResult): string {
     const notes: string[] = [];
     const errs = Object.entries(all.errorsByClass).filter(([, n]) => (n ?? 0) > 0);
     if (errs.length > 0) notes.push(`errors: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (all.retries && all.retries.attempts > 0) {
+      notes.push(`retried attempts (not in the counts above): ${Object.entries(all.retries.byStatus).map(([k, n]) => `HTTP ${k} ${n}`).join(', ')}`);
+    }
     if (all.outputTokensFromChunks > 0) {
       notes.push(`${all.outputTokensFromChunks} responses had no usage: their output tokens are counted chunks (a chunk may hold several tokens)`);
     }

@@ -125,6 +125,7 @@ describe('interrupts and checkpoints', () => {
     const r = await runCli(['report', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/phase cli · closed c=4/);
+    expect(r.stdout).toMatch(/CHECKPOINT \(the run had not finished; its last phase is partial\)/);
   });
 
   it('removes the checkpoint once the final result is written', async () => {
@@ -293,6 +294,8 @@ describe('retries from the command line', () => {
     expect(r.code).toBe(0);
     const g = all(readOnlyResult(out).phases[0].groups);
     expect(g).toMatchObject({ requests: 4, ok: 4, errors: 0, retries: { attempts: 4, byStatus: { 429: 4 } } });
+    expect(r.stdout).toMatch(/retried attempts \(not in the counts above\): HTTP 429 4/);
+    expect(plain.stdout).not.toMatch(/retried/);
     expect(plain.code).toBe(0);
     const p = all(readOnlyResult(plainOut).phases[0].groups);
     expect(p).toMatchObject({ requests: 4, ok: 2, errors: 2, errorsByClass: { http_429: 2 }, retries: { attempts: 0, byStatus: {} } });
