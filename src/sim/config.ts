@@ -57,6 +57,7 @@ export interface SimSettings {
   decodePerSeqMs: number;
   decodePerKContextMs: number;
   prefillChunkTokens: number;
+  longPrefillTokens: number;
   maxRunningSeqs: number;
   kvBudgetTokens: number;
   preemption: boolean;
@@ -76,7 +77,8 @@ const NO_STRUCTURED_FAULTS: StructuredFaults = { invalidJson: 0, schemaViolation
  * a decode step reads the ~16 GB of weights (~5 ms at ~3 TB/s) plus overheads → 8 ms; each
  * sequence adds sampling/bookkeeping (0.05 ms) and reads its KV cache (128 KiB per token for
  * Llama-3-8B → ~0.04 ms per 1,000 context tokens); prefill is compute-bound at ~16 GFLOP per token
- * → ~0.04 ms per prompt token at ~400 TFLOP/s effective, in chunks of 2,048 tokens; 256 sequences
+ * → ~0.02 ms per prompt token at ~800 TFLOP/s (H100 bf16 at ~80 % MFU on large chunks), in steps of
+ * at most 2,048 prompt tokens and 1,024 per sequence; 256 sequences
  * at most and a KV cache of 200k tokens (~26 GB) as vLLM would size it beside the weights.
  */
 export const BASE_SETTINGS: Readonly<SimSettings> = {
@@ -87,11 +89,12 @@ export const BASE_SETTINGS: Readonly<SimSettings> = {
   maxModelLen: 131072,
   ttftMs: 50,
   itlMs: 10,
-  prefillMsPerToken: 0.04,
+  prefillMsPerToken: 0.02,
   decodeBaseMs: 8,
   decodePerSeqMs: 0.05,
   decodePerKContextMs: 0.04,
   prefillChunkTokens: 2048,
+  longPrefillTokens: 1024,
   maxRunningSeqs: 256,
   kvBudgetTokens: 200_000,
   preemption: true,
@@ -141,6 +144,7 @@ const ConfigFile = z
     decode_per_seq_ms: z.number().min(0).optional(),
     decode_per_k_context_ms: z.number().min(0).optional(),
     prefill_chunk_tokens: z.number().int().min(1).optional(),
+    long_prefill_tokens: z.number().int().min(0).optional(),
     max_running_seqs: z.number().int().min(1).optional(),
     kv_budget_tokens: z.number().int().min(1).optional(),
     preemption: z.boolean().optional(),

@@ -74,6 +74,11 @@ export interface EngineParams {
   prefillMsPerToken: number;
   /** Most prompt tokens prefilled in one step (vLLM's max_num_batched_tokens); a longer prompt takes several steps. */
   prefillChunkTokens: number;
+  /**
+   * Most prompt tokens one sequence may prefill in a step (vLLM's long_prefill_token_threshold);
+   * 0: no cap. A cap leaves room in every step for short prompts behind a long one.
+   */
+  longPrefillTokens: number;
   /** Most sequences running at once (vLLM's max_num_seqs). */
   maxRunningSeqs: number;
   /** KV-cache capacity in tokens. */
@@ -222,6 +227,7 @@ export class ContinuousEngine implements Engine {
   private startStep(atMs: number): void {
     const p = this.params;
     let budget = p.prefillChunkTokens;
+    const perSeqCap = p.longPrefillTokens > 0 ? p.longPrefillTokens : Infinity;
     let decodes = 0;
     let contextTokens = 0;
     let prefillTokens = 0;
@@ -250,7 +256,7 @@ export class ContinuousEngine implements Engine {
     // Prefills under way: the next chunk of each, while the step's token budget lasts.
     for (const s of this.running) {
       if (s.computed < s.target && budget > 0) {
-        const chunk = Math.min(s.target - s.computed, budget);
+        const chunk = Math.min(s.target - s.computed, budget, perSeqCap);
         s.stepDecode = false;
         s.stepTokens = chunk;
         budget -= chunk;
@@ -271,7 +277,7 @@ export class ContinuousEngine implements Engine {
         s.admitted = true;
         this.sink.admitted?.(s.req.id, atMs);
       }
-      const chunk = Math.min(s.target - s.computed, budget);
+      const chunk = Math.min(s.target - s.computed, budget, perSeqCap);
       s.stepDecode = false;
       s.stepTokens = chunk;
       budget -= chunk;

@@ -122,6 +122,7 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
       decodePerKContextMs: options.decodePerKContextMs,
       prefillMsPerToken: options.prefillMsPerToken,
       prefillChunkTokens: options.prefillChunkTokens,
+      longPrefillTokens: options.longPrefillTokens,
       maxRunningSeqs: options.maxRunningSeqs,
       kvBudgetTokens: options.kvBudgetTokens,
       preemption: options.preemption,
