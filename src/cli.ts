@@ -69,6 +69,9 @@ program
   .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
   .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
   .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')))
+  .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed (the default when --sim-ttft/--sim-itl/--sim-prefill-per-token are given)'))
+  .option('--sim-config <sim.yaml>', 'embedded simulator settings file (engine parameters, faults, structured-output error rates; see docs/simulator.md)')
+  .option('--sim-fault <spec>', 'embedded simulator fault, e.g. http_500:rate=0.05 or stall:every=10,seconds=5 (repeatable)', collect, [])
   .option('-q, --quiet', 'no progress output', false)
   .action(async (workload: string, o: Record<string, unknown>) => {
     const { exitCode } = await runCommand({
@@ -91,6 +94,9 @@ program
       simTtftMs: o.simTtft as number | undefined,
       simItlMs: o.simItl as number | undefined,
       simPrefillMsPerToken: o.simPrefillPerToken as number | undefined,
+      simProfile: o.simProfile as string | undefined,
+      simConfig: o.simConfig as string | undefined,
+      simFault: o.simFault as string[],
       timeoutTtfb: o.timeoutTtfb as string,
       timeoutIdle: o.timeoutIdle as string,
       timeoutTotal: o.timeoutTotal as string,
@@ -180,17 +186,52 @@ program
 
 program
   .command('sim')
-  .description('run the embedded OpenAI-compatible simulator on its own')
+  .description('run the embedded OpenAI-compatible simulator on its own (profiles and parameters: docs/simulator.md)')
+  .option('--profile <name>', 'continuous-batching (default), prefix-cache, blocking, or fixed (the default when --ttft/--itl/--prefill-per-token are given)')
+  .option('--config <sim.yaml>', 'settings file: engine parameters, faults, structured-output error rates')
   .option('--port <p>', 'port to listen on (0 = any free port)', int('--port'), 8000)
   .option('--host <h>', 'address to bind', '127.0.0.1')
-  .option('--ttft <ms>', 'base time to first token', positive('--ttft'))
-  .option('--itl <ms>', 'time between tokens', positive('--itl'))
-  .option('--prefill-per-token <ms>', 'extra TTFT per prompt token', nonNegative('--prefill-per-token'))
   .option('--model <name>', 'model id to serve')
-  .action(async (o: { port: number; host: string; ttft?: number; itl?: number; prefillPerToken?: number; model?: string }) => {
+  .option('--ttft <ms>', 'fixed profile: base time to first token', positive('--ttft'))
+  .option('--itl <ms>', 'fixed profile: time between tokens', positive('--itl'))
+  .option('--prefill-per-token <ms>', 'prefill cost per prompt token (fixed: added to TTFT)', nonNegative('--prefill-per-token'))
+  .option('--decode-base-ms <ms>', 'engine: fixed cost of one decode step', nonNegative('--decode-base-ms'))
+  .option('--decode-per-seq-ms <ms>', 'engine: added per sequence in the step', nonNegative('--decode-per-seq-ms'))
+  .option('--prefill-chunk <tokens>', 'engine: most prompt tokens prefilled per step', int('--prefill-chunk'))
+  .option('--max-seqs <n>', 'engine: most sequences running at once', int('--max-seqs'))
+  .option('--kv-tokens <n>', 'engine: KV-cache budget in tokens', int('--kv-tokens'))
+  .option('--no-preemption', 'engine: reserve prompt + max output at admission instead of preempting when the KV cache fills')
+  .option('--block-tokens <n>', 'prefix-cache: words per cache block', int('--block-tokens'))
+  .option('--slots <n>', 'blocking: parallel slots', int('--slots'))
+  .option('--seed <n>', 'seed of the fault and structured-output draws', int('--seed'))
+  .option('--fault <spec>', 'fault, e.g. http_500:rate=0.05, stall:every=10,seconds=5, loading_503:seconds=10 (repeatable)', collect, [])
+  .action(async (o: Record<string, unknown>) => {
     // Imported here so the core CLI path never loads the simulator unless asked.
     const { simCommand } = await import('./commands/sim.js');
-    await simCommand({ port: o.port, host: o.host, ttftMs: o.ttft, itlMs: o.itl, prefillMsPerToken: o.prefillPerToken, model: o.model });
+    const num = (k: string) => o[k] as number | undefined;
+    await simCommand({
+      port: o.port as number,
+      host: o.host as string,
+      profile: o.profile as string | undefined,
+      config: o.config as string | undefined,
+      fault: o.fault as string[],
+      ttftMs: num('ttft'),
+      itlMs: num('itl'),
+      prefillMsPerToken: num('prefillPerToken'),
+      model: o.model as string | undefined,
+      settings: {
+        decodeBaseMs: num('decodeBaseMs'),
+        decodePerSeqMs: num('decodePerSeqMs'),
+        prefillChunkTokens: num('prefillChunk'),
+        maxRunningSeqs: num('maxSeqs'),
+        kvBudgetTokens: num('kvTokens'),
+        // commander sets preemption: true unless --no-preemption; only the negation is a choice.
+        preemption: o.preemption === false ? false : undefined,
+        blockTokens: num('blockTokens'),
+        slots: num('slots'),
+        seed: num('seed'),
+      },
+    });
   });
 
 const EXIT_BY_CODE: Record<LoadshapeError['code'], number> = {

@@ -22,7 +22,7 @@ import { loadWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
 import type { Phase } from '../workload/schema.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
-import { startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
+import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
@@ -49,6 +49,12 @@ export interface RunOptions extends EngineSideFlags {
   simTtftMs?: number;
   simItlMs?: number;
   simPrefillMsPerToken?: number;
+  /** Embedded simulator profile (fixed, continuous-batching, prefix-cache, blocking). */
+  simProfile?: string;
+  /** Embedded simulator YAML config file. */
+  simConfig?: string;
+  /** Embedded simulator faults, `type:key=value,...` (repeatable). */
+  simFault?: string[];
   timeoutTtfb?: string;
   timeoutIdle?: string;
   timeoutTotal?: string;
@@ -102,13 +108,18 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if (opts.target) {
     baseUrl = checkTarget(opts.target);
   } else {
-    const simOptions: Record<string, unknown> = {};
-    if (opts.simTtftMs !== undefined) simOptions.ttftMs = opts.simTtftMs;
-    if (opts.simItlMs !== undefined) simOptions.itlMs = opts.simItlMs;
-    if (opts.simPrefillMsPerToken !== undefined) simOptions.prefillMsPerToken = opts.simPrefillMsPerToken;
-    sim = await startEmbeddedSimulator(simOptions);
+    const simSettings = await loadSimSettings({
+      prefix: '--sim-',
+      profile: opts.simProfile,
+      config: opts.simConfig,
+      faults: opts.simFault,
+      ttftMs: opts.simTtftMs,
+      itlMs: opts.simItlMs,
+      prefillMsPerToken: opts.simPrefillMsPerToken,
+    });
+    sim = await startEmbeddedSimulator({ ...simSettings });
     baseUrl = sim.url;
-    log(opts, `embedded simulator at ${baseUrl} (pass --target URL to test a real endpoint)`);
+    log(opts, `embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to test a real endpoint)`);
   }
 
   let engine: EngineSide | null = null;
