@@ -72,6 +72,13 @@ program
   .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed (the default when --sim-ttft/--sim-itl/--sim-prefill-per-token are given)'))
   .option('--sim-config <sim.yaml>', 'embedded simulator settings file (engine parameters, faults, structured-output error rates; see docs/simulator.md)')
   .option('--sim-fault <spec>', 'embedded simulator fault, e.g. http_500:rate=0.05 or stall:every=10,seconds=5 (repeatable)', collect, [])
+  .option('--slo <expr>', "SLO gate, e.g. 'ttft.p95 < 500ms', 'error_rate < 1% class=rag', 'output_tps > 2000 phase=steady' (repeatable; exit 1 when one fails)", collect, [])
+  .option('--goodput <criteria>', "per-request criteria of a good request, e.g. 'ttft<=500ms,tpot<=50ms': reports goodput and the good fraction per phase × class")
+  .option('--baseline <result.json>', 'compare with this result (noise-aware); exit 2 on a regression past --fail-on')
+  .option('--fail-on <thresholds>', "regression thresholds against --baseline, e.g. 'ttft.p95>+10%,error_rate>+0.5pp' (default: p95 TTFT/TPOT/E2E +10%, errors +0.5pp, output tok/s -10%)")
+  .option('--abort-on-fail', 'stop the run early once an SLO on errors (error_rate < X%) can no longer hold', false)
+  .option('--junit <file.xml>', 'write the gates as JUnit XML (one test case per SLO check and regression clause)')
+  .option('--summary-md <file.md>', 'write a Markdown summary of the gates (also appended to $GITHUB_STEP_SUMMARY when set)')
   .option('-q, --quiet', 'no progress output', false)
   .action(async (workload: string, o: Record<string, unknown>) => {
     const { exitCode } = await runCommand({
@@ -107,6 +114,13 @@ program
       maxRetries: o.maxRetries as number | undefined,
       maxEventBytes: o.maxEventBytes as number | undefined,
       insecure: o.insecure as boolean,
+      slo: o.slo as string[],
+      goodput: o.goodput as string | undefined,
+      baseline: o.baseline as string | undefined,
+      failOn: o.failOn as string | undefined,
+      abortOnFail: o.abortOnFail as boolean,
+      junit: o.junit as string | undefined,
+      summaryMd: o.summaryMd as string | undefined,
       waitReady: o.waitReady as string | undefined,
       coldRequests: o.coldRequests as number | undefined,
       recipe: o.recipe as string | undefined,

@@ -24,9 +24,10 @@ import type { Phase } from '../workload/schema.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
+import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
-export interface RunOptions extends EngineSideFlags {
+export interface RunOptions extends EngineSideFlags, GateOptions {
   workload: string;
   target?: string;
   model?: string;
@@ -86,6 +87,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const override = cliPhase(opts);
   if (override) workload.phases = [override];
   const phases = phasePlans(workload);
+  const gates = await prepareGates(opts, workload);
 
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const headers = await buildHeaders(opts);
@@ -147,6 +149,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       classNames: workload.classes.map((c) => c.name),
       shard,
       onRecord: records ? (r) => records.write(`${JSON.stringify(r)}\n`) : undefined,
+      goodput: gates.goodput,
     });
 
     const startedAt = new Date();
@@ -194,6 +197,14 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     await engine.start(now, (m) => log(opts, m));
     const stopProgress = startProgress(opts, driver);
     const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
+    // --abort-on-fail: an SLO on errors already lost stops scheduling; in-flight requests get the drain period.
+    const abort = opts.abortOnFail
+      ? watchAbort(driver, gates.slos, shard, (msg) => {
+          process.stderr.write(`loadshape: --abort-on-fail: ${msg}; stopping the run\n`);
+          driver.stop();
+          setTimeout(() => sender.abortAll(), opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000).unref();
+        })
+      : null;
     const checkpoints =
       checkpointMs === null
         ? null
@@ -204,6 +215,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     try {
       d = await driver.run();
     } finally {
+      abort?.stop();
       stopProgress();
       await checkpoints?.stop();
       await engine.stop();
@@ -212,6 +224,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       if (records) await closeStream(records);
     }
     const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample()));
+    if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost() ?? null);
     try {
       // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
       await writeResult(file, result);
@@ -222,7 +235,11 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     }
     process.stdout.write(`${renderSummary(result)}\n`);
     process.stdout.write(`result: ${file}\n`);
-    return { result, file, exitCode: verdict(result) };
+    const code = verdict(result);
+    if (!result.gates) return { result, file, exitCode: code };
+    await writeGateOutputs(opts, result, result.gates, file);
+    if (result.gates.exitCode !== EXIT.ok && result.gates.exitCode !== EXIT.unreachable) process.stderr.write(`loadshape: ${result.gates.reason}\n`);
+    return { result, file, exitCode: result.gates.exitCode };
   } finally {
     await engine?.close();
     await sim?.close();

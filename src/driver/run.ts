@@ -11,6 +11,7 @@ import type { PhasePlan } from '../schedule/phases.js';
 import { waitUntil } from '../schedule/timer.js';
 import { rngFor } from '../util/rng.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
+import type { GoodputCriteria } from '../gates/goodput.js';
 
 /** What the driver needs from a client: the OpenAI client, or a fake in tests. */
 export interface RequestSender {
@@ -32,6 +33,8 @@ export interface DriverOptions {
   samplesPerClass?: number;
   /** Which slice of each phase's schedule this process sends: request i goes to shard i mod count. */
   shard?: { index: number; count: number };
+  /** Per-request goodput criteria: the accumulator counts the requests that meet them. */
+  goodput?: GoodputCriteria | null;
 }
 
 export interface PhaseRun {
@@ -166,7 +169,7 @@ export class Driver {
 
   private async runPhase(phase: PhasePlan): Promise<PhaseRun> {
     const now = this.opts.now;
-    const stats = phase.record ? new PhaseStats(this.opts.classNames) : null;
+    const stats = phase.record ? new PhaseStats(this.opts.classNames, this.opts.goodput ?? null) : null;
     const startedAtMs = now();
     this.current = { phase: phase.name, startedAtMs, scheduled: 0, sent: 0, done: 0, errors: 0 };
     this.live = { plan: phase, stats, startedAtMs };

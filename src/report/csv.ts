@@ -57,6 +57,11 @@ export const CSV_COLUMNS = [
   'output_tok_per_s',
   ...CSV_LATENCY.flatMap(([name]) => CSV_STATS.map(([stat]) => `${name}_${stat}_ms`)),
   'validity_rate',
+  // Goodput (empty without --goodput criteria): good requests per second, the good share of requests, and the valid-good ones.
+  'goodput_per_s',
+  'good_fraction',
+  'valid_goodput_per_s',
+  'valid_good_fraction',
 ] as const;
 /** Columns that identify a row in --long output (everything before the measured values). */
 const LONG_KEY_LAST = 'duration_s';
@@ -102,6 +107,10 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
     for (const [stat, field] of CSV_STATS) r[`${name}_${stat}_ms`] = metric.count > 0 ? metric[field] : null;
   }
   r.validity_rate = g.validityRate;
+  r.goodput_per_s = g.goodput ? g.goodput.goodRps : null;
+  r.good_fraction = g.goodput ? g.goodput.goodFraction : null;
+  r.valid_goodput_per_s = g.goodput ? g.goodput.validGoodRps : null;
+  r.valid_good_fraction = g.goodput ? g.goodput.validGoodFraction : null;
   Object.assign(r, costCsvCells(x.result, p, g));
   return r;
 }

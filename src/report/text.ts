@@ -1,6 +1,7 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
+import { renderGatesText } from '../gates/render.js';
 import { renderEngineSide } from '../provenance/render.js';
 
 export interface Column {
@@ -28,6 +29,13 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'queue p99', value: (g) => ms(g.metrics.queueMs.p99Ms) },
   { header: 'sched TTFT p99', value: (g) => ms(g.metrics.ttftFromScheduleMs.p99Ms) },
   { header: 'valid', value: (g) => (g.validityRate === null ? '-' : pct(g.validityRate)) },
+];
+
+/** Shown when the run had goodput criteria (--goodput): good requests per second, and their share. */
+export const GOODPUT_COLUMNS: Column[] = [
+  { header: 'goodput/s', value: (g) => (g.goodput ? num(g.goodput.goodRps) : '-') },
+  { header: 'good', value: (g) => (g.goodput ? pct(g.goodput.goodFraction) : '-') },
+  { header: 'valid good/s', value: (g) => (g.goodput ? num(g.goodput.validGoodRps) : '-') },
 ];
 
 export function table(headers: string[], rows: string[][]): string {
@@ -59,8 +67,9 @@ export function renderSummary(r: RunResult): string {
       out.push(`  ${p.sent} requests sent`, '');
       continue;
     }
-    const rows = p.groups.map((g) => SUMMARY_COLUMNS.map((c) => c.value(g, p)));
-    out.push(table(SUMMARY_COLUMNS.map((c) => c.header), rows), '');
+    const columns = p.groups.some((g) => g.goodput) ? [...SUMMARY_COLUMNS, ...GOODPUT_COLUMNS] : SUMMARY_COLUMNS;
+    const rows = p.groups.map((g) => columns.map((c) => c.value(g, p)));
+    out.push(table(columns.map((c) => c.header), rows), '');
     const all = p.groups[0];
     const notes: string[] = [];
     const errs = Object.entries(all.errorsByClass).filter(([, n]) => (n ?? 0) > 0);
@@ -94,5 +103,6 @@ export function renderSummary(r: RunResult): string {
   out.push(
     `client: event-loop delay p99 ${c.eventLoopDelayP99Ms.toFixed(2)} ms, dispatch lag p99 ${c.dispatchLagP99Ms.toFixed(2)} ms, loop busy ${(c.eventLoopUtilization * 100).toFixed(0)}%, process CPU ${c.cpuPercent.toFixed(0)}% of a core, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
   );
+  if (r.gates) out.push('', renderGatesText(r.gates));
   return out.join('\n');
 }
