@@ -709,7 +709,9 @@ class EngineJob {
     if (w.written > before) this.options.onTokenSent?.(Math.max(0, performance.now() - atMs), index);
     if (w.stalledUntilMs !== null && this.resumeTimer === undefined) {
       // The engine keeps generating; what it produced meanwhile goes out when the stall ends.
-      this.resumeTimer = setTimeout(() => w.offer(w.available, performance.now()), Math.max(0, w.stalledUntilMs - nowMs));
+      const until = w.stalledUntilMs;
+      // A timer may fire a fraction of a millisecond before `until` by performance.now(): the stall is over by definition.
+      this.resumeTimer = setTimeout(() => w.offer(w.available, Math.max(performance.now(), until)), Math.max(0, until - nowMs));
     }
   }
 }
