@@ -118,3 +118,9 @@ export function bucketQuantile(q: number, cumulative: Map<number, number>): numb
   }
   return prevBound;
 }
+
+/** Names digest() reads (plus the user's extras): what a scrape needs to parse. */
+export function wantedNames(extraNames: readonly string[] = []): (name: string) => boolean {
+  const set = new Set<string>([...BY_NAME.keys(), ...extraNames, ...QUEUE_TIME_HISTOGRAMS.map((h) => `${h}_bucket`)]);
+  return (name) => set.has(name);
+}

@@ -16,11 +16,15 @@ interface Family {
   metrics: { value?: string; labels?: Record<string, string> }[];
 }
 
-export function parsePrometheus(text: string): Sample[] {
+/**
+ * `keep` (optional) selects metric names before parsing: scrapes run on the harness's event loop,
+ * and an engine's /metrics is mostly series loadshape does not read.
+ */
+export function parsePrometheus(text: string, keep?: (name: string) => boolean): Sample[] {
   const untyped = text
     .split('\n')
-    .filter((l) => !/^\s*#\s*(TYPE|HELP|UNIT|EOF)\b/.test(l))
-    .join('\n');
+    .filter((l) => !/^\s*#/.test(l) && (keep === undefined || keep(metricName(l))))
+    .join('\n') + '\n'; // the parser drops a last line without its newline
   const families = (parsePrometheusTextFormat as unknown as (t: string) => Family[])(untyped);
   const out: Sample[] = [];
   for (const f of families) {
@@ -39,4 +43,11 @@ export function promNumber(s: string): number {
   if (t === '+Inf' || t === 'Inf') return Infinity;
   if (t === '-Inf') return -Infinity;
   return Number(t);
+}
+
+function metricName(line: string): string {
+  const t = line.trimStart();
+  let end = 0;
+  while (end < t.length && t[end] !== '{' && t[end] !== ' ' && t[end] !== '\t') end++;
+  return t.slice(0, end);
 }

@@ -4,7 +4,7 @@
 // client time series. The HTTP function and the clock are injected.
 import type { HttpFn } from '../probe/http.js';
 import { bodyText } from '../probe/http.js';
-import { digest, KNOWN_METRICS, type Digest } from './catalog.js';
+import { digest, KNOWN_METRICS, wantedNames, type Digest } from './catalog.js';
 import { parsePrometheus } from './parse.js';
 
 export interface Scrape {
@@ -25,8 +25,9 @@ export async function scrapeOnce(http: HttpFn, url: string, extraNames: readonly
   const r = await http({ method: 'GET', url, timeoutMs, headers: { accept: 'text/plain' } });
   if (r.kind === 'error') return { error: `${r.code}: ${r.message}` };
   if (r.status !== 200) return { error: `HTTP ${r.status}` };
-  const samples = parsePrometheus(bodyText(r));
-  if (samples.length === 0) return { error: 'no Prometheus samples in the body' };
+  const text = bodyText(r);
+  const samples = parsePrometheus(text, wantedNames(extraNames));
+  if (samples.length === 0 && parsePrometheus(text.slice(0, 65_536)).length === 0) return { error: 'no Prometheus samples in the body' };
   return { digest: digest(samples, extraNames), samples: samples.length };
 }
 

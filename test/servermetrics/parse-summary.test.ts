@@ -106,3 +106,24 @@ describe('per-phase server summary', () => {
     expect(s.energyPerOutputTokenJ).toBe(1.25);
   });
 });
+
+describe('scrape-time filtering', () => {
+  it('parses only the names digest reads, with the same digest', async () => {
+    const { wantedNames } = await import('../../src/servermetrics/catalog.js');
+    const keep = wantedNames(['my_custom_gauge']);
+    const filtered = parsePrometheus(VLLM, keep);
+    expect(filtered.length).toBeLessThan(parsePrometheus(VLLM).length);
+    expect(filtered.some((s) => s.name.endsWith('_count') || s.name.endsWith('_sum'))).toBe(false);
+    expect(digest(filtered, ['my_custom_gauge'])).toEqual(digest(parsePrometheus(VLLM), ['my_custom_gauge']));
+  });
+});
+
+describe('parser edge', () => {
+  it('keeps a last sample without a trailing newline, and reads +Inf/NaN', () => {
+    expect(parsePrometheus('a 1\nb{x="1"} +Inf\nc NaN\nd 2')).toEqual([
+      { name: 'a', labels: {}, value: 1 },
+      { name: 'b', labels: { x: '1' }, value: Infinity },
+      { name: 'd', labels: {}, value: 2 },
+    ]);
+  });
+});
