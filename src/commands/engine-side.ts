@@ -68,7 +68,7 @@ export class EngineSide {
 
   /** After readiness: a `cold` phase of the first requests (one at a time), before any warm-up. */
   withCold(phases: PhasePlan[], planner: Planner): { phases: PhasePlan[]; planner: Planner } {
-    if (!this.readiness) return { phases, planner };
+    if (!this.readiness || this.flags.coldRequests === 0) return { phases, planner };
     const coldIndex = phases.length;
     this.coldIndex = coldIndex;
     const cold: PhasePlan = { index: coldIndex, name: 'cold', record: true, durationMs: null, maxRequests: this.flags.coldRequests ?? 3, load: { kind: 'closed', concurrency: 1 } };
