@@ -23,29 +23,30 @@ export type PhaseCost = z.infer<typeof PhaseCostSchema>;
 export const CostSchema = z.object({
   costPerHourUsd: z.number(),
   source: z.enum(['recipe', 'flag']),
-  /** How `accepted` was judged: 'ok+valid' today; per-request SLOs will add 'slo'. */
+  /** How `accepted` was judged: 'ok+valid', or 'ok+valid+goodput (criteria)' with per-request goodput criteria. */
   acceptedBy: z.string(),
   phases: z.array(PhaseCostSchema),
 });
 export type CostResult = z.infer<typeof CostSchema>;
 
 /**
- * An accepted request: finished ok, and not judged invalid (json_schema / tool calls; `truncated`
- * counts as invalid). `extraRejected` is the hook for later judgements (per-request SLO misses among
- * the ok-and-valid requests of the group) so cost per accepted outcome needs no new definition.
+ * An accepted request: finished ok and not judged invalid (json_schema / tool calls; `truncated`
+ * counts as invalid); with per-request goodput criteria (--goodput / slo.goodput) it must also have
+ * met them, which is the group's `goodput.validGood`.
  */
-export function acceptedRequests(g: GroupResult, extraRejected = 0): number {
+export function acceptedRequests(g: GroupResult): number {
+  if (g.goodput) return g.goodput.validGood;
   const invalid = g.validity.not_json + g.validity.schema_invalid + g.validity.truncated;
-  return Math.max(0, g.ok - invalid - extraRejected);
+  return Math.max(0, g.ok - invalid);
 }
 
-export function computeCost(phases: PhaseResult[], costPerHourUsd: number, source: 'recipe' | 'flag', rejected?: (phase: string) => number): CostResult {
+export function computeCost(phases: PhaseResult[], costPerHourUsd: number, source: 'recipe' | 'flag'): CostResult {
   const out: PhaseCost[] = [];
   for (const p of phases) {
     const all = p.groups.find((g) => g.class === '*');
     if (!p.record || !all) continue;
     const costUsd = (costPerHourUsd * p.durationS) / 3600;
-    const accepted = acceptedRequests(all, rejected?.(p.name) ?? 0);
+    const accepted = acceptedRequests(all);
     out.push({
       phase: p.name,
       durationS: p.durationS,
@@ -58,7 +59,8 @@ export function computeCost(phases: PhaseResult[], costPerHourUsd: number, sourc
       usdPer1kAccepted: accepted > 0 ? round((costUsd / accepted) * 1e3) : null,
     });
   }
-  return { costPerHourUsd, source, acceptedBy: rejected ? 'ok+valid+slo' : 'ok+valid', phases: out };
+  const criteria = phases.flatMap((p) => p.groups).find((g) => g.goodput)?.goodput?.criteria;
+  return { costPerHourUsd, source, acceptedBy: criteria ? `ok+valid+goodput (${criteria})` : 'ok+valid', phases: out };
 }
 
 function round(x: number): number {

@@ -29,10 +29,14 @@ function phase(name: string, durationS: number, g: GroupResult, record = true): 
 }
 
 describe('cost per outcome', () => {
-  it('accepted = ok minus judged-invalid, minus later rejections (SLO hook)', () => {
+  it('accepted = ok minus judged-invalid; with goodput criteria, the valid good requests', () => {
     const g = group({ ok: 100, errors: 5, validity: { valid: 80, not_json: 3, schema_invalid: 5, truncated: 2 } });
     expect(acceptedRequests(g)).toBe(90);
-    expect(acceptedRequests(g, 10)).toBe(80);
+    const withSlo = group({ ...g, goodput: { criteria: 'ttft<200ms', good: 70, validGood: 64, goodFraction: 0.67, validGoodFraction: 0.61, goodRps: 1, validGoodRps: 1 } });
+    expect(acceptedRequests(withSlo)).toBe(64);
+    const c = computeCost([phase('p', 3600, withSlo)], 8, 'flag');
+    expect(c.acceptedBy).toBe('ok+valid+goodput (ttft<200ms)');
+    expect(c.phases[0].usdPer1kAccepted).toBe(125); // $8 / 64 × 1000
   });
 
   it('equals hand-computed figures on a fixed run', () => {
