@@ -13,10 +13,13 @@ export const MAX_ENDED_EARLY_SHARE = 0.01;
 /**
  * Classes whose output length is asked to be exact: `ignore_eos: true`, or `min_tokens` at least the
  * largest max_tokens the class can draw (defaults' extra_body merged under the class's own).
+ * Structured output (a JSON response_format, tools) is left out: its grammar ends the answer when the
+ * object or call is complete, whatever ignore_eos says.
  */
 export function exactLengthClasses(w: Workload): Set<string> {
   const out = new Set<string>();
   for (const c of w.classes) {
+    if (c.tools !== undefined || (c.response_format !== undefined && c.response_format.type !== 'text')) continue;
     const body = { ...(w.defaults.extra_body ?? {}), ...(c.extra_body ?? {}) };
     const d = c.output_tokens;
     const maxOut = d.type === 'fixed' ? d.value : d.max ?? Infinity;

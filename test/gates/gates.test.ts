@@ -29,6 +29,13 @@ const WORKLOAD = parseWorkload(
 classes:
   - { name: chat, prompt_tokens: { type: fixed, value: 8 }, output_tokens: { type: fixed, value: 32 } }
   - { name: exact, prompt_tokens: { type: fixed, value: 8 }, output_tokens: { type: fixed, value: 32 }, extra_body: { ignore_eos: true } }
+  - { name: atleast, prompt_tokens: { type: fixed, value: 8 }, output_tokens: { type: uniform, min: 8, max: 64 }, extra_body: { min_tokens: 64 } }
+  - { name: loose, prompt_tokens: { type: fixed, value: 8 }, output_tokens: { type: uniform, min: 8, max: 64 }, extra_body: { min_tokens: 32 } }
+  - name: json
+    prompt_tokens: { type: fixed, value: 8 }
+    output_tokens: { type: fixed, value: 32 }
+    extra_body: { ignore_eos: true }
+    response_format: { type: json_schema, json_schema: { name: o, schema: { type: object } } }
 phases:
   - { name: steady, duration: 10s, rate: 10 }
 `,
@@ -142,8 +149,8 @@ slo:
 });
 
 describe('run validity', () => {
-  it('asks for exact lengths with ignore_eos, or min_tokens reaching the largest max_tokens', () => {
-    expect([...exactLengthClasses(WORKLOAD)]).toEqual(['exact']);
+  it('asks for exact lengths with ignore_eos, or min_tokens reaching the largest max_tokens; never for structured output', () => {
+    expect([...exactLengthClasses(WORKLOAD)]).toEqual(['exact', 'atleast']);
   });
 
   it('fails an open-loop phase that sent under 95 % of its schedule or dropped arrivals', () => {
