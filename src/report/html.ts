@@ -11,6 +11,7 @@ import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, lineChart, type Series } from './svg.js';
 import { SUMMARY_COLUMNS, phaseHeading } from './text.js';
+import { serverMetricsCharts } from '../servermetrics/html.js';
 
 export interface HtmlRun {
   id: string;
@@ -105,6 +106,7 @@ function timeseriesCharts(runs: HtmlRun[]): string {
     has(rps) ? lineChart({ title: 'Throughput (successful requests per second)', xLabel: 'seconds since start', yLabel: 'req/s', series: rps, markers }) : '',
     has(ttft) ? lineChart({ title: 'TTFT per second (p50 solid, p99 dashed)', xLabel: 'seconds since start', yLabel: 'ms', series: ttft.filter((s) => s.points.some((p) => p[1] !== null)), markers, yFormat: fmtMs }) : '',
     has(errs) ? lineChart({ title: 'Errors per second', xLabel: 'seconds since start', yLabel: 'errors/s', series: errs, markers }) : '',
+    ...serverMetricsCharts(runs, PALETTE, markers),
   ].filter(Boolean);
   return charts.length ? `<div class="charts">${charts.join('')}</div>` : '<p class="muted">no time series in the result</p>';
 }

@@ -8,6 +8,7 @@ import { runCommand } from '../../src/commands/run.js';
 import type { RunResult } from '../../src/results/format.js';
 import { ResultSchema } from '../../src/results/format.js';
 import { renderSummary } from '../../src/report/text.js';
+import { renderRunHtml } from '../../src/report/html.js';
 import { startFakeEngine, type FakeEngine } from '../probe/fake-engine.js';
 
 const WORKLOAD = `name: step
@@ -73,5 +74,12 @@ describe('server metrics through a load step', () => {
     expect(text).toMatch(/^\s+high\s+[\d.]+\/2\s+[\d.]+\/\d+\s+20\.0%/m);
     expect(result.meta.provenance?.serverHeaders.server).toBe('fake-engine/1.0');
     expect(result.meta.provenance?.models).toEqual([{ id: 'fake', maxModelLen: 512 }]);
+  });
+
+  it('charts them in the HTML time series', () => {
+    const html = renderRunHtml('step.json', result);
+    expect(html).toContain('Engine requests (running solid, waiting dashed)');
+    expect(html).toContain('Engine KV-cache usage');
+    expect(html).not.toContain('GPU utilisation'); // no exporter scraped
   });
 });
