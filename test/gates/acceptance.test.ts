@@ -1,7 +1,7 @@
 // Promotion gates end to end: the built CLI against the embedded simulator (loopback), as CI runs it.
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { fixture, readOnlyResult, runCli, tempDir } from '../commands/helpers.js';
@@ -42,6 +42,25 @@ function failedGates(r: RunResult): number {
   return (g.verdict === 'unreachable' ? 1 : 0) + [...g.runChecks, ...g.slos, ...(g.regression?.checks ?? [])].filter((c) => !c.pass).length;
 }
 
+/**
+ * runCli for gated runs. A run whose only failed gate is "client not saturated" is rerun (at most
+ * five tries): the harness lagged because the machine is busy (other test files run beside this
+ * one), its verdict is rightly 3 (invalid run), and what these tests check needs a valid run.
+ */
+async function gateRun(args: string[], opts: { env?: Record<string, string> } = {}): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const out = args[args.indexOf('--out') + 1];
+  const step = opts.env?.GITHUB_STEP_SUMMARY;
+  const stepBefore = step ? readFileSync(step, 'utf8') : '';
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCli(args, opts);
+    if (r.code !== 3 || attempt === 5) return r;
+    const failed = readOnlyResult(out).gates!.runChecks.filter((c) => !c.pass).map((c) => c.name);
+    if (failed.length !== 1 || failed[0] !== 'client not saturated') return r;
+    for (const f of readdirSync(out)) if (f.endsWith('.json')) rmSync(join(out, f));
+    if (step) writeFileSync(step, stepBefore);
+  }
+}
+
 const failedCases = (j: ReturnType<typeof junit>) => j.suites.flatMap((s) => s.cases.filter((c) => c.failure !== undefined));
 
 describe('loadshape run gates against the embedded simulator', () => {
@@ -49,7 +68,7 @@ describe('loadshape run gates against the embedded simulator', () => {
     const out = tempDir();
     const step = join(out, 'step-summary.md');
     writeFileSync(step, '# earlier step\n');
-    const r = await runCli(
+    const r = await gateRun(
       ['run', fixture('timing.yaml'), ...BASE, '--sim-ttft', '30', '--out', join(out, 'res'),
         '--slo', 'ttft.p95 < 2s', '--slo', 'error_rate < 1%', '--slo', 'e2e.p99.9 <= 5s class=fixed',
         '--goodput', 'ttft<=2s,tpot<=1s', '--slo', 'good_fraction >= 99%',
@@ -80,7 +99,7 @@ describe('loadshape run gates against the embedded simulator', () => {
 
   it('exits 1 naming the SLO that cannot hold, with one JUnit failure per failed SLO carrying the measured value', async () => {
     const out = tempDir();
-    const r = await runCli([
+    const r = await gateRun([
       'run', fixture('timing.yaml'), ...BASE, '--sim-ttft', '40', '--out', out,
       '--slo', 'ttft.p50 < 10ms', '--slo', 'error_rate < 1%', '--slo', 'output_tps > 1000000', '--junit', join(out, 'junit.xml'),
     ]);
@@ -102,7 +121,7 @@ describe('loadshape run gates against the embedded simulator', () => {
   it('exits 2 when a simulator slowed by 30 % is compared with its baseline, and 0 against itself', async () => {
     const dir = tempDir();
     const run = (ttft: string, out: string, extra: string[] = []) =>
-      runCli(['run', fixture('timing.yaml'), ...BASE, '--sim-ttft', ttft, '--out', join(dir, out), ...extra]);
+      gateRun(['run', fixture('timing.yaml'), ...BASE, '--sim-ttft', ttft, '--out', join(dir, out), ...extra]);
     const base = await run('50', 'base');
     expect(base.code).toBe(0);
     const baseFile = join(dir, 'base', readdirSync(join(dir, 'base'))[0]);
@@ -155,7 +174,7 @@ describe('loadshape run gates against the embedded simulator', () => {
 
   it('--abort-on-fail stops a run whose error SLO is already lost, and exits 1 naming it', async () => {
     const out = tempDir();
-    const r = await runCli([
+    const r = await gateRun([
       'run', fixture('timing.yaml'), '--concurrency', '4', '--requests', '4000', '--sim-ttft', '5', '--sim-itl', '2', '--sim-fault', 'http_500:rate=0.5',
       '--out', out, '--quiet', '--slo', 'error_rate < 1%', '--abort-on-fail', '--drain', '2s',
     ]);
