@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The CLI: commander wiring only. Each command lives in src/commands/; a typed error's code maps to
 // the exit code here, and nothing else happens here.
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LoadshapeError } from './util/errors.js';
 import { EXIT, runCommand } from './commands/run.js';
@@ -43,6 +44,8 @@ program
   .option('--duration <d>', 'length of the --concurrency/--rate phase, e.g. 30s')
   .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests'))
   .option('--seed <n>', 'override the workload seed', int('--seed'))
+  .option('--workers <n>', 'run N processes, each sending its shard of the schedule, merged exactly (default: cores − 1, at least 1)', int('--workers'))
+  .addOption(new Option('--start-at <epochMs>', 'start the run clock at this wall-clock instant (used by --workers)').argParser(int('--start-at')).hideHelp())
   .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
@@ -91,6 +94,8 @@ program
       requests: o.requests as number | undefined,
       seed: o.seed as number | undefined,
       shard: o.shard as string | undefined,
+      workers: (o.workers as number | undefined) ?? Math.max(1, availableParallelism() - 1),
+      startAtEpochMs: o.startAt as number | undefined,
       out: o.out as string,
       records: o.records as string | undefined,
       label: o.label as string[],

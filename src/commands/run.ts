@@ -24,6 +24,8 @@ import type { Phase } from '../workload/schema.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runWithWorkers, checkWorkerFlags } from './run-workers.js';
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
@@ -38,6 +40,10 @@ export interface RunOptions extends EngineSideFlags, GateOptions {
   seed?: number;
   /** "i/N": send only requests i, i+N, … of each phase (shards merge exactly with `loadshape merge`). */
   shard?: string;
+  /** Child processes, each running shard i/N; merged exactly at the end (default 1). */
+  workers?: number;
+  /** Wall-clock instant (epoch ms) at which to start the clock: workers start together. */
+  startAtEpochMs?: number;
   out: string;
   records?: string;
   label: string[];
@@ -90,6 +96,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const gates = await prepareGates(opts, workload);
 
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw usageError(`--workers: expected a positive integer, got ${opts.workers}`);
+  if ((opts.workers ?? 1) > 1) checkWorkerFlags(process.argv.slice(3));
   const headers = await buildHeaders(opts);
   const retry = retryPolicy(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
@@ -124,11 +132,28 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     log(opts, `embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to test a real endpoint)`);
   }
 
+  if ((opts.workers ?? 1) > 1) {
+    try {
+      const w = await runWithWorkers(process.argv.slice(3), {
+        workers: opts.workers as number,
+        out: opts.out,
+        records: opts.records,
+        quiet: opts.quiet,
+        workloadName: workload.name,
+        sim,
+      });
+      return { result: w.result, file: w.file, exitCode: verdict(w.result) };
+    } finally {
+      await sim?.close();
+    }
+  }
+
   let engine: EngineSide | null = null;
   try {
     engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
     const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
     const planner = createPlanner(workload, { model, tokenizer });
+    if (opts.startAtEpochMs !== undefined) await sleep(Math.max(0, opts.startAtEpochMs - Date.now()));
     const t0 = performance.now();
     const now = () => performance.now() - t0;
     // Said even with --quiet: a run without certificate checks must never pass unnoticed.

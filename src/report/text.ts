@@ -96,7 +96,7 @@ export function renderSummary(r: RunResult): string {
     out.push(
       '!!! CLIENT SATURATED: the harness itself lagged; latencies above include its own delay and are not to be trusted.',
       ...c.reasons.map((x) => `!!!   ${x}`),
-      '!!! Lower the load, use --workers, or run loadshape on a bigger machine.',
+      '!!! Lower the load, add --workers (one process per core), shard across machines (--shard i/N), or use a bigger machine.',
       '',
     );
   }

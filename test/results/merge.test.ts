@@ -104,3 +104,30 @@ describe('loadshape run --shard + merge', () => {
     expect(Math.abs(m.metrics.tpotMs.p50Ms - w.metrics.tpotMs.p50Ms)).toBeLessThan(0.5);
   });
 });
+
+describe('loadshape run --workers', () => {
+  it('splits the schedule across worker processes and merges their results and records into one', async () => {
+    const out = tempDir();
+    const records = `${out}/records.jsonl`;
+    const r = await runCli(['run', fixture('timing.yaml'), '--workers', '2', '--concurrency', '4', '--requests', '40', '--sim-ttft', '5', '--sim-itl', '1',
+      '--out', out, '--records', records, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/merged from 2 workers/);
+    const files = (await import('node:fs')).readdirSync(out).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse((await import('node:fs')).readFileSync(`${out}/${files[0]}`, 'utf8')) as RunResult;
+    expect(result.meta.mergedFrom).toHaveLength(2);
+    expect(result.meta.shard).toBeUndefined();
+    const g = result.phases[0].groups[0];
+    expect(g.requests).toBe(40);
+    expect(g.errors).toBe(0);
+    expect(g.metrics.ttftMs.count).toBe(40);
+    const lines = (await import('node:fs')).readFileSync(records, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(40);
+  });
+
+  it('refuses flags that need the whole run in one process', async () => {
+    const r = await runCli(['run', fixture('timing.yaml'), '--workers', '2', '--checkpoint', '5s', '--quiet']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/--workers N > 1 does not combine with --checkpoint/);
+  });
+});
