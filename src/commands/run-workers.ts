@@ -55,6 +55,10 @@ export function workerArgv(argv: string[], index: number, count: number, dir: st
   return out;
 }
 
+export function workerFlagsOk(argv: string[]): boolean {
+  return !argv.some((a) => UNSUPPORTED.includes(a.split('=')[0]));
+}
+
 export function checkWorkerFlags(argv: string[]): void {
   const bad = argv.filter((a) => UNSUPPORTED.includes(a.split('=')[0]));
   if (bad.length > 0) {

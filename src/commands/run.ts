@@ -25,7 +25,7 @@ import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runWithWorkers, checkWorkerFlags } from './run-workers.js';
+import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
@@ -42,6 +42,8 @@ export interface RunOptions extends EngineSideFlags, GateOptions {
   shard?: string;
   /** Child processes, each running shard i/N; merged exactly at the end (default 1). */
   workers?: number;
+  /** Used when --workers is not given and the run needs nothing that only one process can do. */
+  defaultWorkers?: number;
   /** Wall-clock instant (epoch ms) at which to start the clock: workers start together. */
   startAtEpochMs?: number;
   out: string;
@@ -98,6 +100,9 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw usageError(`--workers: expected a positive integer, got ${opts.workers}`);
   if ((opts.workers ?? 1) > 1) checkWorkerFlags(process.argv.slice(3));
+  // Gates judge the whole run, so a run with gates (flags or the workload's slo:) stays one process.
+  if ((opts.workers ?? 1) > 1 && gates.active) throw usageError('--workers N > 1 does not combine with SLOs, goodput or baseline gates yet: run with --workers 1');
+  const workers = opts.workers ?? (shard || gates.active || !workerFlagsOk(process.argv.slice(3)) ? 1 : (opts.defaultWorkers ?? 1));
   const headers = await buildHeaders(opts);
   const retry = retryPolicy(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
@@ -132,10 +137,10 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     log(opts, `embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to test a real endpoint)`);
   }
 
-  if ((opts.workers ?? 1) > 1) {
+  if (workers > 1) {
     try {
       const w = await runWithWorkers(process.argv.slice(3), {
-        workers: opts.workers as number,
+        workers,
         out: opts.out,
         records: opts.records,
         quiet: opts.quiet,
