@@ -61,6 +61,11 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const t0 = performance.now();
+    if (req.method !== 'POST' && !req.url?.endsWith('/models')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"not found"}}');
+      return;
+    }
     if (req.url?.endsWith('/models')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"object":"list","data":[{"id":"bench","object":"model"}]}');

@@ -66,7 +66,7 @@ program
   .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
   .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests'))
   .option('--recipe <recipe.yaml>', 'embed the serving recipe (engine, model, GPUs, flags, $ per GPU-hour) with its sha256')
-  .option('--server-metrics <url>', 'scrape this Prometheus endpoint every second (repeatable; default: /metrics at the target root when it answers)', collect, [])
+  .option('--server-metrics <url>', 'scrape this Prometheus endpoint every second (repeatable; default: /metrics at the target root when it answers; "none" turns that off)', collect, [])
   .option('--server-metric <name>', 'also keep this metric from the scraped endpoints (repeatable)', collect, [])
   .option('--cost-per-hour <usd>', 'serving cost in $ per hour (overrides the recipe\'s $ per GPU-hour × GPUs)', nonNegative('--cost-per-hour'))
   .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))

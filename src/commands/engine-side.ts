@@ -42,7 +42,7 @@ export class EngineSide {
   /** Before anything is sent: reads --recipe, and with --wait-ready polls until the engine answers. */
   static async prepare(flags: EngineSideFlags, baseUrl: string, headers: Record<string, string>, log: (m: string) => void): Promise<EngineSide> {
     if (flags.costPerHour !== undefined && !(flags.costPerHour >= 0)) throw usageError(`--cost-per-hour: expected a number >= 0, got ${flags.costPerHour}`);
-    for (const u of flags.serverMetrics ?? []) {
+    for (const u of (flags.serverMetrics ?? []).filter((x) => x !== 'none')) {
       try {
         new URL(u);
       } catch {
@@ -83,12 +83,14 @@ export class EngineSide {
 
   /** At run start (`now` is the run clock): provenance, and scraping of every metrics source that applies. */
   async start(now: () => number, log: (m: string) => void): Promise<void> {
-    const explicit = this.flags.serverMetrics ?? [];
+    // `--server-metrics none` turns the default scrape of <target>/metrics off.
+    const off = (this.flags.serverMetrics ?? []).includes('none');
+    const explicit = (this.flags.serverMetrics ?? []).filter((u) => u !== 'none');
     const extra = this.flags.serverMetric ?? [];
     const fallback = `${serverRoot(this.baseUrl)}/metrics`;
     const [provenance, fallbackOk] = await Promise.all([
       collectProvenance(this.transport.http, this.baseUrl),
-      explicit.length === 0 ? scrapeOnce(this.transport.http, fallback, extra, 1000).then((r) => !('error' in r)) : Promise.resolve(false),
+      explicit.length === 0 && !off ? scrapeOnce(this.transport.http, fallback, extra, 1000).then((r) => !('error' in r)) : Promise.resolve(false),
     ]);
     this.provenance = provenance;
     const urls = explicit.length > 0 ? explicit : fallbackOk ? [fallback] : [];

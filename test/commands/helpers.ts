@@ -1,7 +1,7 @@
 // Runs the built CLI as a child process, as a user would (npm test builds dist/ first).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunResult } from '../../src/results/format.js';
 
@@ -14,10 +14,26 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+/** Whether processes can be pinned to one core each (taskset on a machine with 2+ cores). */
+export const CAN_PIN = (() => {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return availableParallelism() >= 2;
+  } catch {
+    return false;
+  }
+})();
+
+/** The command to start node on `core` when pinning is possible (timing tests keep harness and server apart, as benchmarks do). */
+function nodeCommand(core: number | undefined, args: string[]): [string, string[]] {
+  return core !== undefined && CAN_PIN ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
+}
+
+export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; core?: number } = {}): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npx tsc -p ." (npm test builds it first)`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } });
+    const [cmd, argv] = nodeCommand(opts.core, [CLI, ...args]);
+    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -29,6 +45,29 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+/** `loadshape sim` in its own process (pinned to `core` when possible); resolves once it listens. */
+export async function startSimProcess(args: string[], core?: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const [cmd, argv] = nodeCommand(core, [CLI, 'sim', '--port', '0', ...args]);
+  const child: ChildProcess = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+\/v1)/.exec(err);
+      if (m) resolveUrl(m[1].replace(/;$/, ''));
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${err}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((res) => {
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 export function tempDir(prefix = 'loadshape-test-'): string {
