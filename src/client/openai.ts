@@ -81,7 +81,9 @@ export class OpenAIClient {
     const url = new URL(opts.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    // An option given as undefined keeps its default (spreading it would erase the default).
+    const given = Object.fromEntries(Object.entries(opts.timeouts ?? {}).filter(([, v]) => v !== undefined));
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...given };
     this.headers = { 'content-type': 'application/json', accept: 'text/event-stream', ...opts.headers };
     this.secrets = secretsOf(opts.headers ?? {});
     // connections: null = no per-origin cap, so the pool is never the hidden concurrency limit

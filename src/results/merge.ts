@@ -25,6 +25,7 @@ function countersOf(g: GroupResult): GroupCounters {
   c.validity = { ...g.validity };
   c.finishReasons = { ...g.finishReasons };
   c.endedEarly = g.endedEarly;
+  if (g.retries) c.retries = { attempts: g.retries.attempts, byStatus: { ...g.retries.byStatus } };
   c.good = g.goodput?.good ?? 0;
   c.validGood = g.goodput?.validGood ?? 0;
   return c;

@@ -131,3 +131,14 @@ describe('loadshape run --workers', () => {
     expect(r.stderr).toMatch(/--workers N > 1 does not combine with --checkpoint/);
   });
 });
+
+describe('mergeResults keeps retried attempts', () => {
+  it('adds the retries counters of the shards', () => {
+    const a = resultOf(records(30), '2026-11-22T10:00:00.000Z');
+    const b = resultOf(records(30), '2026-11-22T10:00:00.000Z');
+    a.phases[0].groups[0].retries = { attempts: 2, byStatus: { '429': 2 } };
+    b.phases[0].groups[0].retries = { attempts: 3, byStatus: { '429': 1, '503': 2 } };
+    const m = mergeResults([a, b]);
+    expect(m.phases[0].groups[0].retries).toEqual({ attempts: 5, byStatus: { '429': 3, '503': 2 } });
+  });
+});
