@@ -48,9 +48,10 @@ class Stream implements ScheduledTask {
     this.res.write(
       `data: {"id":"b","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":${last ? '"length"' : 'null'}}],"t":${epochMs().toFixed(3)}}\n\n`,
     );
-    // node:http corks a chunked response until the next tick; uncork so the bytes leave now and the
-    // stamp above is the real send time, not the start of a batch that leaves later.
-    this.res.socket?.uncork();
+    // node:http corks a chunked response until the next tick; for paced streams uncork, so the bytes
+    // leave now and the stamp above is the real send time. As-fast-as-possible streams (itl 0) stay
+    // corked: one write per batch, so this one-core server is not the limit in the ceiling runs.
+    if (this.itlMs > 0) this.res.socket?.uncork();
     this.i++;
   }
 
