@@ -13,16 +13,18 @@ export interface ClientSample {
   peakRssMb: number;
 }
 
-/** Harness lag beyond these means its own delay is in the numbers. */
-export const SATURATION_LIMITS = { eventLoopDelayP99Ms: 10, dispatchLagP99Ms: 5, eventLoopUtilization: 0.9 };
+/**
+ * Harness lag beyond these means its own delay is in the numbers. Event-loop utilisation is reported
+ * but judges nothing: the pacer's last-stretch clock checks keep the loop busy by design at high
+ * open-loop rates. 10 ms keeps a single scheduler hiccup on a shared 2-core runner from invalidating
+ * a run, while a harness that really falls behind passes it quickly.
+ */
+export const SATURATION_LIMITS = { eventLoopDelayP99Ms: 10, dispatchLagP99Ms: 10 };
 
 export function clientHealth(sample: ClientSample, dispatchLagP99Ms: number): RunResult['client'] {
   const reasons: string[] = [];
   if (sample.eventLoopDelayP99Ms > SATURATION_LIMITS.eventLoopDelayP99Ms) {
     reasons.push(`event-loop delay p99 ${sample.eventLoopDelayP99Ms.toFixed(1)} ms > ${SATURATION_LIMITS.eventLoopDelayP99Ms} ms`);
-  }
-  if (sample.eventLoopUtilization > SATURATION_LIMITS.eventLoopUtilization) {
-    reasons.push(`the harness's event loop was busy ${(sample.eventLoopUtilization * 100).toFixed(0)}% of the time (> ${SATURATION_LIMITS.eventLoopUtilization * 100}%)`);
   }
   if (dispatchLagP99Ms > SATURATION_LIMITS.dispatchLagP99Ms) {
     reasons.push(`open-loop sends ran late with free slots: dispatch lag p99 ${dispatchLagP99Ms.toFixed(1)} ms > ${SATURATION_LIMITS.dispatchLagP99Ms} ms`);
