@@ -35,6 +35,11 @@ export function classifyTransportError(err: unknown, afterHeaders: boolean): Err
   if (CONNECT_CODES.has(code)) return afterHeaders ? 'stream_truncated' : 'connect';
   if (RESET_CODES.has(code)) return afterHeaders ? 'stream_truncated' : 'reset';
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'malformed';
+  // Something answered, but not in HTTP (a wrong port, http:// to a TLS port): not a refused connection.
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'HTTPParserError' || code === 'HPE_INVALID_CONSTANT' || code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return afterHeaders ? 'stream_truncated' : 'malformed';
+  }
   return afterHeaders ? 'stream_truncated' : 'connect';
 }
 

@@ -257,8 +257,21 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     if (this.finished) return;
-    const afterHeaders = this.headersAtMs !== null;
-    this.fail(classifyTransportError(err, afterHeaders), messageOf(err));
+    // An error status is the request's outcome even when its body never finished arriving.
+    if (this.errorBody) {
+      this.fail(classifyHttpStatus(this.status), `HTTP ${this.status} (body cut short: ${messageOf(err)})`);
+      return;
+    }
+    const s = this.state;
+    const code = (err as { code?: string }).code;
+    const ours = code === 'LOADSHAPE_TIMEOUT_TOTAL' || code === 'LOADSHAPE_CANCELLED';
+    // A stream that already said it was done (a finish_reason or [DONE]) is complete; a reset after
+    // it (some proxies close that way) loses nothing.
+    if (!ours && this.headersAtMs !== null && s.error === null && (s.done || s.finishReason !== null)) {
+      this.finish(this.readAtMs);
+      return;
+    }
+    this.fail(classifyTransportError(err, this.headersAtMs !== null), messageOf(err));
   }
 
   /** A request that produced a response stream: judge how it ended and what it said. */

@@ -2,9 +2,9 @@
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { OpenAIClient } from '../client/openai.js';
@@ -102,7 +102,18 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if ((opts.workers ?? 1) > 1) checkWorkerFlags(process.argv.slice(3));
   // Gates judge the whole run, so a run with gates (flags or the workload's slo:) stays one process.
   if ((opts.workers ?? 1) > 1 && gates.active) throw usageError('--workers N > 1 does not combine with SLOs, goodput or baseline gates yet: run with --workers 1');
-  const workers = opts.workers ?? (shard || gates.active || !workerFlagsOk(process.argv.slice(3)) ? 1 : (opts.defaultWorkers ?? 1));
+  // Shards and workers split every in-flight count (closed-loop concurrency, open-loop max_concurrency);
+  // more of them than the smallest count would multiply it, since each holds at least one.
+  const inFlightCounts = phases.flatMap((p) => (p.load.kind === 'closed' ? [p.load.concurrency] : p.load.maxConcurrency !== null ? [p.load.maxConcurrency] : []));
+  const smallestInFlight = inFlightCounts.length > 0 ? Math.min(...inFlightCounts) : Infinity;
+  const split = shard?.count ?? opts.workers ?? 1;
+  if (split > smallestInFlight) {
+    throw usageError(
+      `${shard ? '--shard' : '--workers'}: ${split} shards would each hold at least one request in flight, more than a phase's concurrency of ${smallestInFlight}; use at most ${smallestInFlight}`,
+    );
+  }
+  const workers =
+    opts.workers ?? (shard || gates.active || !workerFlagsOk(process.argv.slice(3)) ? 1 : Math.max(1, Math.min(opts.defaultWorkers ?? 1, smallestInFlight)));
   const headers = await buildHeaders(opts);
   const retry = retryPolicy(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
@@ -168,7 +179,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       now,
     );
     const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
-    const records = opts.records ? createWriteStream(opts.records) : null;
+    const records = opts.records ? await openRecords(opts.records) : null;
     const withCold = engine.withCold(phases, planner);
     const driver = new Driver({
       planner: withCold.planner,
@@ -534,8 +545,27 @@ function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlig
   };
 }
 
+/** Opens the records file before the run (a bad path is a usage error, not a crash mid-run); a later
+ * write error (disk full) is reported once and stops the records, never the run. */
+async function openRecords(file: string): Promise<WriteStream> {
+  await mkdir(dirname(file), { recursive: true });
+  const stream = createWriteStream(file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(usageError(`--records: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+  });
+  let failed = false;
+  stream.on('error', (err) => {
+    if (failed) return;
+    failed = true;
+    process.stderr.write(`loadshape: --records: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); the run goes on without records\n`);
+  });
+  return stream;
+}
+
 function closeStream(s: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  // A write error was already reported; closing never fails the run over records.
+  return new Promise((resolve) => (s.destroyed ? resolve() : s.end(() => resolve())));
 }
 
 /** An event-loop histogram value (ns, one tick interval) → the delay beyond the timer resolution, in ms. */

@@ -73,6 +73,8 @@ export interface Progress {
 
 export class Driver {
   private stopped = false;
+  /** Wakes the pacer's wait at once on stop (a low-rate phase may otherwise sleep a whole gap). */
+  private readonly stopSignal = new AbortController();
   private readonly timeseries: Timeseries;
   private readonly errorSamples: Record<string, string[]> = {};
   private readonly validitySamples: Record<string, string[]> = {};
@@ -92,6 +94,7 @@ export class Driver {
   /** Stops scheduling new requests; in-flight ones finish (or are aborted by the caller). */
   stop(): void {
     this.stopped = true;
+    this.stopSignal.abort();
     this.wakeStop?.();
   }
 
@@ -181,6 +184,12 @@ export class Driver {
     return { plan: phase, stats, startedAtMs, endedAtMs, ...counts };
   }
 
+  /** This shard's part of an in-flight count, so N shards together hold `total` (at least 1 each). */
+  private share(total: number): number {
+    const s = this.opts.shard;
+    return s ? Math.max(1, Math.floor(total / s.count) + (s.index < total % s.count ? 1 : 0)) : total;
+  }
+
   /** Is request i of a phase this process's to send? */
   private mine(i: number): boolean {
     const s = this.opts.shard;
@@ -194,7 +203,7 @@ export class Driver {
   ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
     const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
     const now = this.opts.now;
-    const cap = load.maxConcurrency ?? Infinity;
+    const cap = load.maxConcurrency === null ? Infinity : this.share(load.maxConcurrency);
     // Arrival times come from their own seeded stream, identical in every shard and worker.
     const arrivals = arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
     const waiting: { plan: RequestPlan; dueAtMs: number }[] = [];
@@ -229,7 +238,7 @@ export class Driver {
       // Plan before the due time, so prompt synthesis never delays the send.
       const plan = this.opts.planner.plan(phase.index, index);
       const dueAtMs = startedAtMs + offsetMs;
-      await waitUntil(dueAtMs, now);
+      await waitUntil(dueAtMs, now, this.stopSignal.signal);
       if (this.stopped) break;
       scheduled++;
       this.current.scheduled++;
@@ -240,15 +249,20 @@ export class Driver {
         waiting.push({ plan, dueAtMs });
       }
     }
-    // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted, never hidden).
+    // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted,
+    // never hidden). A phase that reached its request count first ends with its last arrival.
+    const countReached = phase.maxRequests !== null && i >= phase.maxRequests;
     let dropped = 0;
-    if (phase.durationMs !== null && !this.stopped) await this.sleepUntil(startedAtMs + phase.durationMs);
-    if (phase.durationMs !== null || this.stopped) {
+    if (phase.durationMs !== null && !countReached && !this.stopped) await this.sleepUntil(startedAtMs + phase.durationMs);
+    if ((phase.durationMs !== null && !countReached) || this.stopped) {
       dropped = waiting.length - waitHead;
       waitHead = waiting.length;
     }
     while (pending.size > 0) await Promise.race(pending);
-    const windowMs = phase.durationMs ?? lastSentAtMs - startedAtMs;
+    // Arrivals still queued when a stop let the in-flight ones finish were never sent either.
+    dropped += waiting.length - waitHead;
+    waitHead = waiting.length;
+    const windowMs = phase.durationMs !== null && !countReached ? phase.durationMs : lastSentAtMs - startedAtMs;
     return {
       scheduled,
       sent,
@@ -288,9 +302,7 @@ export class Driver {
       }
     };
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
-    const s = this.opts.shard;
-    const share = s ? Math.max(1, Math.floor(concurrency / s.count) + (s.index < concurrency % s.count ? 1 : 0)) : concurrency;
-    await Promise.all(Array.from({ length: share }, loop));
+    await Promise.all(Array.from({ length: this.share(concurrency) }, loop));
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
   }
 
