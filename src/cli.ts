@@ -138,6 +138,74 @@ program
   });
 
 program
+  .command('sweep')
+  .description('find the highest load that holds the SLOs: baseline, throughput probe, grid and bisection; one phase per step in one result file')
+  .argument('<workload>', 'workload file, or a name from workloads/')
+  .option('--slo <expr>', "SLO bounding the search, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%' (repeatable; adds to the workload's slo:)", collect, [])
+  .option('--goodput <criteria>', "per-request criteria of a good request, e.g. 'ttft<=500ms' (for goodput SLOs)")
+  .addOption(new Option('--by <model>', 'search open-loop arrival rate or closed-loop concurrency').choices(['rate', 'concurrency']).default('rate'))
+  .option('--json', 'print the answer as JSON (maxRateRps, maxOutputTps, slos, steps, classes)', false)
+  .option('--target <url>', 'base URL of the endpoint, ending in /v1 (default: start the embedded simulator)')
+  .option('--model <name>', "model to request (default: the workload's, else the first of /v1/models)")
+  .option('--seed <n>', 'override the workload seed', int('--seed'))
+  .option('--step-duration <d>', 'longest a step runs (it ends earlier once steady or clearly saturated)', '60s')
+  .option('--min-step-duration <d>', 'shortest a steady step runs', '10s')
+  .option('--steady-window <d>', 'rolling window of the steady-state check: two consecutive windows must agree', '3s')
+  .option('--min-step-requests <n>', 'completions a step needs before it may be called steady', int('--min-step-requests'), 30)
+  .option('--max-steps <n>', 'steps in all, baseline and probe included', int('--max-steps'), 12)
+  .option('--probe-concurrency <n>', 'in-flight requests of the throughput probe', int('--probe-concurrency'), 64)
+  .option('--tolerance <f>', 'stop bisecting when the boundary is known within this fraction', positive('--tolerance'), 0.05)
+  .option('--out <dir>', 'directory for the result file', 'results')
+  .option('--label <k=v>', 'label the run (repeatable)', collect, [])
+  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR"')
+  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>"')
+  .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
+  .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
+  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
+  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
+  .option('--timeout-total <d>', 'limit on a whole request', '600s')
+  .option('--drain <d>', 'after a step stops, how long its in-flight requests may finish before being cancelled', '10s')
+  .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed'))
+  .option('--sim-config <sim.yaml>', 'embedded simulator settings file (see docs/simulator.md)')
+  .option('--sim-fault <spec>', 'embedded simulator fault (repeatable)', collect, [])
+  .option('-q, --quiet', 'no progress output', false)
+  .action(async (workload: string, o: Record<string, unknown>) => {
+    const { sweepCommand } = await import('./commands/sweep.js');
+    const { exitCode } = await sweepCommand({
+      workload,
+      slo: o.slo as string[],
+      goodput: o.goodput as string | undefined,
+      by: o.by as string,
+      json: o.json as boolean,
+      target: o.target as string | undefined,
+      model: o.model as string | undefined,
+      seed: o.seed as number | undefined,
+      stepDuration: o.stepDuration as string,
+      minStepDuration: o.minStepDuration as string,
+      steadyWindow: o.steadyWindow as string,
+      minStepRequests: o.minStepRequests as number,
+      maxSteps: o.maxSteps as number,
+      probeConcurrency: o.probeConcurrency as number,
+      tolerance: o.tolerance as number,
+      out: o.out as string,
+      label: o.label as string[],
+      apiKeyEnv: o.apiKeyEnv as string | undefined,
+      apiKeyFile: o.apiKeyFile as string | undefined,
+      header: o.header as string[],
+      tokenizer: o.tokenizer as string | undefined,
+      timeoutTtfb: o.timeoutTtfb as string,
+      timeoutIdle: o.timeoutIdle as string,
+      timeoutTotal: o.timeoutTotal as string,
+      drain: o.drain as string,
+      simProfile: o.simProfile as string | undefined,
+      simConfig: o.simConfig as string | undefined,
+      simFault: o.simFault as string[],
+      quiet: o.quiet as boolean,
+    });
+    process.exitCode = exitCode;
+  });
+
+program
   .command('validate')
   .description('check a workload file and print what it would run')
   .argument('<workload>', 'workload file or name')

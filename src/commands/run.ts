@@ -346,7 +346,7 @@ export function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-function checkTarget(target: string): string {
+export function checkTarget(target: string): string {
   let url: URL;
   try {
     url = new URL(target);
@@ -405,7 +405,7 @@ function startCheckpoints(file: string, everyMs: number, build: () => RunResult)
   };
 }
 
-async function buildHeaders(opts: RunOptions): Promise<Record<string, string>> {
+export async function buildHeaders(opts: Pick<RunOptions, 'header' | 'apiKeyEnv' | 'apiKeyFile'>): Promise<Record<string, string>> {
   const headers: Record<string, string> = {};
   for (const h of opts.header) {
     const i = h.indexOf(':');
@@ -432,7 +432,7 @@ async function buildHeaders(opts: RunOptions): Promise<Record<string, string>> {
   return headers;
 }
 
-function parseLabels(labels: string[]): Record<string, string> {
+export function parseLabels(labels: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const l of labels) {
     const i = l.indexOf('=');
@@ -482,7 +482,7 @@ export function redactUrl(u: string): string {
 }
 
 /** The first model the server lists, when neither --model nor the workload names one. */
-async function discoverModel(baseUrl: string, headers: Record<string, string>): Promise<string> {
+export async function discoverModel(baseUrl: string, headers: Record<string, string>): Promise<string> {
   try {
     const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const body = (await res.body.json()) as { data?: { id?: string }[] };
@@ -569,7 +569,7 @@ function closeStream(s: WriteStream): Promise<void> {
 }
 
 /** An event-loop histogram value (ns, one tick interval) → the delay beyond the timer resolution, in ms. */
-function loopDelayMs(ns: number, resolutionMs: number): number {
+export function loopDelayMs(ns: number, resolutionMs: number): number {
   return Math.max(0, Math.round((nsToMs(ns) - resolutionMs) * 1000) / 1000);
 }
 

@@ -1,0 +1,311 @@
+// `loadshape sweep`: the I/O edge of the capacity search. It wires the same stages as `run` (planner,
+// OpenAIClient, Driver, assembleResult, SLO evaluation) around the pure search in src/sweep: each step
+// is one Driver running one phase, watched every 200 ms through the run's time series for steady
+// state or runaway saturation, stopped early when either shows; all steps become the phases of ONE
+// result file, so report/compare/export/html read a sweep like any run.
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { OpenAIClient } from '../client/openai.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
+import { Driver, type DriverResult, type PhaseRun } from '../driver/run.js';
+import { prepareGates } from '../gates/cli.js';
+import { evaluateSlos } from '../gates/slo.js';
+import { mergeHistograms } from '../metrics/histogram.js';
+import { assembleResult, type ClientSample } from '../results/assemble.js';
+import type { RunResult } from '../results/format.js';
+import { resultFileName, writeResult } from '../results/io.js';
+import type { PhasePlan } from '../schedule/phases.js';
+import { buildAnswer, describeStepLoad, renderSweepText, type StepNote, type SweepAnswer } from '../sweep/answer.js';
+import { DEFAULT_SEARCH, searchCapacity, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
+import { judgeStep, type StepVerdict } from '../sweep/steady.js';
+import { parseDurationMs, usageError } from '../util/errors.js';
+import { loadWorkload } from '../workload/load.js';
+import { createPlanner } from '../workload/plan.js';
+import { loadTokenizer } from '../workload/tokenizer.js';
+import { VERSION } from '../version.js';
+import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
+import { EXIT, buildHeaders, checkTarget, discoverModel, loopDelayMs, parseLabels, redactArgv, redactUrl, verdict } from './run.js';
+
+export interface SweepOptions {
+  workload: string;
+  slo: string[];
+  goodput?: string;
+  by: string;
+  json: boolean;
+  target?: string;
+  model?: string;
+  seed?: number;
+  simProfile?: string;
+  simConfig?: string;
+  simFault?: string[];
+  /** Longest a step may run (it ends earlier once steady or saturated). */
+  stepDuration: string;
+  /** Shortest a steady step runs. */
+  minStepDuration: string;
+  /** Rolling window of the steady-state check. */
+  steadyWindow: string;
+  /** Completions a step needs before it may be called steady. */
+  minStepRequests?: number;
+  maxSteps?: number;
+  probeConcurrency?: number;
+  /** Relative width at which the bisection stops (rate), e.g. 0.05. */
+  tolerance?: number;
+  out: string;
+  quiet: boolean;
+  label: string[];
+  header: string[];
+  apiKeyEnv?: string;
+  apiKeyFile?: string;
+  tokenizer?: string;
+  timeoutTtfb?: string;
+  timeoutIdle?: string;
+  timeoutTotal?: string;
+  /** After a step stops, how long its in-flight requests may finish before they are cancelled. */
+  drain?: string;
+}
+
+export interface SweepOutcome {
+  answer: SweepAnswer;
+  result: RunResult;
+  file: string;
+  exitCode: number;
+}
+
+/** `step-03-rate-12.5`, `step-01-concurrency-1`. */
+export function stepPhaseName(index: number, load: StepLoad): string {
+  const n = String(index).padStart(2, '0');
+  return load.kind === 'closed' ? `step-${n}-concurrency-${load.concurrency}` : `step-${n}-rate-${load.rateRps}`;
+}
+
+class Interrupted extends Error {}
+
+export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
+  if (opts.by !== 'rate' && opts.by !== 'concurrency') throw usageError(`--by: expected rate or concurrency, got "${opts.by}"`);
+  const by: SweepBy = opts.by;
+  if (opts.slo.length === 0) throw usageError("sweep needs at least one --slo to bound the search, e.g. --slo 'ttft.p95 < 500ms' --slo 'error_rate < 1%'");
+  const maxMs = parseDurationMs(opts.stepDuration, '--step-duration');
+  const minMs = parseDurationMs(opts.minStepDuration, '--min-step-duration');
+  const windowMs = parseDurationMs(opts.steadyWindow, '--steady-window');
+  const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
+  if (minMs > maxMs) throw usageError(`--min-step-duration (${opts.minStepDuration}) is longer than --step-duration (${opts.stepDuration})`);
+  if (windowMs < 1000) throw usageError(`--steady-window: the time series has one point per second; give at least 1s, got ${opts.steadyWindow}`);
+  const maxSteps = opts.maxSteps ?? DEFAULT_SEARCH.maxSteps;
+  if (!Number.isInteger(maxSteps) || maxSteps < 3) throw usageError(`--max-steps: at least 3 (baseline, probe and one step), got ${opts.maxSteps}`);
+  const probeConcurrency = opts.probeConcurrency ?? DEFAULT_SEARCH.probeConcurrency;
+  if (!Number.isInteger(probeConcurrency) || probeConcurrency < 2) throw usageError(`--probe-concurrency: an integer of at least 2, got ${opts.probeConcurrency}`);
+  const tolerance = opts.tolerance ?? DEFAULT_SEARCH.tolerance;
+  if (!(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance: a fraction between 0 and 1 (e.g. 0.05), got ${opts.tolerance}`);
+
+  const loaded = await loadWorkload(opts.workload);
+  const workload = structuredClone(loaded.workload);
+  if (opts.seed !== undefined) workload.seed = opts.seed;
+  // The sweep makes its own phases: an SLO scoped to one of the file's phases has nothing to judge.
+  const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, { ...workload, phases: [] });
+  const headers = await buildHeaders(opts);
+  const labels = parseLabels(opts.label);
+  const tokenizer = await loadTokenizer(opts.tokenizer);
+  const timeouts = {
+    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
+    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
+    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
+  };
+  const log = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`${m}\n`);
+  };
+
+  let sim: EmbeddedSim | null = null;
+  let baseUrl: string;
+  if (opts.target) {
+    baseUrl = checkTarget(opts.target);
+  } else {
+    const simSettings = await loadSimSettings({ prefix: '--sim-', profile: opts.simProfile, config: opts.simConfig, faults: opts.simFault });
+    sim = await startEmbeddedSimulator({ ...simSettings });
+    baseUrl = sim.url;
+    log(`embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to sweep a real endpoint)`);
+  }
+
+  try {
+    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
+    // One planner phase per possible step: each step draws its own seeded requests.
+    const stepPhases = Array.from({ length: maxSteps }, (_, i) => ({ ...workload.phases[0], name: `step-${i + 1}` }));
+    const planner = createPlanner({ ...workload, phases: stepPhases }, { model, tokenizer });
+    const t0 = performance.now();
+    const now = () => performance.now() - t0;
+    const client = new OpenAIClient({ baseUrl, headers, timeouts, maxEventBytes: DEFAULT_MAX_EVENT_BYTES }, now);
+    const startedAt = new Date();
+    const file = join(opts.out, resultFileName(startedAt, `${workload.name}-sweep`));
+    const loopResolutionMs = 5;
+    const loop = monitorEventLoopDelay({ resolution: loopResolutionMs });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
+    const sample = (): ClientSample => {
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        eventLoopDelayP50Ms: loopDelayMs(loop.percentile(50), loopResolutionMs),
+        eventLoopDelayP99Ms: loopDelayMs(loop.percentile(99), loopResolutionMs),
+        eventLoopDelayMaxMs: loopDelayMs(loop.max, loopResolutionMs),
+        eventLoopUtilization: Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 1000,
+        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, now())) * 1000) / 10,
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      };
+    };
+    let interrupted = false;
+    const meta = (): RunResult['meta'] => ({
+      runId: resultFileName(startedAt, `${workload.name}-sweep`).replace(/\.json$/, ''),
+      loadshapeVersion: VERSION,
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      durationS: Math.round(now()) / 1000,
+      workload: { name: workload.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text, seed: workload.seed },
+      target: { url: redactUrl(baseUrl), simulated: sim !== null, simulator: sim ? sim.options : null },
+      model,
+      tokenizer: tokenizer.name,
+      labels: { ...labels, sweep: by },
+      argv: redactArgv(process.argv.slice(2)),
+      node: process.version,
+      host: { platform: process.platform, arch: process.arch, cpuModel: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, memoryGb: Math.round(totalmem() / 1e8) / 10 },
+      interrupted,
+    });
+
+    const runs: DriverResult[] = [];
+    const notes = new Map<number, StepNote>();
+    const done: SweepStep[] = [];
+    let current: Driver | null = null;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupted) {
+        client.abortAll();
+        return;
+      }
+      interrupted = true;
+      log(`\n${signal}: stopping the sweep; draining ${client.inFlightCount} in-flight requests for up to ${drainMs / 1000}s (again to cancel now)`);
+      current?.stop();
+      setTimeout(() => client.abortAll(), drainMs).unref();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const runStep = async (load: StepLoad, role: StepRole, index: number): Promise<StepOutcome> => {
+      if (interrupted) throw new Interrupted();
+      const name = stepPhaseName(index, load);
+      const plan: PhasePlan = {
+        index: index - 1,
+        name,
+        record: true,
+        durationMs: maxMs,
+        maxRequests: null,
+        load:
+          load.kind === 'closed'
+            ? load
+            : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
+      };
+      const driver = new Driver({ planner, phases: [plan], client, now, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput });
+      current = driver;
+      const startedAtMs = now();
+      let stopAtMs: number | null = null;
+      let ended: StepVerdict = { state: 'running' };
+      let drainTimer: NodeJS.Timeout | null = null;
+      const watch = setInterval(() => {
+        if (stopAtMs !== null) return;
+        driver.progress(); // closes the time series' finished seconds
+        const points = driver.snapshot().timeseries.filter((p) => p.phase === name).slice(1); // the first second is partial
+        const elapsedMs = now() - startedAtMs;
+        ended = judgeStep(points, {
+          elapsedMs,
+          minMs,
+          maxMs,
+          windowS: windowMs / 1000,
+          minRequests: opts.minStepRequests ?? 30,
+          offeredRps: load.kind === 'open' ? load.rateRps : null,
+        });
+        if (ended.state === 'running') return;
+        stopAtMs = Math.min(now(), startedAtMs + maxMs);
+        driver.stop();
+        // What is still in flight finishes, within limits: a runaway queue only measures itself.
+        drainTimer = setTimeout(() => client.abortAll(), ended.state === 'saturated' ? Math.min(1000, drainMs) : drainMs);
+      }, 200);
+      let d: DriverResult;
+      try {
+        d = await driver.run();
+      } finally {
+        clearInterval(watch);
+        if (drainTimer) clearTimeout(drainTimer);
+        current = null;
+      }
+      const v = ended as StepVerdict;
+      const run: PhaseRun = d.phases[0];
+      if (run && stopAtMs !== null && load.kind === 'open') {
+        // Stopped before its maximum duration: the achieved rate is over the time it actually scheduled.
+        const windowS = (stopAtMs - run.startedAtMs) / 1000;
+        run.achievedRateRps = windowS > 0 ? Math.round((run.sent / windowS) * 1000) / 1000 : null;
+      }
+      runs.push(d);
+      const stepResult = assembleResult(d, meta(), sample());
+      const phase = stepResult.phases[0];
+      const all = phase?.groups.find((g) => g.class === '*');
+      const checks = evaluateSlos(stepResult, gates.slos);
+      const saturated = v.state === 'saturated';
+      const outcome: StepOutcome = {
+        pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
+        saturated,
+        achievedRps: all?.throughput.requestsPerS ?? 0,
+        outputTps: all?.throughput.outputTokensPerS ?? 0,
+      };
+      const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
+      notes.set(index, { phase: name, stop, saturated });
+      done.push({ index, role, load, outcome });
+      const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
+      log(
+        `step ${index} ${role} ${describeStepLoad(load)}: ${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · ${outcome.achievedRps.toFixed(1)} req/s · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : 'FAIL'}`,
+      );
+      return outcome;
+    };
+
+    let search: SearchResult;
+    try {
+      search = await searchCapacity(runStep, { by, maxSteps, probeConcurrency, gridSteps: DEFAULT_SEARCH.gridSteps, tolerance });
+    } catch (err) {
+      if (!(err instanceof Interrupted)) throw err;
+      // Ctrl-C: the steps so far still make a result and an answer (the best load that held so far).
+      const held = done.filter((s) => s.outcome.pass && !s.outcome.saturated && (by === 'concurrency' || s.load.kind === 'open'));
+      const value = (s: SweepStep) => (s.load.kind === 'closed' ? s.load.concurrency : s.load.rateRps);
+      search = { steps: done, best: held.sort((a, b) => value(b) - value(a))[0] ?? null, firstFail: null, stoppedBy: 'max-steps' };
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      loop.disable();
+      await client.close();
+    }
+
+    const combined: DriverResult = {
+      phases: runs.flatMap((d) => d.phases),
+      timeseries: runs.flatMap((d) => d.timeseries),
+      errorSamples: mergeSamples(runs.map((d) => d.errorSamples)),
+      validitySamples: mergeSamples(runs.map((d) => d.validitySamples)),
+      dispatchLag: mergeHistograms(runs.map((d) => d.dispatchLag)),
+      interrupted,
+    };
+    const result = assembleResult(combined, meta(), sample());
+    await writeResult(file, result);
+    const answer = buildAnswer(result, search, gates.slos, notes, file, by);
+    if (opts.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    else process.stdout.write(`${renderSweepText(answer)}\nresult: ${file}\n`);
+    const reached = verdict(result);
+    const exitCode = reached === EXIT.unreachable ? EXIT.unreachable : interrupted ? EXIT.invalidRun : answer.bestPhase === null ? EXIT.slo : EXIT.ok;
+    return { answer, result, file, exitCode };
+  } finally {
+    await sim?.close();
+  }
+}
+
+function mergeSamples(all: Record<string, string[]>[], limit = 5): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of all) {
+    for (const [k, list] of Object.entries(s)) {
+      const into = (out[k] ??= []);
+      for (const m of list) if (into.length < limit) into.push(m);
+    }
+  }
+  return out;
+}

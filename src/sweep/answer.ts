@@ -1,0 +1,211 @@
+// Sweep, the answer (pure): the sweep's result file + the search → the latency–throughput curve, the
+// knee, "max X req/s (Y output tok/s) with <SLOs>", the per-class breakdown at that load, as data
+// (`--json`) and as text. Every number is read from the result file's phases, one phase per step.
+import { evaluateSlos, type Slo } from '../gates/slo.js';
+import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import { table } from '../report/text.js';
+import { kneeIndex, loadValue, type SearchResult, type SweepBy, type StepRole } from './search.js';
+
+export interface StepNote {
+  phase: string;
+  /** Why the step ended: "steady: …", "saturated: …", "max-duration: …". */
+  stop: string;
+  saturated: boolean;
+}
+
+export interface SweepAnswerStep {
+  index: number;
+  phase: string;
+  role: StepRole;
+  load: { kind: 'closed'; concurrency: number } | { kind: 'open'; rateRps: number };
+  durationS: number;
+  requests: number;
+  achievedRps: number;
+  outputTps: number;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  ttftP99Ms: number | null;
+  tpotP95Ms: number | null;
+  e2eP50Ms: number | null;
+  errorRate: number;
+  pass: boolean;
+  saturated: boolean;
+  /** The SLOs the step broke, with the measured value. */
+  failed: string[];
+  stop: string;
+}
+
+export interface SweepClassRow {
+  class: string;
+  requests: number;
+  achievedRps: number;
+  outputTps: number;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  tpotP95Ms: number | null;
+  errorRate: number;
+}
+
+export interface SweepAnswer {
+  by: SweepBy;
+  /** The highest load that held: its offered rate (rate sweeps) or its measured req/s (concurrency sweeps); 0 when none held. */
+  maxRateRps: number;
+  maxOutputTps: number;
+  /** Concurrency sweeps: the in-flight count that held. */
+  maxConcurrency: number | null;
+  /** Measured req/s at that load. */
+  achievedRps: number;
+  bestPhase: string | null;
+  slos: string[];
+  /** The SLOs that broke at the first load past the answer (what bounds the capacity). */
+  boundedBy: string[];
+  sentence: string;
+  knee: { phase: string; load: number; achievedRps: number } | null;
+  stoppedBy: SearchResult['stoppedBy'];
+  steps: SweepAnswerStep[];
+  classes: SweepClassRow[];
+  resultFile: string | null;
+}
+
+const metricOrNull = (g: GroupResult | undefined, read: (g: GroupResult) => number) => (g && g.ok > 0 ? read(g) : null);
+
+function fmtNum(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+function fmtMs(x: number | null): string {
+  return x === null ? '-' : x >= 1000 ? `${(x / 1000).toFixed(2)}s` : x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+function fmtPct(x: number): string {
+  return `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+}
+
+export function describeStepLoad(load: SweepAnswerStep['load']): string {
+  return load.kind === 'closed' ? `c=${load.concurrency}` : `${load.rateRps} rps`;
+}
+
+export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[], notes: Map<number, StepNote>, resultFile: string | null, by: SweepBy): SweepAnswer {
+  const checks = evaluateSlos(result, slos);
+  const phaseOf = (name: string): PhaseResult | undefined => result.phases.find((p) => p.name === name);
+  const steps: SweepAnswerStep[] = search.steps.map((s) => {
+    const note = notes.get(s.index);
+    const name = note?.phase ?? `step-${s.index}`;
+    const p = phaseOf(name);
+    const g = p?.groups.find((x) => x.class === '*');
+    const failed = checks
+      .filter((c) => c.phase === name && !c.pass)
+      .map((c) => `${c.slo}${c.class === '*' ? '' : ` [${c.class}]`} (measured ${c.measured === null ? 'no data' : c.kind === 'latency' ? `${fmtMs(c.measured)} ms` : c.kind === 'rate' ? fmtPct(c.measured) : fmtNum(c.measured)})`);
+    if (note?.saturated) failed.push('saturated: the queue grew without bound');
+    return {
+      index: s.index,
+      phase: name,
+      role: s.role,
+      load: s.load,
+      durationS: p?.durationS ?? 0,
+      requests: g?.requests ?? 0,
+      achievedRps: s.outcome.achievedRps,
+      outputTps: s.outcome.outputTps,
+      ttftP50Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p50Ms),
+      ttftP95Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p95Ms),
+      ttftP99Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p99Ms),
+      tpotP95Ms: metricOrNull(g, (x) => x.metrics.tpotMs.p95Ms),
+      e2eP50Ms: metricOrNull(g, (x) => x.metrics.e2eMs.p50Ms),
+      errorRate: g?.errorRate ?? 0,
+      pass: s.outcome.pass && !s.outcome.saturated,
+      saturated: s.outcome.saturated,
+      failed,
+      stop: note?.stop ?? '',
+    };
+  });
+  const best = search.best ? steps.find((s) => s.index === search.best!.index) ?? null : null;
+  const fail = search.firstFail ? steps.find((s) => s.index === search.firstFail!.index) ?? null : null;
+  // The curve is read in load order; the knee is found on the searched load model's steps.
+  const curve = steps.filter((s) => s.role !== 'baseline' && s.role !== 'probe');
+  const k = kneeIndex(curve);
+  const knee = k === null ? null : { phase: curve[k].phase, load: loadValue(curve[k].load), achievedRps: curve[k].achievedRps };
+  const sloTexts = slos.map((s) => s.text + (s.class ? ` class=${s.class}` : ''));
+  const boundedBy = fail ? fail.failed.map((f) => f.replace(/ \(measured .*\)$/, '')) : [];
+  const maxRateRps = best ? (best.load.kind === 'open' ? best.load.rateRps : best.achievedRps) : 0;
+  const maxOutputTps = best ? best.outputTps : 0;
+  const bestPhase = best ? phaseOf(best.phase) : undefined;
+  const classes: SweepClassRow[] = (bestPhase?.groups ?? []).map((g) => ({
+    class: g.class === '*' ? 'all' : g.class,
+    requests: g.requests,
+    achievedRps: g.throughput.requestsPerS,
+    outputTps: g.throughput.outputTokensPerS,
+    ttftP50Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p50Ms),
+    ttftP95Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p95Ms),
+    tpotP95Ms: metricOrNull(g, (x) => x.metrics.tpotMs.p95Ms),
+    errorRate: g.errorRate,
+  }));
+  const withSlos = sloTexts.join(' and ');
+  let sentence: string;
+  if (best) {
+    const conc = best.load.kind === 'closed' && by === 'concurrency' ? ` at ${best.load.concurrency} in flight` : '';
+    sentence = `max ${fmtNum(maxRateRps)} req/s (${fmtNum(maxOutputTps)} output tok/s)${conc} with ${withSlos}`;
+    if (search.stoppedBy === 'probe-passed') sentence += ` (the probe itself held: raise --probe-concurrency to look further)`;
+    else if (search.stoppedBy === 'max-steps') sentence += ` (bisection cut short by --max-steps; the boundary lies below ${fail ? describeStepLoad(fail.load) : '?'})`;
+  } else if (search.stoppedBy === 'baseline-failed') {
+    sentence = `no load holds ${withSlos}: even one request at a time broke ${fail?.failed.join('; ') ?? 'them'}`;
+  } else {
+    sentence = `no ${by === 'rate' ? 'rate' : 'concurrency'} tried held ${withSlos}; the lowest tried was ${fail ? describeStepLoad(fail.load) : '?'}`;
+  }
+  return {
+    by,
+    maxRateRps,
+    maxOutputTps,
+    maxConcurrency: best && best.load.kind === 'closed' && by === 'concurrency' ? best.load.concurrency : null,
+    achievedRps: best?.achievedRps ?? 0,
+    bestPhase: best?.phase ?? null,
+    slos: sloTexts,
+    boundedBy,
+    sentence,
+    knee,
+    stoppedBy: search.stoppedBy,
+    steps,
+    classes,
+    resultFile,
+  };
+}
+
+/** The curve (in load order, baseline and probe first), the knee, the answer and the per-class breakdown. */
+export function renderSweepText(a: SweepAnswer): string {
+  const out: string[] = [];
+  const ordered = [...a.steps].sort((x, y) => {
+    const rank = (s: SweepAnswerStep) => (s.role === 'baseline' ? 0 : s.role === 'probe' ? 1 : 2);
+    return rank(x) - rank(y) || loadValue(x.load) - loadValue(y.load);
+  });
+  out.push(`latency–throughput curve (sweep by ${a.by}; ${a.steps.length} steps, each its own phase of the result file)`);
+  out.push(
+    table(
+      ['step', 'load', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', 'TPOT p95', 'errors', 'SLO', 'ended'],
+      ordered.map((s) => [
+        `${s.phase}${a.knee?.phase === s.phase ? ' ◀ knee' : ''}`,
+        `${s.role === 'baseline' ? 'baseline ' : s.role === 'probe' ? 'probe ' : ''}${describeStepLoad(s.load)}`,
+        fmtNum(s.achievedRps),
+        fmtNum(s.outputTps),
+        fmtMs(s.ttftP50Ms),
+        fmtMs(s.ttftP95Ms),
+        fmtMs(s.ttftP99Ms),
+        fmtMs(s.tpotP95Ms),
+        fmtPct(s.errorRate),
+        s.saturated ? 'FAIL (saturated)' : s.pass ? 'pass' : 'FAIL',
+        s.stop.split(':')[0],
+      ]),
+    ),
+  );
+  for (const s of ordered) if (!s.pass && s.failed.length > 0) out.push(`  ${s.phase}: ${s.failed.join('; ')}`);
+  out.push('');
+  if (a.knee) out.push(`knee: ${a.knee.phase} (${a.by === 'rate' ? `${a.knee.load} rps` : `c=${a.knee.load}`}, ${fmtNum(a.knee.achievedRps)} req/s): the most throughput per unit of latency`);
+  out.push(`answer: ${a.sentence}`);
+  if (a.boundedBy.length > 0) out.push(`bounded by: ${a.boundedBy.join('; ')}`);
+  if (a.classes.length > 0) {
+    out.push('', `per class at ${a.bestPhase}:`);
+    out.push(
+      table(
+        ['class', 'reqs', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'],
+        a.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), fmtMs(c.ttftP50Ms), fmtMs(c.ttftP95Ms), fmtMs(c.tpotP95Ms), fmtPct(c.errorRate)]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
