@@ -82,6 +82,9 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     if (part) parts.push(part);
     const child = spawn(process.execPath, [cli, 'run', ...workerArgv(argv, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part)], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches only the parent, which forwards it once, so a
+      // worker drains (a second signal would cancel in-flight requests at once).
+      detached: true,
     });
     children.push(child);
     let stderr = '';
@@ -97,6 +100,11 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  // Detached workers would outlive a parent that dies: take them along.
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
   const progress = opts.quiet
     ? null
     : setInterval(() => process.stderr.write(`[workers] ${children.filter((c) => c.exitCode === null).length}/${opts.workers} running\n`), 5000);
@@ -117,6 +125,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     if (progress) clearInterval(progress);
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
+    process.off('exit', killAll);
   }
   const merged = mergeResults(results, results.map((_, i) => `worker ${i}/${opts.workers}`));
   delete merged.meta.shard;

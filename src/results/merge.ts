@@ -6,6 +6,7 @@ import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, type GroupCounters
 import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
 import { LoadshapeError } from '../util/errors.js';
 import { parseGoodput, type GoodputCriteria } from '../gates/goodput.js';
+import { computeCost } from '../cost/cost.js';
 import { groupResult, round } from './build.js';
 import type { GroupResult, PhaseResult, RunResult } from './format.js';
 
@@ -65,10 +66,14 @@ function offsetsMs(results: RunResult[]): number[] {
 
 function mergePhase(parts: { phase: PhaseResult; offsetMs: number }[]): PhaseResult {
   const first = parts[0].phase;
-  // Shards run side by side: the merged phase spans the earliest start to the latest end.
+  // Shards run side by side: the merged phase spans the earliest start to the latest end, and their
+  // rates add up. Repeats run one after another: their durations add up, and the gaps between them
+  // are not phase time.
   const startedAtMs = Math.min(...parts.map((p) => p.phase.startedAtMs + p.offsetMs));
   const endedAtMs = Math.max(...parts.map((p) => p.phase.endedAtMs + p.offsetMs));
-  const durationS = round((endedAtMs - startedAtMs) / 1000, 3);
+  const spans = parts.map((p) => [p.phase.startedAtMs + p.offsetMs, p.phase.endedAtMs + p.offsetMs]).sort((a, b) => a[0] - b[0]);
+  const sequential = spans.length > 1 && spans.every((sp, i) => i === 0 || sp[0] >= spans[i - 1][1]);
+  const durationS = sequential ? round(parts.reduce((t, p) => t + p.phase.durationS, 0), 3) : round((endedAtMs - startedAtMs) / 1000, 3);
   const classes: string[] = [];
   for (const p of parts) for (const g of p.phase.groups) if (!classes.includes(g.class)) classes.push(g.class);
   const groups = classes.map((cls) =>
@@ -90,7 +95,11 @@ function mergePhase(parts: { phase: PhaseResult; offsetMs: number }[]): PhaseRes
     scheduled: sum((p) => p.scheduled),
     sent: sum((p) => p.sent),
     dropped: sum((p) => p.dropped),
-    achievedRateRps: rates.every((r) => r !== null) ? round(rates.reduce((s, r) => s + (r as number), 0), 3) : null,
+    achievedRateRps: !rates.every((r) => r !== null)
+      ? null
+      : sequential
+        ? round(sum((p) => p.sent) / parts.reduce((t, p) => t + p.phase.sent / Math.max(p.phase.achievedRateRps as number, 1e-9), 0), 3)
+        : round(rates.reduce((s, r) => s + (r as number), 0), 3),
     groups,
   };
 }
@@ -176,7 +185,7 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     saturated: results.some((r) => r.client.saturated),
     reasons,
   };
-  return {
+  const merged: RunResult = {
     ...base,
     meta: {
       ...base.meta,
@@ -194,4 +203,9 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     errorSamples: mergeSamples(results.map((r) => r.errorSamples)),
     validitySamples: mergeSamples(results.map((r) => r.validitySamples)) as Record<string, string[]>,
   };
+  // Per-run judgements do not carry over: gates judged one shard, and cost was priced on one shard's
+  // tokens. Cost is recomputed on the merged phases; gates are judged again by whoever needs them.
+  delete merged.gates;
+  if (base.cost) merged.cost = computeCost(phases, base.cost.costPerHourUsd, base.cost.source);
+  return merged;
 }

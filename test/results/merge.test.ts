@@ -142,3 +142,19 @@ describe('mergeResults keeps retried attempts', () => {
     expect(m.phases[0].groups[0].retries).toEqual({ attempts: 5, byStatus: { '429': 3, '503': 2 } });
   });
 });
+
+describe('mergeResults of repeated runs', () => {
+  it('adds the durations of runs that did not overlap instead of counting the gap between them', () => {
+    const a = resultOf(records(300), '2026-11-22T10:00:00.000Z');
+    const b = resultOf(records(300), '2026-11-22T11:00:00.000Z');
+    const m = mergeResults([a, b]);
+    expect(m.phases[0].durationS).toBeCloseTo(20, 3);
+    expect(m.phases[0].groups[0].throughput.requestsPerS).toBeCloseTo((2 * a.phases[0].groups[0].ok) / 20, 2);
+  });
+
+  it('does not carry one shard\'s gate verdict into the merge', () => {
+    const a = resultOf(records(30), '2026-11-22T10:00:00.000Z');
+    (a as { gates?: unknown }).gates = { verdict: 'fail' };
+    expect(mergeResults([a, resultOf(records(30), '2026-11-22T10:00:00.000Z')]).gates).toBeUndefined();
+  });
+});
