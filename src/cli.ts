@@ -36,7 +36,9 @@ const program = new Command('loadshape')
 program
   .command('run')
   .description('run a workload against a target (or the embedded simulator when --target is omitted)')
-  .argument('[workload]', 'workload file, or a name from workloads/', 'mixed')
+  .argument('[workload]', 'workload file, or a name from workloads/ (default: mixed; with --trace, a plain chat workload)')
+  .option('--trace <file>', 'replay a trace (CSV or JSONL: timestamp, input tokens, output tokens, optional class and session id; Azure and BurstGPT layouts accepted) as the only phase')
+  .option('--speed <x>', 'time scale of a --trace replay: 2 replays twice as fast', positive('--speed'))
   .option('--target <url>', 'base URL of the endpoint, ending in /v1 (default: start the embedded simulator)')
   .option('--model <name>', 'model to request (default: the workload\'s, else the first of /v1/models)')
   .option('--concurrency <n>', 'closed loop: replace the phases with one phase of N in flight', int('--concurrency'))
@@ -83,9 +85,11 @@ program
   .option('--junit <file.xml>', 'write the gates as JUnit XML (one test case per SLO check and regression clause)')
   .option('--summary-md <file.md>', 'write a Markdown summary of the gates (also appended to $GITHUB_STEP_SUMMARY when set)')
   .option('-q, --quiet', 'no progress output', false)
-  .action(async (workload: string, o: Record<string, unknown>) => {
+  .action(async (workload: string | undefined, o: Record<string, unknown>) => {
     const { exitCode } = await runCommand({
       workload,
+      trace: o.trace as string | undefined,
+      speed: o.speed as number | undefined,
       target: o.target as string | undefined,
       model: o.model as string | undefined,
       concurrency: o.concurrency as number | undefined,

@@ -4,7 +4,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { OpenAIClient } from '../client/openai.js';
@@ -18,9 +18,13 @@ import { resultFileName, writeResult } from '../results/io.js';
 import { renderSummary } from '../report/text.js';
 import { phasePlans, phasePlan } from '../schedule/phases.js';
 import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
-import { loadWorkload } from '../workload/load.js';
+import { loadWorkload, parseWorkload, type LoadedWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
-import type { Phase } from '../workload/schema.js';
+import type { Phase, Workload, WorkloadInput } from '../workload/schema.js';
+import { loadTrace, tracePlanner, traceOffsetsMs, type Trace, type TraceRow } from '../workload/trace.js';
+import type { PhasePlan } from '../schedule/phases.js';
+import { createHash } from 'node:crypto';
+import { stringify as stringifyYaml } from 'yaml';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
@@ -30,7 +34,12 @@ import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } f
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
-  workload: string;
+  /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
+  workload?: string;
+  /** Replay this trace (CSV or JSONL) as the run's only phase. */
+  trace?: string;
+  /** Time scale of the replay: 2 sends the trace twice as fast (default 1). */
+  speed?: number;
   target?: string;
   model?: string;
   concurrency?: number;
@@ -89,12 +98,16 @@ export interface RunOutcome {
 export const EXIT = { ok: 0, slo: 1, regression: 2, invalidRun: 3, usage: 4, unreachable: 5 } as const;
 
 export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
-  const loaded = await loadWorkload(opts.workload);
+  const trace = opts.trace !== undefined ? await loadTrace(opts.trace) : null;
+  if (trace === null && opts.speed !== undefined) throw usageError('--speed scales a --trace replay; give --trace FILE');
+  const loaded = opts.workload === undefined && trace !== null ? replayWorkload(trace) : await loadWorkload(opts.workload ?? 'mixed');
   const workload = structuredClone(loaded.workload);
   if (opts.seed !== undefined) workload.seed = opts.seed;
-  const override = cliPhase(opts);
+  const replay = trace !== null ? replayPhase(trace, opts, workload) : null;
+  const override = replay ? null : cliPhase(opts);
+  if (replay) workload.phases = [replay.phase];
   if (override) workload.phases = [override];
-  const phases = phasePlans(workload);
+  const phases = replay ? [replay.plan] : phasePlans(workload);
   const gates = await prepareGates(opts, workload);
 
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
@@ -168,7 +181,11 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   try {
     engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
     const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
-    const planner = createPlanner(workload, { model, tokenizer });
+    const sized = createPlanner(workload, { model, tokenizer });
+    const planner = replay ? tracePlanner(sized, 0, replay.rows) : sized;
+    if (replay && replay.unknownClasses.length > 0) {
+      log(opts, `trace: class ${replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${workload.name}: those rows take a class from the workload's mix`);
+    }
     if (opts.startAtEpochMs !== undefined) await sleep(Math.max(0, opts.startAtEpochMs - Date.now()));
     const t0 = performance.now();
     const now = () => performance.now() - t0;
@@ -333,6 +350,67 @@ function cliPhase(opts: RunOptions): Phase | null {
   };
   phasePlan(phase, 0); // validates durations
   return phase;
+}
+
+/**
+ * `--trace`: one open-loop phase whose arrivals are the trace's rows, time-scaled by --speed.
+ * --requests keeps the first N rows, --duration the rows that arrive before it (scaled time).
+ */
+function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { phase: Phase; plan: PhasePlan; rows: TraceRow[]; unknownClasses: string[] } {
+  if (opts.concurrency !== undefined || opts.rate !== undefined) throw usageError('--trace replays the trace\'s own arrivals: drop --concurrency/--rate');
+  const speed = opts.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw usageError(`--speed: expected a positive number, got ${opts.speed}`);
+  if (opts.requests !== undefined && (!Number.isInteger(opts.requests) || opts.requests < 1)) throw usageError(`--requests: expected a positive integer, got ${opts.requests}`);
+  const untilMs = opts.duration !== undefined ? parseDurationMs(opts.duration, '--duration') : Infinity;
+  const offsets = traceOffsetsMs(trace, speed);
+  let n = Math.min(trace.rows.length, opts.requests ?? Infinity);
+  while (n > 0 && !(offsets[n - 1] < untilMs)) n--;
+  if (n === 0) throw usageError(`--duration ${opts.duration}: no trace row arrives that early`);
+  const rows = trace.rows.slice(0, n);
+  const known = new Set(workload.classes.map((c) => c.name));
+  const unknownClasses = [...new Set(rows.map((r) => r.className).filter((c): c is string => c !== null && !known.has(c)))];
+  const phase: Phase = { name: 'replay', requests: n, rate: 1, arrival: 'poisson', burstiness: 1, record: true };
+  const plan: PhasePlan = {
+    index: 0,
+    name: 'replay',
+    record: true,
+    durationMs: null,
+    maxRequests: n,
+    load: {
+      kind: 'open',
+      rateRps: null,
+      ramp: null,
+      arrival: 'trace',
+      burstiness: 1,
+      maxConcurrency: null,
+      trace: { file: trace.file, sha256: trace.sha256, rows: n, speed },
+    },
+    offsetsMs: offsets.slice(0, n),
+  };
+  return { phase, plan, rows, unknownClasses };
+}
+
+/**
+ * The workload of a replay given without one: plain chat classes whose lengths come from the rows,
+ * generating to max_tokens (ignore_eos) so output lengths follow the trace.
+ */
+function replayWorkload(trace: Trace): LoadedWorkload {
+  const ONE = { type: 'fixed' as const, value: 1 };
+  const named = [...new Set(trace.rows.map((r) => r.className).filter((c): c is string => c !== null && /^[A-Za-z0-9_.-]+$/.test(c)))];
+  const anonymous = trace.rows.some((r) => r.className === null);
+  const input: WorkloadInput = {
+    name: `replay-${basename(trace.file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    seed: 1,
+    defaults: { extra_body: { ignore_eos: true } },
+    // One plain class per class the trace names (so the result breaks down by them), and `trace` for rows that name none.
+    classes: [
+      ...named.map((name) => ({ name, weight: anonymous ? 0 : 1, prompt_tokens: ONE, output_tokens: ONE })),
+      ...(anonymous || named.length === 0 ? [{ name: 'trace', prompt_tokens: ONE, output_tokens: ONE }] : []),
+    ],
+    phases: [{ name: 'replay', rate: 1, requests: trace.rows.length }],
+  };
+  const text = `# loadshape run --trace ${trace.file} (trace sha256 ${trace.sha256})\n${stringifyYaml(input)}`;
+  return { workload: parseWorkload(text, `<replay of ${trace.file}>`), file: trace.file, text, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 /** "2/8" → shard 2 of 8 (0-based index). */

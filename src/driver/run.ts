@@ -173,13 +173,19 @@ export class Driver {
   private async runPhase(phase: PhasePlan): Promise<PhaseRun> {
     const now = this.opts.now;
     const stats = phase.record ? new PhaseStats(this.opts.classNames, this.opts.goodput ?? null) : null;
-    const startedAtMs = now();
-    this.current = { phase: phase.name, startedAtMs, scheduled: 0, sent: 0, done: 0, errors: 0 };
-    this.live = { plan: phase, stats, startedAtMs };
+    // An open phase plans its first request before its clock starts (start() stamps it), so the
+    // first prompt's synthesis (on a cold JIT, milliseconds) never makes the first arrival late.
+    let startedAtMs = 0;
+    const start = (): number => {
+      startedAtMs = now();
+      this.current = { phase: phase.name, startedAtMs, scheduled: 0, sent: 0, done: 0, errors: 0 };
+      this.live = { plan: phase, stats, startedAtMs };
+      return startedAtMs;
+    };
     const counts =
       phase.load.kind === 'closed'
-        ? await this.runClosed(phase, phase.load.concurrency, stats, startedAtMs)
-        : await this.runOpen(phase, stats, startedAtMs);
+        ? await this.runClosed(phase, phase.load.concurrency, stats, start())
+        : await this.runOpen(phase, stats, start);
     const endedAtMs = now();
     return { plan: phase, stats, startedAtMs, endedAtMs, ...counts };
   }
@@ -199,19 +205,20 @@ export class Driver {
   private async runOpen(
     phase: PhasePlan,
     stats: PhaseStats | null,
-    startedAtMs: number,
+    start: () => number,
   ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
     const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
     const now = this.opts.now;
     const cap = load.maxConcurrency === null ? Infinity : this.share(load.maxConcurrency);
     // Arrival times come from their own seeded stream, identical in every shard and worker.
-    const arrivals = arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
+    // A trace phase brings its own offsets (the replayed arrivals); the others draw them.
+    const arrivals = phase.offsetsMs ?? arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
     const waiting: { plan: RequestPlan; dueAtMs: number }[] = [];
     let waitHead = 0;
     let inFlight = 0;
     let scheduled = 0;
     let sent = 0;
-    let lastSentAtMs = startedAtMs;
+    let lastSentAtMs = 0;
     const pending = new Set<Promise<void>>();
 
     const launch = (plan: RequestPlan, dueAtMs: number) => {
@@ -231,12 +238,14 @@ export class Driver {
     };
 
     let i = 0;
+    let startedAtMs = Number.NaN;
     for (const offsetMs of arrivals) {
       if (this.stopped) break;
       const index = i++;
       if (!this.mine(index)) continue;
       // Plan before the due time, so prompt synthesis never delays the send.
       const plan = this.opts.planner.plan(phase.index, index);
+      if (Number.isNaN(startedAtMs)) startedAtMs = lastSentAtMs = start();
       const dueAtMs = startedAtMs + offsetMs;
       await waitUntil(dueAtMs, now, this.stopSignal.signal);
       if (this.stopped) break;
@@ -249,6 +258,7 @@ export class Driver {
         waiting.push({ plan, dueAtMs });
       }
     }
+    if (Number.isNaN(startedAtMs)) startedAtMs = lastSentAtMs = start(); // nothing of this phase was this process's to send
     // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted,
     // never hidden). A phase that reached its request count first ends with its last arrival.
     const countReached = phase.maxRequests !== null && i >= phase.maxRequests;

@@ -60,9 +60,11 @@ export const LoadSchema = z.discriminatedUnion('kind', [
     kind: z.literal('open'),
     rateRps: z.number().nullable(),
     ramp: z.object({ fromRps: z.number(), toRps: z.number() }).nullable(),
-    arrival: z.enum(['constant', 'poisson', 'gamma']),
+    arrival: z.enum(['constant', 'poisson', 'gamma', 'trace']),
     burstiness: z.number(),
     maxConcurrency: z.number().nullable(),
+    /** A replayed trace (`run --trace`): its file, sha256, row count and time scale (absent otherwise). */
+    trace: z.object({ file: z.string(), sha256: z.string(), rows: z.number(), speed: z.number() }).optional(),
   }),
 ]);
 

@@ -29,6 +29,7 @@ export function* arrivalOffsetsMs(
   maxRequests: number | null,
   rng: Rng,
 ): Generator<number, void, undefined> {
+  if (load.arrival === 'trace') throw new Error('a trace phase replays its own offsets (PhasePlan.offsetsMs); there is no process to draw');
   const fromRps = load.ramp ? load.ramp.fromRps : (load.rateRps as number);
   const toRps = load.ramp ? load.ramp.toRps : fromRps;
   const rampS = load.ramp && durationMs !== null ? durationMs / 1000 : 1;

@@ -10,11 +10,21 @@ export type LoadModel =
       /** Constant rate, or null when the rate ramps. */
       rateRps: number | null;
       ramp: { fromRps: number; toRps: number } | null;
-      arrival: 'constant' | 'poisson' | 'gamma';
+      /** 'trace': the phase replays an explicit list of arrival offsets (PhasePlan.offsetsMs). */
+      arrival: 'constant' | 'poisson' | 'gamma' | 'trace';
       burstiness: number;
       /** In-flight cap; arrivals beyond it wait (their wait is queueMs). null = uncapped. */
       maxConcurrency: number | null;
+      /** A replayed trace: which file (and its sha256), how many rows, at what speed. */
+      trace?: TraceInfo;
     };
+
+export interface TraceInfo {
+  file: string;
+  sha256: string;
+  rows: number;
+  speed: number;
+}
 
 export interface PhasePlan {
   index: number;
@@ -24,6 +34,11 @@ export interface PhasePlan {
   durationMs: number | null;
   maxRequests: number | null;
   load: LoadModel;
+  /**
+   * An explicit arrival source (trace replay): intended send offsets in ms from the phase start,
+   * ascending, used instead of the seeded arrival process. Kept off `load`, which is stored in results.
+   */
+  offsetsMs?: readonly number[];
 }
 
 export function phasePlan(phase: Phase, index: number): PhasePlan {
@@ -49,6 +64,11 @@ export function phasePlans(workload: Workload): PhasePlan[] {
 /** Describes a load model in a few words for tables and CSV ("closed c=8", "open 20 rps poisson"). */
 export function describeLoad(load: LoadModel): string {
   if (load.kind === 'closed') return `closed c=${load.concurrency}`;
+  if (load.arrival === 'trace') {
+    const t = load.trace;
+    const what = t ? `trace ${t.file.split(/[\\/]/).pop()} (${t.rows} rows${t.speed !== 1 ? `, ×${t.speed}` : ''})` : 'trace';
+    return `open ${what}${load.maxConcurrency ? ` cap=${load.maxConcurrency}` : ''}`;
+  }
   const rate = load.ramp ? `${load.ramp.fromRps}→${load.ramp.toRps} rps` : `${load.rateRps} rps`;
   const arrival = load.arrival === 'gamma' ? `gamma b=${load.burstiness}` : load.arrival;
   const cap = load.maxConcurrency ? ` cap=${load.maxConcurrency}` : '';

@@ -31,6 +31,21 @@ export interface Planner {
   plan(phaseIndex: number, requestIndex: number): RequestPlan;
 }
 
+/** Lengths given from outside (a trace row) instead of drawn from the class's distributions. */
+export interface RequestSize {
+  /** A workload class to take the other settings from; null or unknown: drawn from the class mix. */
+  className: string | null;
+  /** Total prompt tokens the request should have (system prompt, prefixes and suffix included). */
+  promptTokens: number;
+  /** Sent as max_tokens (at least 1). */
+  outputTokens: number;
+}
+
+export interface SizedPlanner extends Planner {
+  /** Like plan(), with the lengths given: same rng stream, so the same (phase, request, size) gives the same body. */
+  planSized(phaseIndex: number, requestIndex: number, size: RequestSize): RequestPlan;
+}
+
 // Stream tags keep the class-level and run-level rngs apart from the per-request ones, which are
 // keyed by three parts (seed, phase, request); these use four.
 const SHARED_PREFIX_STREAM = 0x5348_5052; // "SHPR"
@@ -51,7 +66,7 @@ interface ClassTemplate {
   responseSchema?: Record<string, unknown>;
 }
 
-export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer }): Planner {
+export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer }): SizedPlanner {
   const synth = promptSynthFor(opts.tokenizer);
   const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth));
   const cumulativeWeights: number[] = [];
@@ -64,21 +79,34 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
   // with another seed does not hit the cache entries of the previous run.
   const labelOffset = mixSeed(workload.seed, LABEL_STREAM, 0, 0);
   const phaseCount = workload.phases.length;
+  const byName = new Map(templates.map((t) => [t.cls.name, t]));
+  const check = (phaseIndex: number, requestIndex: number) => {
+    if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
+      throw new RangeError(`phaseIndex must be an integer in [0, ${phaseCount}), got ${phaseIndex}`);
+    }
+    if (!Number.isInteger(requestIndex) || requestIndex < 0) {
+      throw new RangeError(`requestIndex must be a non-negative integer, got ${requestIndex}`);
+    }
+  };
 
   return {
     workload,
     plan(phaseIndex: number, requestIndex: number): RequestPlan {
-      if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
-        throw new RangeError(`phaseIndex must be an integer in [0, ${phaseCount}), got ${phaseIndex}`);
-      }
-      if (!Number.isInteger(requestIndex) || requestIndex < 0) {
-        throw new RangeError(`requestIndex must be a non-negative integer, got ${requestIndex}`);
-      }
+      check(phaseIndex, requestIndex);
       const rng = rngFor(workload.seed, phaseIndex, requestIndex);
       // Draw order is part of the contract: class, prompt length, output length, then words.
       const t = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
       return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng);
+    },
+    planSized(phaseIndex: number, requestIndex: number, size: RequestSize): RequestPlan {
+      check(phaseIndex, requestIndex);
+      const rng = rngFor(workload.seed, phaseIndex, requestIndex);
+      // The class draw happens either way, so the words that follow do not depend on whether the row named one.
+      const drawn = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
+      const t = (size.className !== null ? byName.get(size.className) : undefined) ?? drawn;
+      const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
+      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, size);
     },
   };
 }
@@ -108,11 +136,19 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
   };
 }
 
-function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng): RequestPlan {
+function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, size?: RequestSize): RequestPlan {
   const cls = t.cls;
   let promptWords = sampleDistribution(cls.prompt_tokens, rng);
-  const maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
+  let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
   const uniqueTokens = cls.unique_prefix_tokens ?? 0;
+  if (size !== undefined) {
+    // A given total: the class's fixed text is counted in it and the synthesised words fill the rest
+    // (exact without a suffix or system prompt; those are counted on their own, off by a boundary token at most).
+    const systemTokens = cls.system_prompt !== undefined ? synth.tokenizer.count(cls.system_prompt) : 0;
+    const suffixTokens = cls.suffix !== undefined ? synth.tokenizer.count(cls.suffix) : 0;
+    promptWords = Math.max(0, size.promptTokens - t.sharedTokens - uniqueTokens - systemTokens - suffixTokens);
+    maxTokens = Math.max(1, size.outputTokens);
+  }
   const uniqueText = synth.labelledText(uniqueTokens, label, rng);
 
   const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseTrace } from '../../src/workload/trace.js';
+import { ROOT, readOnlyResult, runCli, startSimProcess, tempDir } from './helpers.js';
+import type { RequestRecord } from '../../src/client/record.js';
+
+const SAMPLE = join(ROOT, 'workloads/traces/sample.csv');
+
+function p99(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)];
+}
+
+describe('run --trace', () => {
+  it('replays the bundled trace: scheduled times are the trace offsets, sends within 2 ms p99, lengths and classes from the rows', { retry: 2 }, async () => {
+    const trace = parseTrace(readFileSync(SAMPLE, 'utf8'), SAMPLE);
+    const speed = 2;
+    const sim = await startSimProcess(['--profile', 'fixed', '--ttft', '20', '--itl', '5'], 1);
+    try {
+      const out = tempDir();
+      const records = join(out, 'records.jsonl');
+      const r = await runCli(['run', '--trace', SAMPLE, '--speed', String(speed), '--target', sim.url, '--server-metrics', 'none', '--workers', '1', '--records', records, '--out', out, '--quiet'], { core: 0 });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const result = readOnlyResult(out);
+      const phase = result.phases[0];
+      expect(phase.load).toMatchObject({ kind: 'open', arrival: 'trace', trace: { rows: 300, speed } });
+      expect(phase.sent).toBe(300);
+      // The replay workload has one class per class the trace names, in order of first appearance.
+      const long = trace.rows.filter((row) => row.className === 'long').length;
+      expect(long).toBeGreaterThan(50);
+      expect(phase.groups.map((g) => [g.class, g.requests])).toEqual([['*', 300], [trace.rows[0].className, trace.rows[0].className === 'long' ? long : 300 - long], [trace.rows[0].className === 'long' ? 'chat' : 'long', trace.rows[0].className === 'long' ? 300 - long : long]]);
+      const recs = readFileSync(records, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RequestRecord);
+      recs.sort((a, b) => a.scheduledAtMs - b.scheduledAtMs);
+      expect(recs).toHaveLength(trace.rows.length);
+      recs.forEach((rec, i) => {
+        // Exact up to the records' µs rounding of both numbers.
+        expect(Math.abs(rec.scheduledAtMs - phase.startedAtMs - trace.rows[i].offsetMs / speed)).toBeLessThan(0.002);
+        expect(rec.class).toBe(trace.rows[i].className);
+        expect(rec.status).toBe('ok');
+        expect(rec.outputTokens).toBe(trace.rows[i].outputTokens);
+      });
+      const lateP99 = p99(recs.map((rec) => rec.sentAtMs - rec.scheduledAtMs));
+      process.stderr.write(`trace replay: send lateness p99 ${lateP99.toFixed(3)} ms, max ${Math.max(...recs.map((x) => x.queueMs)).toFixed(3)} ms\n`);
+      expect(lateP99).toBeLessThan(2);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('refuses a bad trace naming the file, line and column (exit 4, nothing sent)', async () => {
+    const out = tempDir();
+    const bad = join(out, 'bad.csv');
+    await import('node:fs/promises').then((fs) => fs.writeFile(bad, 'timestamp,input_tokens,output_tokens\n0,10,5\n0.5,ten,5\n'));
+    const r = await runCli(['run', '--trace', bad, '--target', 'http://127.0.0.1:9/v1', '--out', out, '--quiet']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${bad}:3:5: input_tokens: expected a whole number of tokens >= 0, got "ten"`);
+  });
+});
