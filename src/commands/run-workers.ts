@@ -80,7 +80,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     dirs.push(dir);
     const part = opts.records ? join(base, `records-${i}.jsonl`) : null;
     if (part) parts.push(part);
-    const child = spawn(process.execPath, [cli, 'run', ...workerArgv(argv, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part)], {
+    const child = spawn(process.execPath, ['--v8-pool-size=1', cli, 'run', ...workerArgv(argv, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only the parent, which forwards it once, so a
       // worker drains (a second signal would cancel in-flight requests at once).

@@ -64,6 +64,7 @@ describe('loadshape run against the embedded simulator', () => {
       const g = all(result.phases[0].groups);
       expect(g.requests).toBe(96);
       expect(g.errors).toBe(0);
+      process.stderr.write(`TTFT p50: loadshape ${g.metrics.ttftMs.p50Ms} ms, bare client ${wireTtftMs.toFixed(3)} ms; TPOT p50 ${g.metrics.tpotMs.p50Ms} ms\n`);
       expect(Math.abs(g.metrics.ttftMs.p50Ms - wireTtftMs)).toBeLessThan(1);
       expect(Math.abs(g.metrics.ttftMs.p50Ms - 50)).toBeLessThan(2);
       expect(Math.abs(g.metrics.tpotMs.p50Ms - 10)).toBeLessThan(1);
@@ -98,12 +99,13 @@ describe('loadshape run against the embedded simulator', () => {
       const r = await runCli(['run', fixture('openloop.yaml'), '--target', sim.url, '--server-metrics', 'none', '--out', out, '--quiet']);
       expect(r.code).toBe(0);
       const result = readOnlyResult(out);
-      const p = result.phases[0];
+      const p = result.phases.find((x) => x.name === 'main')!;
       expect(p.achievedRateRps).toBeGreaterThan(190);
       expect(p.achievedRateRps).toBeLessThan(210);
       expect(p.dropped).toBe(0);
       const g = all(p.groups);
       expect(g.errors).toBe(0);
+      process.stderr.write(`open loop 200 req/s: achieved ${p.achievedRateRps} req/s, queueMs p99 ${g.metrics.queueMs.p99Ms} ms\n`);
       expect(g.metrics.queueMs.p99Ms).toBeLessThan(2);
       expect(result.clientSaturated).toBe(false);
     } finally {
