@@ -3,9 +3,8 @@
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { OpenAIClient } from '../client/openai.js';
 import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses } from '../client/retry.js';
@@ -28,6 +27,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { VERSION } from '../version.js';
+import { hostInfo, startClientSampler } from './client-health.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
@@ -212,26 +212,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
 
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, workload.name));
-    // Node records the whole interval between its timer ticks, resolution included (an idle loop reads
-    // p50 ≈ 5 ms at resolution 5): the resolution is subtracted so the numbers are the delay itself.
-    const loopResolutionMs = 5;
-    const loop = monitorEventLoopDelay({ resolution: loopResolutionMs });
-    loop.enable();
-    const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
-    const sample = (): ClientSample => {
-      const elapsedMs = now();
-      const cpu = process.cpuUsage(cpu0);
-      const elu = performance.eventLoopUtilization(elu0);
-      return {
-        eventLoopDelayP50Ms: loopDelayMs(loop.percentile(50), loopResolutionMs),
-        eventLoopDelayP99Ms: loopDelayMs(loop.percentile(99), loopResolutionMs),
-        eventLoopDelayMaxMs: loopDelayMs(loop.max, loopResolutionMs),
-        eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
-        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs)) * 1000) / 10,
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      };
-    };
+    const sampler = startClientSampler(now);
+    const sample = (): ClientSample => sampler.sample();
     const metaAt = (interrupted: boolean): RunResult['meta'] => ({
       runId: `${resultFileName(startedAt, workload.name).replace(/\.json$/, '')}`,
       loadshapeVersion: VERSION,
@@ -245,13 +227,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       labels,
       argv: redactArgv(process.argv.slice(2)),
       node: process.version,
-      host: {
-        platform: process.platform,
-        arch: process.arch,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        cpus: cpus().length,
-        memoryGb: Math.round(totalmem() / 1e8) / 10,
-      },
+      host: hostInfo(),
       interrupted,
       ...(shard ? { shard } : {}),
     });
@@ -280,7 +256,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       stopProgress();
       await checkpoints?.stop();
       await engine.stop();
-      loop.disable();
+      sampler.stop();
       await client.close();
       if (records) await closeStream(records);
     }
@@ -644,13 +620,4 @@ async function openRecords(file: string): Promise<WriteStream> {
 function closeStream(s: WriteStream): Promise<void> {
   // A write error was already reported; closing never fails the run over records.
   return new Promise((resolve) => (s.destroyed ? resolve() : s.end(() => resolve())));
-}
-
-/** An event-loop histogram value (ns, one tick interval) → the delay beyond the timer resolution, in ms. */
-export function loopDelayMs(ns: number, resolutionMs: number): number {
-  return Math.max(0, Math.round((nsToMs(ns) - resolutionMs) * 1000) / 1000);
-}
-
-function nsToMs(ns: number): number {
-  return Number.isFinite(ns) ? Math.round(ns / 1e3) / 1e3 : 0;
 }

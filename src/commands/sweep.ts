@@ -3,9 +3,8 @@
 // is one Driver running one phase, watched every 200 ms through the run's time series for steady
 // state or runaway saturation, stopped early when either shows; all steps become the phases of ONE
 // result file, so report/compare/export/html read a sweep like any run.
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { OpenAIClient } from '../client/openai.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
 import { Driver, type DriverResult, type PhaseRun } from '../driver/run.js';
@@ -24,8 +23,9 @@ import { loadWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { VERSION } from '../version.js';
+import { hostInfo, startClientSampler } from './client-health.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { EXIT, buildHeaders, checkTarget, discoverModel, loopDelayMs, parseLabels, redactArgv, redactUrl, verdict } from './run.js';
+import { EXIT, buildHeaders, checkTarget, discoverModel, parseLabels, redactArgv, redactUrl, verdict } from './run.js';
 
 export interface SweepOptions {
   workload: string;
@@ -135,22 +135,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     const client = new OpenAIClient({ baseUrl, headers, timeouts, maxEventBytes: DEFAULT_MAX_EVENT_BYTES }, now);
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, `${workload.name}-sweep`));
-    const loopResolutionMs = 5;
-    const loop = monitorEventLoopDelay({ resolution: loopResolutionMs });
-    loop.enable();
-    const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
-    const sample = (): ClientSample => {
-      const cpu = process.cpuUsage(cpu0);
-      return {
-        eventLoopDelayP50Ms: loopDelayMs(loop.percentile(50), loopResolutionMs),
-        eventLoopDelayP99Ms: loopDelayMs(loop.percentile(99), loopResolutionMs),
-        eventLoopDelayMaxMs: loopDelayMs(loop.max, loopResolutionMs),
-        eventLoopUtilization: Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 1000,
-        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, now())) * 1000) / 10,
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      };
-    };
+    const sampler = startClientSampler(now);
+    const sample = (): ClientSample => sampler.sample();
     let interrupted = false;
     const meta = (): RunResult['meta'] => ({
       runId: resultFileName(startedAt, `${workload.name}-sweep`).replace(/\.json$/, ''),
@@ -165,7 +151,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       labels: { ...labels, sweep: by },
       argv: redactArgv(process.argv.slice(2)),
       node: process.version,
-      host: { platform: process.platform, arch: process.arch, cpuModel: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, memoryGb: Math.round(totalmem() / 1e8) / 10 },
+      host: hostInfo(),
       interrupted,
     });
 
@@ -274,7 +260,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      loop.disable();
+      sampler.stop();
       await client.close();
     }
 
