@@ -26,14 +26,26 @@ const nonNegative = (name: string) => (v: string) => {
   return n;
 };
 
+/** Options every measuring command shares: labels, credentials, headers, tokenizer, time limits. */
+function requestOptions(cmd: Command): Command {
+  return cmd
+  .option('--label <k=v>', 'label the run (repeatable)', collect, [])
+  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR" (the key is read from the environment, never from argv)')
+  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
+  .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
+  .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
+  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
+  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
+  .option('--timeout-total <d>', 'limit on a whole request', '600s');
+}
+
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
   .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('run')
+requestOptions(program.command('run'))
   .description('run a workload against a target (or the embedded simulator when --target is omitted)')
   .argument('[workload]', 'workload file, or a name from workloads/ (default: mixed; with --trace, a plain chat workload)')
   .option('--trace <file>', 'replay a trace (CSV or JSONL: timestamp, input tokens, output tokens, optional class and session id; Azure and BurstGPT layouts accepted) as the only phase')
@@ -50,14 +62,6 @@ program
   .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
-  .option('--label <k=v>', 'label the run (repeatable)', collect, [])
-  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR" (the key is read from the environment, never from argv)')
-  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
-  .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
-  .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
-  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
-  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
-  .option('--timeout-total <d>', 'limit on a whole request', '600s')
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
   .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval, e.g. 30s (kill -9 then loses at most one interval)')
   .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
@@ -140,8 +144,7 @@ program
     process.exitCode = exitCode;
   });
 
-program
-  .command('sweep')
+requestOptions(program.command('sweep'))
   .description('find the highest load that holds the SLOs: baseline, throughput probe, grid and bisection; one phase per step in one result file')
   .argument('<workload>', 'workload file, or a name from workloads/')
   .option('--slo <expr>', "SLO bounding the search, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%' (repeatable; adds to the workload's slo:)", collect, [])
@@ -159,14 +162,6 @@ program
   .option('--probe-concurrency <n>', 'in-flight requests of the throughput probe', int('--probe-concurrency'), 64)
   .option('--tolerance <f>', 'stop bisecting when the boundary is known within this fraction', positive('--tolerance'), 0.05)
   .option('--out <dir>', 'directory for the result file', 'results')
-  .option('--label <k=v>', 'label the run (repeatable)', collect, [])
-  .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR"')
-  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>"')
-  .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
-  .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
-  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
-  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
-  .option('--timeout-total <d>', 'limit on a whole request', '600s')
   .option('--drain <d>', 'after a step stops, how long its in-flight requests may finish before being cancelled', '10s')
   .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed'))
   .option('--sim-config <sim.yaml>', 'embedded simulator settings file (see docs/simulator.md)')

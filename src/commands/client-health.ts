@@ -1,8 +1,6 @@
 // The harness watching itself during a run (I/O edge: reads Node's own monitors). Shared by run and sweep.
-import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { ClientSample } from '../results/assemble.js';
-import type { RunResult } from '../results/format.js';
 
 /** Node records the whole interval between its timer ticks, resolution included (an idle loop reads
  * p50 ≈ 5 ms at resolution 5): the resolution is subtracted so the numbers are the delay itself. */
@@ -39,15 +37,4 @@ export function startClientSampler(now: () => number): ClientSampler {
 function loopDelayMs(ns: number): number {
   const ms = Number.isFinite(ns) ? Math.round(ns / 1e3) / 1e3 : 0;
   return Math.max(0, Math.round((ms - LOOP_RESOLUTION_MS) * 1000) / 1000);
-}
-
-/** The machine the harness ran on, for the result's metadata. */
-export function hostInfo(): RunResult['meta']['host'] {
-  return {
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cpus: cpus().length,
-    memoryGb: Math.round(totalmem() / 1e8) / 10,
-  };
 }

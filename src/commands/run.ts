@@ -26,8 +26,8 @@ import { createHash } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { VERSION } from '../version.js';
-import { hostInfo, startClientSampler } from './client-health.js';
+import { startClientSampler } from './client-health.js';
+import { resultMeta } from './meta.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
@@ -214,23 +214,11 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const file = join(opts.out, resultFileName(startedAt, workload.name));
     const sampler = startClientSampler(now);
     const sample = (): ClientSample => sampler.sample();
-    const metaAt = (interrupted: boolean): RunResult['meta'] => ({
-      runId: `${resultFileName(startedAt, workload.name).replace(/\.json$/, '')}`,
-      loadshapeVersion: VERSION,
-      startedAt: startedAt.toISOString(),
-      endedAt: new Date().toISOString(),
-      durationS: Math.round(now()) / 1000,
-      workload: { name: workload.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text, seed: workload.seed },
-      target: { url: redactUrl(baseUrl), simulated: sim !== null, simulator: sim ? sim.options : null },
-      model,
-      tokenizer: tokenizer.name,
-      labels,
-      argv: redactArgv(process.argv.slice(2)),
-      node: process.version,
-      host: hostInfo(),
-      interrupted,
-      ...(shard ? { shard } : {}),
-    });
+    const metaContext = {
+      runId: resultFileName(startedAt, workload.name).replace(/\.json$/, ''),
+      startedAt, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name, labels,
+    };
+    const metaAt = (interrupted: boolean): RunResult['meta'] => ({ ...resultMeta(metaContext, interrupted), ...(shard ? { shard } : {}) });
     await engine.start(now, (m) => log(opts, m));
     const stopProgress = startProgress(opts, driver);
     const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);

@@ -22,10 +22,10 @@ import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
-import { VERSION } from '../version.js';
-import { hostInfo, startClientSampler } from './client-health.js';
+import { startClientSampler } from './client-health.js';
+import { resultMeta } from './meta.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { EXIT, buildHeaders, checkTarget, discoverModel, parseLabels, redactArgv, redactUrl, verdict } from './run.js';
+import { EXIT, buildHeaders, checkTarget, discoverModel, parseLabels, verdict } from './run.js';
 
 export interface SweepOptions {
   workload: string;
@@ -138,22 +138,12 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     const sampler = startClientSampler(now);
     const sample = (): ClientSample => sampler.sample();
     let interrupted = false;
-    const meta = (): RunResult['meta'] => ({
+    const metaContext = {
       runId: resultFileName(startedAt, `${workload.name}-sweep`).replace(/\.json$/, ''),
-      loadshapeVersion: VERSION,
-      startedAt: startedAt.toISOString(),
-      endedAt: new Date().toISOString(),
-      durationS: Math.round(now()) / 1000,
-      workload: { name: workload.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text, seed: workload.seed },
-      target: { url: redactUrl(baseUrl), simulated: sim !== null, simulator: sim ? sim.options : null },
-      model,
-      tokenizer: tokenizer.name,
+      startedAt, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name,
       labels: { ...labels, sweep: by },
-      argv: redactArgv(process.argv.slice(2)),
-      node: process.version,
-      host: hostInfo(),
-      interrupted,
-    });
+    };
+    const meta = (): RunResult['meta'] => resultMeta(metaContext, interrupted);
 
     const runs: DriverResult[] = [];
     const notes = new Map<number, StepNote>();

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { OpenAIClient, type RequestInput, type RequestOutcome } from '../../src/client/openai.js';
 import type { ErrorClass } from '../../src/client/record.js';
 import { Driver, type RequestSender } from '../../src/driver/run.js';
+import { closedPort } from '../commands/helpers.js';
 import { FAULTS, LONG_MESSAGE, faultPlanner, onePlan, startFaultServer, type Fault, type FaultServer } from './fault-server.js';
 
 const EXPECTED: Record<(typeof FAULTS)[number], ErrorClass> = {
@@ -117,15 +118,6 @@ describe('fault matrix through the Driver', () => {
     expect(d.errorSamples.timeout_total?.[0]).toMatch(/no complete response within 1500 ms/);
   });
 });
-
-/** A loopback port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** Routes each class to its own client: one run spanning several targets. */
 class Router implements RequestSender {

@@ -1,5 +1,6 @@
 // Runs the built CLI as a child process, as a user would (npm test builds dist/ first).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -83,4 +84,13 @@ export function readOnlyResult(dir: string): RunResult {
 
 export function fixture(name: string): string {
   return join(ROOT, 'test/fixtures/workloads', name);
+}
+
+/** A loopback port with nothing listening on it (connections to it are refused). */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, readOnlyResult, runCli, startSimProcess, tempDir } from './helpers.js';
+import { closedPort, fixture, readOnlyResult, runCli, startSimProcess, tempDir } from './helpers.js';
 import type { GroupResult } from '../../src/results/format.js';
 
 const all = (g: GroupResult[]) => g.find((x) => x.class === '*') as GroupResult;
@@ -31,15 +30,6 @@ async function bareTtftP50Ms(baseUrl: string, n: number): Promise<number> {
   }
   agent.destroy();
   return times.sort((a, b) => a - b)[Math.floor(n / 2)];
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe('loadshape run against the embedded simulator', () => {

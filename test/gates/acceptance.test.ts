@@ -1,21 +1,12 @@
 // Promotion gates end to end: the built CLI against the embedded simulator (loopback), as CI runs it.
 import { describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { fixture, readOnlyResult, runCli, tempDir } from '../commands/helpers.js';
+import { closedPort, fixture, readOnlyResult, runCli, tempDir } from '../commands/helpers.js';
 import type { RunResult } from '../../src/results/format.js';
 
 const BASE = ['--concurrency', '4', '--requests', '40', '--sim-itl', '2', '--sim-prefill-per-token', '0', '--quiet'];
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 interface JunitCase {
   '@_name': string;
