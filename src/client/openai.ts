@@ -53,6 +53,8 @@ export interface RequestOutcome {
   errorMessage: string | null;
   /** The answer text when kept. */
   text: string | null;
+  /** The tool calls with the ids the server gave them (a round trip sends them back); null when none. */
+  toolCalls?: { id?: string; name: string; arguments: string }[] | null;
   /** Why validity was not `valid` (ajv's first error), for samples. */
   validityDetail: string | null;
   /** The server's `Retry-After`, in ms, when an error response carried one. */
@@ -167,7 +169,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     const plan = input.plan;
     this.decoder = new SseDecoder(client.maxEventBytes ? { maxEventBytes: client.maxEventBytes } : undefined);
     this.state = new StreamState({
-      keepText: client.keepText || plan.responseSchema !== undefined || plan.tools !== undefined,
+      keepText: client.keepText || plan.responseSchema !== undefined || plan.tools !== undefined || plan.conversation !== undefined,
       observer: input.onGap ? { onGap: input.onGap } : undefined,
     });
     this.sentAtMs = client.now();
@@ -311,6 +313,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       record,
       errorMessage: errorMessage === null ? null : scrub(errorMessage, secrets),
       text: this.state.text || null,
+      toolCalls: this.state.toolCalls.length > 0 ? this.state.toolCalls : null,
       validityDetail: validityDetail === null ? null : scrub(validityDetail, secrets),
       retryAfterMs: this.retryAfterMs,
     });
@@ -325,6 +328,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     const s = this.state;
     const sent = this.sentAtMs;
     const usage = s.usage;
+    const conv = this.input.plan.conversation;
     const fromUsage = usage?.completionTokens ?? null;
     const outputTokens = fromUsage ?? (s.outputChunks > 0 || status === 'ok' ? s.outputChunks : null);
     // TPOT runs from the first generated token of any kind (reasoning included) to the last one, so a
@@ -353,6 +357,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       httpStatus: this.status || null,
       validity,
       toolCalls: s.toolCalls.length > 0 ? s.toolCalls.map((t) => ({ name: t.name, arguments: t.arguments })) : null,
+      ...(conv === undefined ? {} : { conversation: this.input.plan.requestIndex, turn: conv.turn, toolFollowUp: conv.toolFollowUp }),
     };
   }
 }

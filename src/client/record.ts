@@ -60,4 +60,10 @@ export interface RequestRecord {
   httpStatus: number | null;
   validity: Validity | null;
   toolCalls: ToolCallRecord[] | null;
+  /** Multi-turn and round-trip classes only: which conversation of the phase (the index of the arrival that started it). */
+  conversation?: number;
+  /** Multi-turn and round-trip classes only: the 1-based user turn of the conversation this request belongs to. */
+  turn?: number;
+  /** Multi-turn and round-trip classes only: true when this request sent back tool results. */
+  toolFollowUp?: boolean;
 }

@@ -225,7 +225,7 @@ export class Driver {
       inFlight++;
       sent++;
       lastSentAtMs = now();
-      const p: Promise<void> = this.sendOne(plan, dueAtMs, phase, stats).then(() => {
+      const p: Promise<void> = this.converse(plan, dueAtMs, phase, stats, phaseEndAtMs).then(() => {
         inFlight--;
         pending.delete(p);
         if (waitHead < waiting.length && !this.stopped) {
@@ -239,13 +239,18 @@ export class Driver {
 
     let i = 0;
     let startedAtMs = Number.NaN;
+    // A conversation starts no new turn after its phase's duration (the phase's end waits for it).
+    let phaseEndAtMs = Infinity;
     for (const offsetMs of arrivals) {
       if (this.stopped) break;
       const index = i++;
       if (!this.mine(index)) continue;
       // Plan before the due time, so prompt synthesis never delays the send.
       const plan = this.opts.planner.plan(phase.index, index);
-      if (Number.isNaN(startedAtMs)) startedAtMs = lastSentAtMs = start();
+      if (Number.isNaN(startedAtMs)) {
+        startedAtMs = lastSentAtMs = start();
+        if (phase.durationMs !== null) phaseEndAtMs = startedAtMs + phase.durationMs;
+      }
       const dueAtMs = startedAtMs + offsetMs;
       await waitUntil(dueAtMs, now, this.stopSignal.signal);
       if (this.stopped) break;
@@ -305,7 +310,8 @@ export class Driver {
       let freedAtMs = now();
       while (plan && !this.stopped && now() < endAtMs) {
         sent++;
-        const inFlight = this.sendOne(plan, freedAtMs, phase, stats);
+        // A conversation holds its slot through every turn and think time: a slot is one user.
+        const inFlight = this.converse(plan, freedAtMs, phase, stats, endAtMs);
         plan = take(); // synthesise the next prompt while this one streams
         await inFlight;
         freedAtMs = now();
@@ -316,7 +322,30 @@ export class Driver {
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
   }
 
-  private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan, stats: PhaseStats | null): Promise<void> {
+  /**
+   * Sends a request and, for a conversation class, each follow-up in turn: the next user turn after
+   * its think time, or the tool results right away. A turn's intended send time is the end of the
+   * reply plus the think time, so a late send shows as queueMs. Ends on an error, a stop, or when
+   * the next turn would start after `endAtMs`.
+   */
+  private async converse(plan: RequestPlan, dueAtMs: number, phase: PhasePlan, stats: PhaseStats | null, endAtMs: number): Promise<void> {
+    let current = plan;
+    let scheduledAtMs = dueAtMs;
+    for (;;) {
+      const outcome = await this.sendOne(current, scheduledAtMs, phase, stats);
+      const followUp = this.opts.planner.followUp;
+      if (current.conversation === undefined || followUp === undefined || this.stopped || outcome.record.status !== 'ok') return;
+      const next = followUp.call(this.opts.planner, current, { text: outcome.text, toolCalls: outcome.toolCalls ?? null });
+      if (next === null) return;
+      scheduledAtMs = this.opts.now() + next.thinkMs;
+      if (scheduledAtMs >= endAtMs) return;
+      if (next.thinkMs > 0) await waitUntil(scheduledAtMs, this.opts.now, this.stopSignal.signal);
+      if (this.stopped) return;
+      current = next.plan;
+    }
+  }
+
+  private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan, stats: PhaseStats | null): Promise<RequestOutcome> {
     this.current.sent++;
     const outcome = await this.opts.client.send({
       plan,
@@ -338,6 +367,7 @@ export class Driver {
       addSample(this.validitySamples, r.class, `${r.validity}: ${outcome.validityDetail ?? ''}`.trim(), limit);
     }
     this.opts.onRecord?.(r, outcome);
+    return outcome;
   }
 
   private sleepUntil(atMs: number): Promise<void> {

@@ -42,24 +42,45 @@ export interface GroupCounters {
   validGood: number;
 }
 
+/** One position in a conversation (user turn N, or the tool results that follow it), across conversations. */
+export interface TurnStats {
+  turn: number;
+  toolFollowUp: boolean;
+  requests: number;
+  ok: number;
+  /** Prompt tokens of the successful requests (the conversation so far): grows turn by turn. */
+  promptTokens: number;
+  ttftMs: Histogram;
+}
+
+/** Map key of a conversation position: "3", or "3+tool" for the tool results after user turn 3. */
+export function turnKey(turn: number, toolFollowUp: boolean): string {
+  return toolFollowUp ? `${turn}+tool` : String(turn);
+}
+
 export class GroupStats {
   readonly hist: Record<MetricKey, Histogram>;
   readonly counters: GroupCounters;
+  /** Multi-turn and round-trip classes: TTFT by position in the conversation (empty otherwise). */
+  readonly turns: Map<string, TurnStats>;
 
   constructor(
     hist?: Record<MetricKey, Histogram>,
     counters?: GroupCounters,
     /** Per-request goodput criteria: each record is judged as it arrives and only the count is kept. */
     readonly goodput: GoodputCriteria | null = null,
+    turns?: Map<string, TurnStats>,
   ) {
     this.hist = hist ?? (Object.fromEntries(METRIC_KEYS.map((k) => [k, newHistogram()])) as Record<MetricKey, Histogram>);
     this.counters = counters ?? emptyCounters();
+    this.turns = turns ?? new Map();
   }
 
   add(r: RequestRecord, maxTokens: number | null): void {
     const c = this.counters;
     c.requests++;
     recordMs(this.hist.queueMs, r.queueMs);
+    if (r.turn !== undefined) this.addTurn(r);
     if (r.status === 'error') {
       c.errors++;
       const ec = r.errorClass as ErrorClass;
@@ -96,6 +117,21 @@ export class GroupStats {
 
   gap(gapMs: number): void {
     recordMs(this.hist.interChunkMs, gapMs);
+  }
+
+  private addTurn(r: RequestRecord): void {
+    const follow = r.toolFollowUp === true;
+    const key = turnKey(r.turn as number, follow);
+    let t = this.turns.get(key);
+    if (t === undefined) {
+      t = { turn: r.turn as number, toolFollowUp: follow, requests: 0, ok: 0, promptTokens: 0, ttftMs: newHistogram() };
+      this.turns.set(key, t);
+    }
+    t.requests++;
+    if (r.status !== 'ok') return;
+    t.ok++;
+    t.promptTokens += r.promptTokens ?? 0;
+    if (r.ttftMs !== null) recordMs(t.ttftMs, r.ttftMs);
   }
 }
 

@@ -52,6 +52,26 @@ export function phaseHeading(p: PhaseResult): string {
   return bits.join(' · ');
 }
 
+/** Conversation classes: TTFT by position in the conversation, one table per class. */
+function turnTables(p: PhaseResult): string[] {
+  const out: string[] = [];
+  for (const g of p.groups) {
+    if (g.class === '*' || g.turns === undefined || g.turns.length === 0) continue;
+    out.push(`  ${g.class} by conversation turn (prompt = the conversation so far):`);
+    const rows = g.turns.map((t) => [
+      t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn),
+      String(t.requests),
+      t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-',
+      ms(t.ttftMs.p50Ms),
+      ms(t.ttftMs.p95Ms),
+      ms(t.ttftMs.p99Ms),
+    ]);
+    const lines = table(['turn', 'reqs', 'prompt tok', 'TTFT p50', 'TTFT p95', 'TTFT p99'], rows).split('\n');
+    out.push(...lines.map((l) => `  ${l}`), '');
+  }
+  return out;
+}
+
 export function renderSummary(r: RunResult): string {
   const out: string[] = [];
   const m = r.meta;
@@ -70,6 +90,7 @@ export function renderSummary(r: RunResult): string {
     const columns = p.groups.some((g) => g.goodput) ? [...SUMMARY_COLUMNS, ...GOODPUT_COLUMNS] : SUMMARY_COLUMNS;
     const rows = p.groups.map((g) => columns.map((c) => c.value(g, p)));
     out.push(table(columns.map((c) => c.header), rows), '');
+    out.push(...turnTables(p));
     const all = p.groups[0];
     const notes: string[] = [];
     const errs = Object.entries(all.errorsByClass).filter(([, n]) => (n ?? 0) > 0);

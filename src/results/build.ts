@@ -1,14 +1,32 @@
 // From accumulated stats to the result file's shape (pure).
-import { METRIC_KEYS, type GroupStats, type PhaseStats, ALL_CLASSES } from '../metrics/accumulator.js';
-import { encodeHistogram, summarize } from '../metrics/histogram.js';
-import type { GroupResult, MetricResult } from './format.js';
+import { METRIC_KEYS, type GroupStats, type PhaseStats, type TurnStats, ALL_CLASSES } from '../metrics/accumulator.js';
+import { encodeHistogram, summarize, type Histogram } from '../metrics/histogram.js';
+import type { GroupResult, MetricResult, TurnResult } from './format.js';
+
+function metricResult(h: Histogram): MetricResult {
+  return { ...summarize(h), hdr: encodeHistogram(h) };
+}
+
+/** Conversation positions in order: turn 1, its tool results, turn 2, … */
+export function turnResults(turns: Map<string, TurnStats>): TurnResult[] {
+  return [...turns.values()]
+    .sort((a, b) => a.turn - b.turn || Number(a.toolFollowUp) - Number(b.toolFollowUp))
+    .map((t) => ({
+      turn: t.turn,
+      toolFollowUp: t.toolFollowUp,
+      requests: t.requests,
+      ok: t.ok,
+      promptTokens: t.promptTokens,
+      ttftMs: metricResult(t.ttftMs),
+    }));
+}
 
 export function groupResult(className: string, g: GroupStats, durationS: number): GroupResult {
   const c = g.counters;
   const judged = c.validity.valid + c.validity.not_json + c.validity.schema_invalid + c.validity.truncated;
   const perS = (n: number) => (durationS > 0 ? round(n / durationS, 3) : 0);
   const metrics = Object.fromEntries(
-    METRIC_KEYS.map((k): [string, MetricResult] => [k, { ...summarize(g.hist[k]), hdr: encodeHistogram(g.hist[k]) }]),
+    METRIC_KEYS.map((k): [string, MetricResult] => [k, metricResult(g.hist[k])]),
   ) as GroupResult['metrics'];
   return {
     class: className,
@@ -40,6 +58,7 @@ export function groupResult(className: string, g: GroupStats, durationS: number)
           },
         }
       : {}),
+    ...(g.turns.size > 0 ? { turns: turnResults(g.turns) } : {}),
     metrics,
   };
 }

@@ -28,6 +28,20 @@ export type MetricResult = z.infer<typeof MetricSchema>;
 
 const ValiditySchema = z.object({ valid: z.number(), not_json: z.number(), schema_invalid: z.number(), truncated: z.number() });
 
+/** One position in a conversation (multi-turn and round-trip classes): "turn 3", or the tool results after it. */
+export const TurnSchema = z.object({
+  /** 1-based user turn. */
+  turn: z.number(),
+  /** The requests that sent back tool results after that turn's tool calls. */
+  toolFollowUp: z.boolean(),
+  requests: z.number(),
+  ok: z.number(),
+  /** Prompt tokens of the successful requests, summed (each is the conversation so far; by usage where the server gave it). */
+  promptTokens: z.number(),
+  ttftMs: MetricSchema,
+});
+export type TurnResult = z.infer<typeof TurnSchema>;
+
 export const GroupSchema = z.object({
   /** Class name, or "*" for all classes of the phase. */
   class: z.string(),
@@ -50,6 +64,8 @@ export const GroupSchema = z.object({
   throughput: z.object({ requestsPerS: z.number(), inputTokensPerS: z.number(), outputTokensPerS: z.number() }),
   /** Good requests under the run's per-request criteria (--goodput / slo.goodput); absent without criteria. */
   goodput: GroupGoodputSchema.optional(),
+  /** Conversation classes (session / round_trip): TTFT by position in the conversation, in order (absent otherwise). */
+  turns: z.array(TurnSchema).optional(),
   metrics: z.object(Object.fromEntries(METRIC_KEYS.map((k) => [k, MetricSchema])) as Record<(typeof METRIC_KEYS)[number], typeof MetricSchema>),
 });
 export type GroupResult = z.infer<typeof GroupSchema>;

@@ -2,7 +2,7 @@
 // repeated runs. Histograms are added bucket by bucket, counters summed, and summaries recomputed
 // from the merged histograms, so a merged percentile is what one big run would have measured.
 // Phases align by name; time series align on wall-clock seconds.
-import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, type GroupCounters, type MetricKey } from '../metrics/accumulator.js';
+import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, turnKey, type GroupCounters, type MetricKey, type TurnStats } from '../metrics/accumulator.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
 import { LoadshapeError } from '../util/errors.js';
 import { parseGoodput, type GoodputCriteria } from '../gates/goodput.js';
@@ -54,7 +54,28 @@ function mergeGroups(groups: GroupResult[], durationS: number): GroupResult {
   const hist = Object.fromEntries(
     METRIC_KEYS.map((k): [MetricKey, Histogram] => [k, mergeHistograms(groups.map((g) => decodeHistogram(g.metrics[k].hdr)))]),
   ) as Record<MetricKey, Histogram>;
-  return groupResult(groups[0].class, new GroupStats(hist, counters, goodputOf(groups)), durationS);
+  return groupResult(groups[0].class, new GroupStats(hist, counters, goodputOf(groups), mergeTurns(groups)), durationS);
+}
+
+/** Conversation positions added up by (turn, tool follow-up). */
+function mergeTurns(groups: GroupResult[]): Map<string, TurnStats> {
+  const out = new Map<string, TurnStats>();
+  for (const g of groups) {
+    for (const t of g.turns ?? []) {
+      const key = turnKey(t.turn, t.toolFollowUp);
+      const into = out.get(key);
+      const hist = decodeHistogram(t.ttftMs.hdr);
+      if (into === undefined) {
+        out.set(key, { turn: t.turn, toolFollowUp: t.toolFollowUp, requests: t.requests, ok: t.ok, promptTokens: t.promptTokens, ttftMs: hist });
+        continue;
+      }
+      into.requests += t.requests;
+      into.ok += t.ok;
+      into.promptTokens += t.promptTokens;
+      into.ttftMs = mergeHistograms([into.ttftMs, hist]);
+    }
+  }
+  return out;
 }
 
 /** Offset of each result's clock from the earliest start, in ms (wall clock). */

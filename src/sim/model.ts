@@ -110,6 +110,16 @@ function contentWords(content: unknown): number {
   return 0;
 }
 
+/** An assistant message's tool calls are part of the prompt when a conversation sends them back (the chat template renders their arguments). */
+function toolCallWords(calls: unknown): number {
+  if (!Array.isArray(calls)) return 0;
+  let n = 0;
+  for (const c of calls) {
+    if (isRecord(c) && isRecord(c.function) && typeof c.function.arguments === 'string') n += countWords(c.function.arguments);
+  }
+  return n;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -155,7 +165,7 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
     promptTokens = 0;
     for (const m of messages) {
       if (!isRecord(m)) return badRequest('each message must be an object', 'invalid_messages', 'messages');
-      promptTokens += contentWords(m.content);
+      promptTokens += contentWords(m.content) + toolCallWords(m.tool_calls);
     }
   } else {
     const counted = countPrompt((body as Partial<CompletionRequest>).prompt);
@@ -245,7 +255,11 @@ function shapeChatOutput(
 ): ShapedOutput | { error: PlanError } | undefined {
   const tools = Array.isArray(body.tools) ? (body.tools as FunctionTool[]) : [];
   const choice = body.tool_choice as ToolChoice | undefined;
-  if (tools.length > 0 && choice !== 'none') {
+  // A model given its tools' results answers in words unless the request forces another call.
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const last = messages[messages.length - 1] as unknown;
+  const answersToolResult = isRecord(last) && last.role === 'tool' && (choice === undefined || choice === 'auto');
+  if (tools.length > 0 && choice !== 'none' && !answersToolResult) {
     const wanted = isRecord(choice) && isRecord(choice.function) ? choice.function.name : undefined;
     const tool = wanted === undefined ? tools[0] : tools.find((t) => t?.function?.name === wanted);
     if (!tool || !isRecord(tool.function) || typeof tool.function.name !== 'string') {

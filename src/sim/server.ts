@@ -30,6 +30,12 @@ export interface SimOptions extends SimSettings {
    * whose lag adds to TTFT). For measuring the simulator itself (scripts/sim-exactness.ts).
    */
   onTokenSent?: (lagMs: number, tokenIndex: number) => void;
+  /**
+   * Called for each generation request the simulator accepts, with the parsed body, the prompt
+   * tokens it counted and the output it will stream (text, or a tool call's arguments): the
+   * simulator's view of the traffic, for tests of what the client sent.
+   */
+  onRequest?: (view: { endpoint: Endpoint; body: unknown; promptTokens: number; outputText: string }) => void;
 }
 
 export interface SimServer {
@@ -238,6 +244,7 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
       if (!planned.ok) return sendError(res, planned.error);
       const plan = planned.plan;
       const outputTokens = plan.output.pieces.length;
+      options.onRequest?.({ endpoint, body, promptTokens: plan.promptTokens, outputText: plan.output.pieces.join('') });
       if (engine !== null && !engine.fits(plan.promptTokens, outputTokens)) {
         return sendError(
           res,

@@ -1,10 +1,11 @@
 // Planning: (workload, phase index, request index) → one RequestPlan, the exact body to send.
 // Pure and order-independent: each plan draws from its own rng keyed by (seed, phase, request),
 // so shards and workers plan their own slices and get byte-identical bodies.
+import { parseDurationMs } from '../util/errors.js';
 import { mixSeed, rngFor, type Rng } from '../util/rng.js';
 import { sampleDistribution } from './distributions.js';
 import { promptSynthFor, type PromptSynth } from './prompts.js';
-import type { RequestClass, ToolDefinition, Workload } from './schema.js';
+import type { Distribution, RequestClass, ThinkTime, ToolDefinition, Workload } from './schema.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface RequestPlan {
@@ -24,11 +25,45 @@ export interface RequestPlan {
   responseSchema?: Record<string, unknown>;
   tools?: ToolDefinition[];
   toolChoice?: unknown;
+  /** Multi-turn classes and tool round trips: where this request sits in its conversation. */
+  conversation?: ConversationStep;
+}
+
+/** A chat message as sent (system, user, assistant with or without tool calls, tool result). */
+export type ChatMessage = Record<string, unknown> & { role: 'system' | 'user' | 'assistant' | 'tool' };
+
+export interface ConversationStep {
+  /** 1-based user turn. */
+  turn: number;
+  /** User turns this conversation has in all. */
+  turns: number;
+  /** This request sends back the results of the previous reply's tool calls. */
+  toolFollowUp: boolean;
+  /** The messages this request sent, which the next one extends. */
+  messages: ChatMessage[];
+}
+
+/** What the model answered, as much of it as the next turn needs. */
+export interface Reply {
+  text: string | null;
+  toolCalls: { id?: string; name: string; arguments: string }[] | null;
+}
+
+export interface FollowUp {
+  plan: RequestPlan;
+  /** Wait this long after the reply before sending (think time; 0 for a tool result). */
+  thinkMs: number;
 }
 
 export interface Planner {
   readonly workload: Workload;
   plan(phaseIndex: number, requestIndex: number): RequestPlan;
+  /**
+   * The conversation's next request after `prev` got `reply`, or null when it is over: the tool
+   * results when the class does round trips and the reply called tools, else the next user turn.
+   * Pure: the same (prev, reply) always gives the same body.
+   */
+  followUp?(prev: RequestPlan, reply: Reply): FollowUp | null;
 }
 
 /** Lengths given from outside (a trace row) instead of drawn from the class's distributions. */
@@ -50,6 +85,11 @@ export interface SizedPlanner extends Planner {
 // keyed by three parts (seed, phase, request); these use four.
 const SHARED_PREFIX_STREAM = 0x5348_5052; // "SHPR"
 const LABEL_STREAM = 0x4c41_4245; // "LABE"
+// Conversations use five parts: (seed, stream, phase, request, step).
+const SESSION_STREAM = 0x5345_5353; // "SESS"
+const TURN_STREAM = 0x5455_524e; // "TURN"
+
+const DEFAULT_TOOL_RESULT_TOKENS: Distribution = { type: 'fixed', value: 64 };
 
 /** A piece of literal text kept apart from the synthesised words because its tokens must be counted. */
 const LITERAL_SEPARATOR = '\n\n';
@@ -64,6 +104,8 @@ interface ClassTemplate {
   systemTokens: number;
   fixedBody: Record<string, unknown>;
   responseSchema?: Record<string, unknown>;
+  /** A conversation class: multi-turn or round trips. */
+  converses: boolean;
 }
 
 export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer }): SizedPlanner {
@@ -97,7 +139,12 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       // Draw order is part of the contract: class, prompt length, output length, then words.
       const t = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng);
+      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex));
+    },
+    followUp(prev: RequestPlan, reply: Reply): FollowUp | null {
+      const t = byName.get(prev.className);
+      if (t === undefined || prev.conversation === undefined) return null;
+      return nextInConversation(prev, prev.conversation, reply, t, synth, opts.model, workload.seed);
     },
     planSized(phaseIndex: number, requestIndex: number, size: RequestSize): RequestPlan {
       check(phaseIndex, requestIndex);
@@ -106,7 +153,7 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       const drawn = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const t = (size.className !== null ? byName.get(size.className) : undefined) ?? drawn;
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, size);
+      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex), size);
     },
   };
 }
@@ -133,10 +180,87 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
     systemTokens: cls.system_prompt !== undefined && !uniqueLeadsSystem ? tok.count(cls.system_prompt) : 0,
     fixedBody,
     responseSchema: cls.response_format?.type === 'json_schema' ? cls.response_format.json_schema.schema : undefined,
+    converses: cls.session !== undefined || cls.round_trip === true,
   };
 }
 
-function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, size?: RequestSize): RequestPlan {
+/**
+ * User turns of a conversation class's request (undefined for other classes). Drawn from a stream of
+ * its own, so turn 1's words are those a single request of the class would get.
+ */
+function conversationTurns(t: ClassTemplate, seed: number, phaseIndex: number, requestIndex: number): number | undefined {
+  if (!t.converses) return undefined;
+  const session = t.cls.session;
+  return session === undefined ? 1 : Math.max(1, sampleDistribution(session.turns, rngFor(seed, SESSION_STREAM, phaseIndex, requestIndex, 0)));
+}
+
+function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Reply, t: ClassTemplate, synth: PromptSynth, model: string, seed: number): FollowUp | null {
+  const cls = t.cls;
+  const tok = synth.tokenizer;
+  const calls = reply.toolCalls ?? [];
+  const roundTrip = cls.round_trip === true && !conv.toolFollowUp && calls.length > 0;
+  if (!roundTrip && conv.turn >= conv.turns) return null;
+  const step = conv.turn * 2 + (roundTrip ? 1 : 0);
+  const rng = rngFor(seed, TURN_STREAM, prev.phaseIndex, prev.requestIndex, step);
+  const maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
+  let added: ChatMessage[];
+  let addedTokens: number;
+  let thinkMs = 0;
+  if (roundTrip) {
+    // The assistant's tool calls as the server expects them back, each answered by a tool message.
+    const toolCalls = calls.map((c, i) => ({
+      id: c.id ?? `call_${prev.requestIndex}_${conv.turn}_${i}`,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
+    const assistant: ChatMessage = { role: 'assistant', content: reply.text, tool_calls: toolCalls };
+    added = [assistant];
+    addedTokens = (reply.text ? tok.count(reply.text) : 0) + calls.reduce((n, c) => n + tok.count(c.arguments), 0);
+    for (const call of toolCalls) {
+      const n = sampleDistribution(cls.tool_result_tokens ?? DEFAULT_TOOL_RESULT_TOKENS, rng);
+      const result = synth.text(n, rng);
+      added.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify({ result }) });
+      addedTokens += tok.count(JSON.stringify({ result }));
+    }
+  } else {
+    // A tool call left unanswered (no round_trip) goes back as the assistant's words, so the
+    // conversation stays one a server accepts (tool_calls must be followed by tool messages).
+    const said = reply.text ?? (calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name, arguments: c.arguments }))) : '');
+    const words = Math.max(1, sampleDistribution(cls.prompt_tokens, rng));
+    const text = synth.text(words, rng);
+    const user = cls.suffix !== undefined ? appendLiteral(synth, { text, tokens: synth.exact ? words : tok.count(text) }, cls.suffix) : { text, tokens: synth.exact ? words : tok.count(text) };
+    added = [{ role: 'assistant', content: said }, { role: 'user', content: user.text }];
+    addedTokens = tok.count(said) + user.tokens;
+    thinkMs = cls.session?.think_time === undefined ? 0 : thinkTimeMs(cls.session.think_time, rng);
+  }
+  const messages = [...conv.messages, ...added];
+  const plan: RequestPlan = {
+    phaseIndex: prev.phaseIndex,
+    requestIndex: prev.requestIndex,
+    className: prev.className,
+    kind: 'chat',
+    path: '/chat/completions',
+    body: JSON.stringify(requestBody(model, { messages }, maxTokens, t.fixedBody)),
+    promptTokens: prev.promptTokens + addedTokens,
+    maxTokens,
+    conversation: { turn: roundTrip ? conv.turn : conv.turn + 1, turns: conv.turns, toolFollowUp: roundTrip, messages },
+  };
+  if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
+  if (cls.tools !== undefined) plan.tools = cls.tools;
+  if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
+  return { plan, thinkMs };
+}
+
+function thinkTimeMs(think: ThinkTime, rng: Rng): number {
+  return typeof think === 'object' ? sampleDistribution(think, rng) : parseDurationMs(think, 'think_time');
+}
+
+/** The body every request shares: the model, its prompt, streaming with usage, then the class's fixed fields. */
+function requestBody(model: string, prompt: { messages: ChatMessage[] } | { prompt: string }, maxTokens: number, fixedBody: Record<string, unknown>): Record<string, unknown> {
+  return { model, ...prompt, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true }, ...fixedBody };
+}
+
+function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
   const cls = t.cls;
   let promptWords = sampleDistribution(cls.prompt_tokens, rng);
   let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
@@ -170,18 +294,10 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
   const user = cls.suffix !== undefined ? appendLiteral(synth, words, cls.suffix) : words;
 
   const isChat = cls.kind === 'chat';
-  const content: Record<string, unknown> = { model };
-  if (isChat) {
-    content.messages = system !== undefined
-      ? [{ role: 'system', content: system.text }, { role: 'user', content: user.text }]
-      : [{ role: 'user', content: user.text }];
-  } else {
-    content.prompt = user.text;
-  }
-  content.max_tokens = maxTokens;
-  content.stream = true;
-  content.stream_options = { include_usage: true };
-  const body = { ...content, ...t.fixedBody };
+  const messages: ChatMessage[] = system !== undefined
+    ? [{ role: 'system', content: system.text }, { role: 'user', content: user.text }]
+    : [{ role: 'user', content: user.text }];
+  const body = requestBody(model, isChat ? { messages } : { prompt: user.text }, maxTokens, t.fixedBody);
 
   const plan: RequestPlan = {
     phaseIndex,
@@ -196,6 +312,7 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
   if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
+  if (turns !== undefined) plan.conversation = { turn: 1, turns, toolFollowUp: false, messages };
   return plan;
 }
 

@@ -84,6 +84,19 @@ export const ResponseFormatSchema = z.discriminatedUnion('type', [
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormatSchema>;
 
+/** Think time between turns: a duration ("2s"), or a distribution of milliseconds. */
+export const ThinkTimeSchema = z.union([DurationSchema, DistributionSchema]);
+export type ThinkTime = z.infer<typeof ThinkTimeSchema>;
+
+/** A multi-turn conversation: each turn resends the whole conversation so far, replies included. */
+export const SessionSchema = z.strictObject({
+  /** User turns per conversation (at least 1). */
+  turns: DistributionSchema,
+  /** Wait after a reply before the next user turn (a user reading and typing); 0 when absent. */
+  think_time: ThinkTimeSchema.optional(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
 export const ClassSchema = z.strictObject({
   name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'class names use letters, digits, "_", "-" and "." only'),
   weight: nonNegative.default(1),
@@ -108,6 +121,12 @@ export const ClassSchema = z.strictObject({
   response_format: ResponseFormatSchema.optional(),
   /** Extra body fields for this class only, merged over the workload defaults' extra_body. */
   extra_body: z.record(z.string(), z.unknown()).optional(),
+  /** Multi-turn: an arrival starts a conversation of this many turns; prompt_tokens is each new user message. */
+  session: SessionSchema.optional(),
+  /** Tool classes: answer each tool call with a synthetic tool result and measure the follow-up, as an agent would. */
+  round_trip: z.boolean().optional(),
+  /** Tokens of each synthetic tool result (round_trip); 64 when absent. */
+  tool_result_tokens: DistributionSchema.optional(),
 }).superRefine((c, ctx) => {
   const maxOutput = c.output_tokens.type === 'fixed' ? c.output_tokens.value : c.output_tokens.max;
   if (maxOutput === 0) {
@@ -134,6 +153,15 @@ export const ClassSchema = z.strictObject({
     if (!names.includes(wanted)) {
       ctx.addIssue({ code: 'custom', path: ['tool_choice', 'function', 'name'], message: `expected one of the class's tools (${names.map((n) => `"${n}"`).join(', ')}), got "${wanted}"` });
     }
+  }
+  if (c.session !== undefined && c.kind !== 'chat') {
+    ctx.addIssue({ code: 'custom', path: ['session'], message: 'session needs kind: chat (a conversation is a list of messages)' });
+  }
+  if (c.round_trip === true && c.tools === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['round_trip'], message: 'round_trip answers tool calls: add "tools" to this class, or drop round_trip' });
+  }
+  if (c.tool_result_tokens !== undefined && c.round_trip !== true) {
+    ctx.addIssue({ code: 'custom', path: ['tool_result_tokens'], message: 'tool_result_tokens sizes the results sent back by round_trip: set round_trip: true, or drop it' });
   }
   checkExtraBody(c.extra_body, ctx);
 });

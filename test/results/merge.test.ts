@@ -31,6 +31,8 @@ function records(n: number): RequestRecord[] {
       firstChunkMs: err ? null : ttft, tpotMs: err ? null : 5 + rng() * 20, e2eMs: err ? null : ttft + 500 * rng(), promptTokens: 100 + i,
       outputTokens: err ? null : 50, outputTokensSource: err ? null : 'usage', chunks: 50, finishReason: err ? null : 'length',
       status: err ? 'error' : 'ok', errorClass: err ? 'http_5xx' : null, httpStatus: err ? 500 : 200, validity: null, toolCalls: null,
+      // rag requests are conversations: four turns, some with a tool round trip.
+      ...(i % 3 ? {} : { conversation: Math.floor(i / 12), turn: (Math.floor(i / 3) % 4) + 1, toolFollowUp: i % 9 === 0 }),
     };
   });
 }
@@ -60,9 +62,14 @@ describe('mergeResults', () => {
     for (const cls of ['*', 'chat', 'rag']) {
       const a = merged.phases[0].groups.find((g) => g.class === cls)!;
       const b = whole.phases[0].groups.find((g) => g.class === cls)!;
-      const { metrics: ma, ...ca } = a;
-      const { metrics: mb, ...cb } = b;
+      const { metrics: ma, turns: ta, ...ca } = a;
+      const { metrics: mb, turns: tb, ...cb } = b;
       expect(ca).toEqual(cb);
+      // Conversation positions merge exactly too (TTFT by turn, prompt tokens, counts).
+      const noHdr = (t: typeof ta) => t?.map(({ ttftMs: { hdr: _h, ...m }, ...rest }) => ({ ...rest, ttftMs: m }));
+      expect(noHdr(ta)).toEqual(noHdr(tb));
+      if (cls !== 'chat') expect(tb?.map((t) => `${t.turn}${t.toolFollowUp ? '+tool' : ''}`)).toEqual(['1', '1+tool', '2', '2+tool', '3', '3+tool', '4', '4+tool']);
+      else expect(tb).toBeUndefined();
       for (const k of Object.keys(mb) as (keyof typeof mb)[]) {
         const { hdr: _ha, ...sa } = ma[k];
         const { hdr: _hb, ...sb } = mb[k];
