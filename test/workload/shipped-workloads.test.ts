@@ -7,10 +7,10 @@ import { defaultTokenizer } from '../../src/workload/tokenizer.js';
 import { parseDurationMs } from '../../src/util/errors.js';
 
 const DIR = fileURLToPath(new URL('../../workloads/', import.meta.url));
-const EXPECTED = ['ci-smoke', 'json-schema', 'long-context', 'mixed', 'rag', 'short', 'tool-call', 'worst-case'];
+const EXPECTED = ['ci-smoke', 'conversation', 'json-schema', 'long-context', 'mixed', 'rag', 'short', 'tool-call', 'worst-case'];
 
 describe('shipped workloads', () => {
-  it('are the documented eight', async () => {
+  it('are the documented nine', async () => {
     const names = (await readdir(DIR)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
     expect(names).toEqual(EXPECTED);
   });
