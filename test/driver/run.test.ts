@@ -158,3 +158,50 @@ describe('Driver edge cases', () => {
     expect(peaks).toEqual([2, 2]);
   });
 });
+
+describe('Driver with conversations', () => {
+  /** Every arrival is a conversation of `turns` requests with `thinkMs` between them. */
+  const conversing = (turns: number, thinkMs: number): Planner => ({
+    workload: {} as Planner['workload'],
+    plan: (phaseIndex, requestIndex): RequestPlan => ({
+      phaseIndex, requestIndex, className: 'a', kind: 'chat', path: '/chat/completions', body: '{}', promptTokens: 10, maxTokens: 4,
+      conversation: { turn: 1, turns, toolFollowUp: false, messages: [] },
+    }),
+    followUp: (prev) => {
+      const c = prev.conversation!;
+      return c.turn >= c.turns ? null : { plan: { ...prev, conversation: { ...c, turn: c.turn + 1 } }, thinkMs };
+    },
+  });
+
+  function run(p: Planner, phase: PhasePlan, serviceMs: number) {
+    const t0 = performance.now();
+    const now = () => performance.now() - t0;
+    const client = new FakeClient(now, serviceMs);
+    return { client, result: new Driver({ planner: p, phases: [phase], client, now, seed: 1, classNames: ['a'] }).run() };
+  }
+
+  it('holds a closed-loop slot through every turn and think time of its conversation', async () => {
+    const { client, result } = run(conversing(3, 20), { index: 0, name: 'c', record: true, durationMs: null, maxRequests: 4, load: { kind: 'closed', concurrency: 2 } }, 10);
+    const r = await result;
+    expect(client.maxInFlight).toBe(2);
+    expect(r.phases[0].sent).toBe(4); // conversations
+    expect(r.phases[0].stats?.all.counters.requests).toBe(12); // requests
+    // Each follow-up is due its think time after the previous reply.
+    const byConv = new Map<number, RequestInput[]>();
+    for (const s of client.sent) byConv.set(s.plan.requestIndex, [...(byConv.get(s.plan.requestIndex) ?? []), s]);
+    for (const turns of byConv.values()) {
+      expect(turns.map((t) => t.plan.conversation?.turn)).toEqual([1, 2, 3]);
+      for (let k = 1; k < 3; k++) expect(turns[k].scheduledAtMs - turns[k - 1].scheduledAtMs).toBeGreaterThanOrEqual(30);
+    }
+  });
+
+  it('starts no new turn after an open-loop phase has run its duration', async () => {
+    // 10 conversations/s for 300 ms, each 5 turns 100 ms apart: turns due after 300 ms are not sent.
+    const { client, result } = run(conversing(5, 100), { index: 0, name: 'o', record: true, durationMs: 300, maxRequests: null, load: open({ rateRps: 10 }) }, 5);
+    const r = await result;
+    expect(r.phases[0].sent).toBe(3);
+    expect(client.sent.every((s) => s.scheduledAtMs < 300)).toBe(true);
+    expect(client.sent.length).toBeGreaterThan(3);
+    expect(client.sent.length).toBeLessThan(15);
+  });
+});
