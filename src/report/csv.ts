@@ -112,7 +112,23 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
   r.valid_goodput_per_s = g.goodput ? g.goodput.validGoodRps : null;
   r.valid_good_fraction = g.goodput ? g.goodput.validGoodFraction : null;
   Object.assign(r, costCsvCells(x.result, p, g));
+  Object.assign(r, turnCells(g));
   return r;
+}
+
+/** Prefix of the conversation-position values, which only --long output carries (their number varies by run). */
+const TURN_PREFIX = 'turn_';
+
+/** Conversation classes: per position, e.g. turn_2_ttft_p95_ms or turn_1_tool_requests. */
+function turnCells(g: GroupResult): Record<string, Cell> {
+  const out: Record<string, Cell> = {};
+  for (const t of g.turns ?? []) {
+    const name = `${TURN_PREFIX}${t.turn}${t.toolFollowUp ? '_tool' : ''}`;
+    out[`${name}_requests`] = t.requests;
+    out[`${name}_prompt_tokens_mean`] = t.ok > 0 ? Math.round((t.promptTokens / t.ok) * 10) / 10 : null;
+    for (const [stat, field] of CSV_STATS) out[`${name}_ttft_${stat}_ms`] = t.ttftMs.count > 0 ? t.ttftMs[field] : null;
+  }
+  return out;
 }
 
 export function csvColumns(inputs: CsvInput[]): string[] {
@@ -148,7 +164,7 @@ export function toLongCsv(inputs: CsvInput[]): string {
   const valueCols = columns.slice(columns.indexOf(LONG_KEY_LAST) + 1);
   const out: Cell[][] = [];
   for (const r of csvRows(inputs)) {
-    for (const c of valueCols) {
+    for (const c of [...valueCols, ...Object.keys(r).filter((k) => k.startsWith(TURN_PREFIX))]) {
       const v = r[c];
       if (v === null || v === undefined || v === '') continue;
       out.push([...keyCols.map((k) => r[k] ?? ''), c, v]);

@@ -3,6 +3,9 @@ import { parse } from 'csv-parse/sync';
 import { toCsv, toLongCsv, CSV_COLUMNS } from '../../src/report/csv.js';
 import { describeLoad } from '../../src/schedule/phases.js';
 import { standardRun } from './fixtures.js';
+import { newHistogram, recordMs } from '../../src/metrics/histogram.js';
+import { turnResults } from '../../src/results/build.js';
+import type { TurnStats } from '../../src/metrics/accumulator.js';
 
 const runs = [
   { file: 'results/a.json', result: standardRun(1, 1, { labels: { engine: 'vllm', note: 'tp=2, "fp8"\nnightly' } }) },
@@ -79,5 +82,26 @@ describe('export csv', () => {
       }
     }
     expect(long).toHaveLength(cells);
+  });
+
+  it('--long carries TTFT by conversation turn for conversation classes, and the wide format leaves it out', () => {
+    const result = standardRun(3, 1);
+    const turns = new Map<string, TurnStats>();
+    for (const [key, turn, toolFollowUp, ttfts] of [['1', 1, false, [20, 30, 40]], ['1+tool', 1, true, [15]], ['2', 2, false, [25, 35]]] as const) {
+      const h = newHistogram();
+      for (const v of ttfts) recordMs(h, v);
+      turns.set(key, { turn, toolFollowUp, requests: ttfts.length, ok: ttfts.length, promptTokens: 100 * turn * ttfts.length, ttftMs: h });
+    }
+    const group = result.phases.find((p) => p.record)!.groups[1];
+    group.turns = turnResults(turns);
+    const input = [{ file: 'c.json', result }];
+    const long = parse(toLongCsv(input), { columns: true }) as Record<string, string>[];
+    const value = (metric: string) => long.filter((l) => l.class === group.class && l.metric === metric).map((l) => l.value);
+    expect(value('turn_1_requests')).toEqual(['3']);
+    expect(Number(value('turn_1_ttft_p50_ms')[0])).toBeCloseTo(30, 1); // HDR: 3 significant digits
+    expect(Number(value('turn_1_tool_ttft_max_ms')[0])).toBeCloseTo(15, 1);
+    expect(value('turn_2_prompt_tokens_mean')).toEqual(['200']);
+    expect(long.filter((l) => l.metric.startsWith('turn_') && l.class !== group.class)).toEqual([]);
+    expect(toCsv(input).split('\r\n')[0]).not.toContain('turn_');
   });
 });
