@@ -218,9 +218,9 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     addedTokens = (reply.text ? tok.count(reply.text) : 0) + calls.reduce((n, c) => n + tok.count(c.arguments), 0);
     for (const call of toolCalls) {
       const n = sampleDistribution(cls.tool_result_tokens ?? DEFAULT_TOOL_RESULT_TOKENS, rng);
-      const result = synth.text(n, rng);
-      added.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify({ result }) });
-      addedTokens += tok.count(JSON.stringify({ result }));
+      const content = JSON.stringify({ result: synth.text(n, rng) });
+      added.push({ role: 'tool', tool_call_id: call.id, content });
+      addedTokens += tok.count(content);
     }
   } else {
     // A tool call left unanswered (no round_trip) goes back as the assistant's words, so the
@@ -228,7 +228,8 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     const said = reply.text ?? (calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name, arguments: c.arguments }))) : '');
     const words = Math.max(1, sampleDistribution(cls.prompt_tokens, rng));
     const text = synth.text(words, rng);
-    const user = cls.suffix !== undefined ? appendLiteral(synth, { text, tokens: synth.exact ? words : tok.count(text) }, cls.suffix) : { text, tokens: synth.exact ? words : tok.count(text) };
+    const asked: Counted = { text, tokens: synth.exact ? words : tok.count(text) };
+    const user = cls.suffix !== undefined ? appendLiteral(synth, asked, cls.suffix) : asked;
     added = [{ role: 'assistant', content: said }, { role: 'user', content: user.text }];
     addedTokens = tok.count(said) + user.tokens;
     thinkMs = cls.session?.think_time === undefined ? 0 : thinkTimeMs(cls.session.think_time, rng);
