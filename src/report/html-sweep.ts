@@ -21,6 +21,12 @@ export interface CurveStep {
   outputTps: number;
   /** Every SLO held (true), one broke (false), nothing judged (null: a plain run). */
   pass: boolean | null;
+  /**
+   * Where the step sits on the line (offered load), or null: a point off the line, labelled with
+   * `tag` (a rate sweep's closed-loop baseline and probe). Without any, the line follows x.
+   */
+  lineAt?: number | null;
+  tag?: string;
 }
 
 export interface CurveSeries {
@@ -92,7 +98,9 @@ export function curveChart(spec: CurveChartSpec): string {
   const plot = { l: M.l, r: W - M.r, t: M.t, b: H - M.b };
   const px = (x: number) => plot.l + (x / xMax) * (plot.r - plot.l);
   const py = (v: number) => plot.b - ((Math.log10(v) - Math.log10(yAxis.min)) / (Math.log10(yAxis.max) - Math.log10(yAxis.min))) * (plot.b - plot.t);
-  const order = spec.steps.map((_, i) => i).sort((a, b) => spec.steps[a].x - spec.steps[b].x);
+  const at = (i: number) => (spec.steps[i].lineAt === undefined ? spec.steps[i].x : spec.steps[i].lineAt!);
+  const order = spec.steps.map((_, i) => i).filter((i) => spec.steps[i].lineAt !== null).sort((a, b) => at(a) - at(b));
+  const all = spec.steps.map((_, i) => i);
   const p: string[] = [];
   p.push(
     `<svg class="chart curve-chart" id="${esc(spec.id)}" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${esc(spec.id)}-title ${esc(spec.id)}-desc"` +
@@ -123,7 +131,8 @@ export function curveChart(spec: CurveChartSpec): string {
   if (best) {
     const x = r1(px(best.x));
     const label = `max ${best.load} · ${fmtNum(best.x)} req/s${knee === best ? ' · knee' : ''}`;
-    const anchor = x > (plot.l + plot.r) / 2 ? 'end' : 'start';
+    // Right of the line where the label fits (about 6.3 units per character), else left of it.
+    const anchor = x + 3 + label.length * 6.3 <= plot.r ? 'start' : 'end';
     p.push(`<line class="best-line" data-phase="${esc(best.phase)}" x1="${x}" x2="${x}" y1="${plot.t}" y2="${plot.b}"/><text class="best-label" x="${anchor === 'end' ? x - 3 : x + 3}" y="${plot.t + 24}" text-anchor="${anchor}">${esc(label)}</text>`);
   }
   // SLO lines, labelled at the right end above the line.
@@ -134,7 +143,7 @@ export function curveChart(spec: CurveChartSpec): string {
         `<text class="slo-label" x="${plot.r - 4}" y="${y - 4}" text-anchor="end">SLO ${esc(l.text)}</text></g>`,
     );
   });
-  // Series: a line through the steps in throughput order, a marker per step.
+  // Series: a line through the steps in load order, a marker per step (on the line or not).
   spec.series.forEach((s, si) => {
     let d = '';
     let pen = false;
@@ -149,7 +158,7 @@ export function curveChart(spec: CurveChartSpec): string {
     }
     p.push(`<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="1.75" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''} data-name="${esc(s.name)}"><title>${esc(s.name)}</title></path>`);
     const ringed = slos.some((l) => l.series === si);
-    for (const i of order) {
+    for (const i of all) {
       const v = s.values[i];
       if (v === null || !(v > 0)) continue;
       const st = spec.steps[i];
@@ -163,6 +172,18 @@ export function curveChart(spec: CurveChartSpec): string {
       if (ringed && st === best) p.push(`<circle class="ring" data-phase="${esc(st.phase)}" cx="${r1(x)}" cy="${r1(y)}" r="8"/>`);
     }
   });
+  // Off-line points are labelled once, under their lowest value (above the highest near the x axis).
+  for (const st of spec.steps) {
+    if (st.lineAt !== null || !st.tag) continue;
+    const i = spec.steps.indexOf(st);
+    const vals = spec.series.map((s) => s.values[i]).filter((v): v is number => v !== null && v > 0);
+    if (vals.length === 0) continue;
+    const x = px(st.x);
+    const below = py(Math.min(...vals)) + 16;
+    const y = below <= plot.b - 3 ? below : py(Math.max(...vals)) - 8;
+    const anchor = x < plot.l + 40 ? 'start' : x > plot.r - 40 ? 'end' : 'middle';
+    p.push(`<text class="tag" data-phase="${esc(st.phase)}" x="${r1(x)}" y="${r1(y)}" text-anchor="${anchor}">${esc(st.tag)}</text>`);
+  }
   // Legend: the series, then what the marks mean.
   let lx = M.l;
   const row1 = H - 30;
@@ -336,7 +357,20 @@ export function sweepSection(r: RunResult): string {
   if (!s) return '';
   const slos = sweepSlos(s);
   const phases = s.steps.map((x) => r.phases.find((p) => p.name === x.phase));
-  const steps: CurveStep[] = s.steps.map((x) => ({ phase: x.phase, load: describeStepLoad(x.load), x: x.achievedRps, outputTps: x.outputTps, pass: x.pass }));
+  // The line runs through the searched load model's steps by offered load; a rate sweep's
+  // closed-loop baseline and probe are points of their own.
+  const steps: CurveStep[] = s.steps.map((x) => {
+    const offLine = s.by === 'rate' && x.load.kind === 'closed';
+    return {
+      phase: x.phase,
+      load: describeStepLoad(x.load),
+      x: x.achievedRps,
+      outputTps: x.outputTps,
+      pass: x.pass,
+      lineAt: offLine ? null : x.load.kind === 'closed' ? x.load.concurrency : x.load.rateRps,
+      tag: offLine ? `${x.role} ${describeStepLoad(x.load)}` : undefined,
+    };
+  });
   const charts = curveCharts(steps, phases, slos, s, 'sweep').filter(Boolean);
   const out = [
     '<h2>Capacity (sweep)</h2>',

@@ -46,7 +46,7 @@ th{background:var(--card)}.meta td{text-align:left;white-space:normal}.muted{col
 .chart .slo-line{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:8 4}.chart .slo-label{fill:var(--bad);font-weight:600}
 .chart .best-line{stroke:var(--good);stroke-width:1.5;stroke-dasharray:3 3}.chart .best-label{fill:var(--good);font-weight:600}
 .chart .knee-line{stroke:var(--muted);stroke-width:1.5;stroke-dasharray:1 3}.chart .knee-label{fill:var(--muted)}
-.chart .pt.fail{fill:none;stroke:var(--bad);stroke-width:2}.chart .ring{fill:none;stroke:var(--good);stroke-width:2}.chart .key-dot{fill:var(--fg)}
+.chart .pt.fail{fill:none;stroke:var(--bad);stroke-width:2}.chart .ring{fill:none;stroke:var(--good);stroke-width:2}.chart .key-dot{fill:var(--fg)}.chart .tag{fill:var(--muted);font-size:10px}
 .answer{font-size:16px}
 `;
 

@@ -124,6 +124,17 @@ describe('the HTML throughput–latency plot', () => {
       const pts = [...elements(ttft, 'circle', 'pt pass'), ...elements(ttft, 'path', 'pt fail')].filter((a) => a['data-series'] === name);
       expect(pts.map((a) => a['data-phase']).sort(), name).toEqual(steps.map((s) => s.phase).sort());
     }
+    // The line runs through the rate steps in offered-load order; the closed-loop baseline and probe
+    // are points of their own, labelled.
+    const p95path = /<path class="series" d="([^"]+)"[^>]*data-name="TTFT p95"/.exec(ttft)![1];
+    const rateSteps = steps.filter((x) => x.load.kind === 'open').sort((a, b) => (a.load as { rateRps: number }).rateRps - (b.load as { rateRps: number }).rateRps);
+    const vertices = [...p95path.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => Number(m[2]));
+    expect(vertices).toHaveLength(rateSteps.length);
+    vertices.forEach((y, i) => expect(y).toBeCloseTo(yOf(ttft, rateSteps[i].ttftP95Ms!), 0));
+    expect([...ttft.matchAll(/<text class="tag" data-phase="([^"]+)"[^>]*>([^<]+)</g)].map((m) => [m[1], m[2]])).toEqual([
+      ['step-01-concurrency-1', 'baseline c=1'],
+      ['step-02-concurrency-64', 'probe c=64'],
+    ]);
     // Failed steps are crosses, passing steps dots, on every series.
     const fails = elements(ttft, 'path', 'pt fail').filter((a) => a['data-series'] === 'TTFT p95');
     expect(fails.map((a) => a['data-phase']).sort()).toEqual(steps.filter((s) => !s.pass).map((s) => s.phase).sort());
