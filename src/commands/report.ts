@@ -1,10 +1,21 @@
 // `loadshape report <result.json>`: reprint a result's summary (text, Markdown or JSON), and
-// optionally write the self-contained HTML report.
+// optionally write the self-contained HTML report. A sweep's result also reprints its answer.
 import { readResult } from '../results/io.js';
+import type { SweepResult } from '../results/format.js';
 import { renderSummary } from '../report/text.js';
 import { renderSummaryMarkdown } from '../report/markdown.js';
 import { renderRunHtml } from '../report/html.js';
+import { renderSweepText } from '../sweep/answer.js';
 import { writeOut } from './compare.js';
+
+/** The sweep's answer in Markdown: the sentence, what bounded it, the knee. */
+function sweepMarkdown(s: SweepResult): string {
+  const out = ['### Sweep answer', '', `**${s.sentence}**`, ''];
+  if (s.boundedBy.length > 0) out.push(`- bounded by: ${s.boundedBy.join('; ')}`);
+  if (s.knee) out.push(`- knee: ${s.knee.phase} (${s.knee.achievedRps.toFixed(1)} req/s)`);
+  out.push(`- ${s.steps.length} steps (sweep by ${s.by}), ${s.steps.filter((x) => x.pass).length} held the SLOs`);
+  return out.join('\n');
+}
 
 export async function reportCommand(file: string, opts: { format: string; html?: string }): Promise<void> {
   const result = await readResult(file);
@@ -17,5 +28,9 @@ export async function reportCommand(file: string, opts: { format: string; html?:
     process.stdout.write(`${JSON.stringify(result, (k, v) => (k === 'hdr' || k === 'ttftHdr' ? undefined : v), 1)}\n`);
     return;
   }
-  process.stdout.write(`${opts.format === 'md' ? renderSummaryMarkdown(result) : renderSummary(result)}\n`);
+  if (opts.format === 'md') {
+    process.stdout.write(`${renderSummaryMarkdown(result)}${result.sweep ? `\n\n${sweepMarkdown(result.sweep)}` : ''}\n`);
+    return;
+  }
+  process.stdout.write(`${renderSummary(result)}${result.sweep ? `\n\n${renderSweepText(result.sweep)}` : ''}\n`);
 }

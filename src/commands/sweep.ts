@@ -9,10 +9,10 @@ import { OpenAIClient } from '../client/openai.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
 import { Driver, type DriverResult, type PhaseRun } from '../driver/run.js';
 import { prepareGates } from '../gates/cli.js';
-import { evaluateSlos } from '../gates/slo.js';
+import { evaluateSlos, type Slo } from '../gates/slo.js';
 import { mergeHistograms } from '../metrics/histogram.js';
 import { assembleResult, type ClientSample } from '../results/assemble.js';
-import type { RunResult } from '../results/format.js';
+import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName, writeResult } from '../results/io.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, renderSweepText, type StepNote, type SweepAnswer } from '../sweep/answer.js';
@@ -263,9 +263,11 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       interrupted,
     };
     const result = assembleResult(combined, meta(), sample());
-    await writeResult(file, result);
     const answer = buildAnswer(result, search, gates.slos, notes, file, by);
-    if (opts.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    // The answer travels in the result file, so `report` (text and HTML) can show it later.
+    result.sweep = sweepRecord(answer, result, gates.slos);
+    await writeResult(file, result);
+    if (opts.json) process.stdout.write(`${JSON.stringify(result.sweep, null, 2)}\n`);
     else process.stdout.write(`${renderSweepText(answer)}\nresult: ${file}\n`);
     const reached = verdict(result);
     const exitCode = reached === EXIT.unreachable ? EXIT.unreachable : interrupted ? EXIT.invalidRun : answer.bestPhase === null ? EXIT.slo : EXIT.ok;
@@ -273,6 +275,24 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   } finally {
     await sim?.close();
   }
+}
+
+/**
+ * The answer as the result file stores it (the `sweep` field): the SweepAnswer plus, per step, every
+ * SLO's measured value on that step's phase (one check per entry of `answer.slos`, in order).
+ */
+export function sweepRecord(answer: SweepAnswer, result: RunResult, slos: Slo[]): SweepResult {
+  const perSlo = slos.map((slo) => evaluateSlos(result, [slo]));
+  return {
+    ...answer,
+    steps: answer.steps.map((step) => ({
+      ...step,
+      checks: slos.map((slo, i) => {
+        const c = perSlo[i].find((x) => x.phase === step.phase);
+        return { slo: slo.text, class: slo.class ?? '*', measured: c?.measured ?? null, pass: c?.pass ?? false };
+      }),
+    })),
+  };
 }
 
 function mergeSamples(all: Record<string, string[]>[], limit = 5): Record<string, string[]> {

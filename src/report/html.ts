@@ -1,6 +1,7 @@
 // The self-contained HTML report (pure): one file, styles inline, charts as inline SVG, no script and
 // no network fetch, readable in light and dark (prefers-color-scheme). For one run: metadata, summary
-// tables, percentile curves per phase (one line per class) and the time series. For a comparison:
+// tables, percentile curves per phase (one line per class) and the time series; a sweep's answer with
+// its throughput–latency plot and SLO lines first (html-sweep.ts). For a comparison:
 // the compare tables, then the same charts with the runs overlaid in distinct colours.
 import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
@@ -12,6 +13,7 @@ import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, lineChart, type Series } from './svg.js';
 import { SUMMARY_COLUMNS, phaseHeading } from './text.js';
 import { serverMetricsCharts } from '../servermetrics/html.js';
+import { loadCurveSection, sweepSection } from './html-sweep.js';
 
 export interface HtmlRun {
   id: string;
@@ -40,6 +42,12 @@ th{background:var(--card)}.meta td{text-align:left;white-space:normal}.muted{col
 .chart .grid{stroke:var(--grid);stroke-width:1}.chart .axis{stroke:var(--muted);stroke-width:1}
 .chart .marker{stroke:var(--muted);stroke-dasharray:3 3}.chart .marker-label{fill:var(--muted);font-size:10px}
 .scroll{overflow-x:auto}
+.curves{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px;margin:8px 0 12px}
+.chart .slo-line{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:8 4}.chart .slo-label{fill:var(--bad);font-weight:600}
+.chart .best-line{stroke:var(--good);stroke-width:1.5;stroke-dasharray:3 3}.chart .best-label{fill:var(--good);font-weight:600}
+.chart .knee-line{stroke:var(--muted);stroke-width:1.5;stroke-dasharray:1 3}.chart .knee-label{fill:var(--muted)}
+.chart .pt.fail{fill:none;stroke:var(--bad);stroke-width:2}.chart .ring{fill:none;stroke:var(--good);stroke-width:2}.chart .key-dot{fill:var(--fg)}.chart .tag{fill:var(--muted);font-size:10px}
+.answer{font-size:16px}
 `;
 
 const PCT_TICKS = [0, 1, 2, 3, 4, 5].map((v) => ({ v, label: ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%'][v] }));
@@ -203,6 +211,8 @@ export function renderRunHtml(file: string, r: RunResult): string {
     `<h1>loadshape report · ${esc(r.meta.workload.name)}</h1>`,
     metaTable(runs),
     r.clientSaturated ? `<p class="fail">Client saturated: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.</p>` : '',
+    sweepSection(r),
+    loadCurveSection(r),
     '<h2>Summary</h2>',
     summaryTables(r),
     '<h2>Latency percentiles</h2>',

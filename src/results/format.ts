@@ -3,10 +3,11 @@
 import { z } from 'zod';
 import { METRIC_KEYS } from '../metrics/accumulator.js';
 import { ERROR_CLASSES } from '../client/record.js';
-import { GatesSchema, GroupGoodputSchema } from '../gates/result.js';
+import { GatesSchema, GroupGoodputSchema, SloCheckSchema } from '../gates/result.js';
 import { CostSchema } from '../cost/cost.js';
 import { EngineMetaShape } from '../provenance/schema.js';
 import { ServerMetricsSchema } from '../servermetrics/summary.js';
+import type { SweepAnswer } from '../sweep/answer.js';
 
 export const RESULT_FORMAT = 'loadshape-result';
 export const RESULT_VERSION = 1;
@@ -131,6 +132,89 @@ export const ClientHealthSchema = z.object({
   reasons: z.array(z.string()),
 });
 
+/**
+ * `loadshape sweep`'s answer, stored in its result file: the schema of the SweepAnswer that
+ * src/sweep/answer.ts builds (and `sweep --json` prints), checked against that type below so the two
+ * cannot drift apart. One addition: each step's `checks`, every SLO's measured value on the step.
+ */
+const SweepLoadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('closed'), concurrency: z.number() }),
+  z.object({ kind: z.literal('open'), rateRps: z.number() }),
+]);
+
+export const SweepStepSchema = z.object({
+  index: z.number(),
+  /** The step's phase in this file. */
+  phase: z.string(),
+  role: z.enum(['baseline', 'probe', 'grid', 'bisect']),
+  /** The offered load: closed-loop concurrency or open-loop rate. */
+  load: SweepLoadSchema,
+  durationS: z.number(),
+  requests: z.number(),
+  achievedRps: z.number(),
+  outputTps: z.number(),
+  ttftP50Ms: z.number().nullable(),
+  ttftP95Ms: z.number().nullable(),
+  ttftP99Ms: z.number().nullable(),
+  tpotP95Ms: z.number().nullable(),
+  e2eP50Ms: z.number().nullable(),
+  errorRate: z.number(),
+  pass: z.boolean(),
+  saturated: z.boolean(),
+  /** The SLOs the step broke, with the measured value. */
+  failed: z.array(z.string()),
+  /** Why the step ended: "steady: …", "saturated: …", "max-duration: …". */
+  stop: z.string(),
+  /**
+   * Every SLO judged on the step, one per entry of the sweep's `slos`, in that order: the expression
+   * as written, its class ("*" = all), the measured value (ms, fraction or per second; null: no data).
+   */
+  checks: z.array(SloCheckSchema.pick({ slo: true, class: true, measured: true, pass: true })).optional(),
+});
+
+export const SweepSchema = z.object({
+  by: z.enum(['rate', 'concurrency']),
+  /** The highest load that held: its offered rate (rate sweeps) or its measured req/s (concurrency sweeps); 0 when none held. */
+  maxRateRps: z.number(),
+  maxOutputTps: z.number(),
+  maxConcurrency: z.number().nullable(),
+  achievedRps: z.number(),
+  bestPhase: z.string().nullable(),
+  /** The SLOs that bounded the search, as texts ("ttft.p95 < 500ms", "error_rate < 1% class=rag"). */
+  slos: z.array(z.string()),
+  boundedBy: z.array(z.string()),
+  /** "max 14.1 req/s (282 output tok/s) with ttft.p95 < 100ms and error_rate < 1%" */
+  sentence: z.string(),
+  knee: z.object({ phase: z.string(), load: z.number(), achievedRps: z.number() }).nullable(),
+  stoppedBy: z.enum(['converged', 'max-steps', 'baseline-failed', 'probe-passed']),
+  steps: z.array(SweepStepSchema),
+  /** Per class at the best load ("all" first). */
+  classes: z.array(
+    z.object({
+      class: z.string(),
+      requests: z.number(),
+      achievedRps: z.number(),
+      outputTps: z.number(),
+      ttftP50Ms: z.number().nullable(),
+      ttftP95Ms: z.number().nullable(),
+      tpotP95Ms: z.number().nullable(),
+      errorRate: z.number(),
+    }),
+  ),
+  resultFile: z.string().nullable(),
+});
+export type SweepResult = z.infer<typeof SweepSchema>;
+
+// Compile-time: the stored form and answer.ts's SweepAnswer are the same shape (up to the optional
+// per-step `checks`). A field added to SweepAnswer must be added here, or zod would drop it on read.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Exact<A, B> = Same<keyof A, keyof B>;
+const sweepMatchesAnswer: Same<SweepAnswer, SweepResult> &
+  Exact<SweepAnswer, SweepResult> &
+  Exact<SweepAnswer['steps'][number], Omit<SweepResult['steps'][number], 'checks'>> &
+  Exact<SweepAnswer['classes'][number], SweepResult['classes'][number]> = true;
+void sweepMatchesAnswer;
+
 export const ResultSchema = z.object({
   format: z.literal(RESULT_FORMAT),
   version: z.literal(RESULT_VERSION),
@@ -174,5 +258,7 @@ export const ResultSchema = z.object({
   serverMetrics: ServerMetricsSchema.optional(),
   /** Cost per phase from the recipe's $ per GPU-hour or --cost-per-hour (absent without a price). */
   cost: CostSchema.optional(),
+  /** `loadshape sweep`: the answer (max load, SLOs, knee, per-step pass/fail, per-class breakdown); absent otherwise. */
+  sweep: SweepSchema.optional(),
 });
 export type RunResult = z.infer<typeof ResultSchema>;

@@ -224,9 +224,12 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     errorSamples: mergeSamples(results.map((r) => r.errorSamples)),
     validitySamples: mergeSamples(results.map((r) => r.validitySamples)) as Record<string, string[]>,
   };
-  // Per-run judgements do not carry over: gates judged one shard, and cost was priced on one shard's
-  // tokens. Cost is recomputed on the merged phases; gates are judged again by whoever needs them.
+  // Per-run judgements do not carry over: gates judged one shard, a sweep's answer judged one file's
+  // steps, and cost was priced on one shard's tokens. Cost is recomputed on the merged phases; gates
+  // are judged again by whoever needs them; a sweep's answer is not recomputed (merging sweeps whose
+  // steps share phase names would add different loads together): the merged steps remain as phases.
   delete merged.gates;
+  delete merged.sweep;
   if (base.cost) merged.cost = computeCost(phases, base.cost.costPerHourUsd, base.cost.source);
   return merged;
 }

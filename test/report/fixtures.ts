@@ -27,6 +27,8 @@ export interface SynthPhase {
   load?: LoadModel;
   classes: SynthClass[];
   record?: boolean;
+  /** Milliseconds between sends (default 20): sets the phase's throughput. */
+  intervalMs?: number;
 }
 
 export interface SynthRun {
@@ -51,6 +53,7 @@ export function synthResult(spec: SynthRun): RunResult {
   spec.phases.forEach((ph, pi) => {
     const startedAtMs = t;
     const record = ph.record ?? true;
+    const interval = ph.intervalMs ?? 20;
     const stats = new PhaseStats(ph.classes.map((c) => c.name));
     const rng = rngFor(spec.seed, pi);
     // Interleave classes so the time series sees them all.
@@ -62,7 +65,7 @@ export function synthResult(spec: SynthRun): RunResult {
       const k = left[ci] > 0 ? ci : left.findIndex((x) => x > 0);
       left[k]--;
       const c = ph.classes[k];
-      const at = startedAtMs + (i * 20) + rng() * 5;
+      const at = startedAtMs + (i * interval) + rng() * 5;
       const queueMs = Math.abs(normal(rng)) * 0.5;
       const failed = rng() < (c.errorRate ?? 0);
       const ttft = jitter(rng, c.ttftMs);
@@ -86,7 +89,7 @@ export function synthResult(spec: SynthRun): RunResult {
       done.push({ r, atMs: at + (r.e2eMs ?? 5), phase: ph.name });
       sent++;
     }
-    t = startedAtMs + total * 20 + 2000;
+    t = startedAtMs + total * interval + 2000;
     phases.push({
       plan: { index: pi, name: ph.name, record, durationMs: null, maxRequests: total, load: ph.load ?? { kind: 'closed', concurrency: 4 } },
       stats: record ? stats : null,

@@ -10,6 +10,7 @@ import { compareRuns } from '../../src/report/compare.js';
 import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
 import { renderCompareHtml, renderRunHtml } from '../../src/report/html.js';
 import { standardRun } from './fixtures.js';
+import { sweepResult } from './sweep-fixture.js';
 
 /** One or more subpaths, each a moveto and at least one lineto. */
 const PATH = /^(M[\d.]+ [\d.]+(L[\d.]+ [\d.]+)+)+$/;
@@ -123,6 +124,73 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       expect(requests).toEqual([]);
       expect(consoleErrors).toEqual([]);
       await page.screenshot({ path: join(OUT, `report-compare-${scheme}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+  it('a sweep: the throughput–latency plot renders, one point per step, the SLO line where 100 ms maps, in light and dark', async () => {
+    const sweep = sweepResult();
+    const steps = sweep.sweep!.steps;
+    const html = renderRunHtml('results/sweep.json', sweep);
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, requests, consoleErrors, charts } = await load(html, `sweep-${scheme}`, scheme);
+      // The capacity plots come first, then the usual charts, all drawn.
+      for (const ch of charts) for (const s of ch.series) expect(s.length, ch.title).toBeGreaterThan(0);
+      const plot = await page.$eval('svg#sweep-ttftMs', (svg) => {
+        const css = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(e);
+        const box = (e: { getBoundingClientRect(): { x: number; y: number; width: number; height: number } }) => {
+          const r = e.getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height };
+        };
+        const [l, t, r, b] = (svg.getAttribute('data-plot') ?? '').split(' ').map(Number);
+        const slo = svg.querySelector('line.slo-line[data-slo]')!;
+        const grid100 = svg.querySelector('line.grid[data-ms="100"]')!;
+        const points = [...svg.querySelectorAll('.pt[data-series="TTFT p95"]')].map((p) => ({ phase: p.getAttribute('data-phase'), ms: Number(p.getAttribute('data-ms')), fail: p.classList.contains('fail'), ...box(p) }));
+        const label = svg.querySelector('text.slo-label')!;
+        const title = svg.querySelector('title')?.textContent;
+        const desc = svg.querySelector('desc')?.textContent;
+        const crossStroke = css(svg.querySelector('.pt.fail')).stroke;
+        const sloStroke = css(slo).stroke;
+        return {
+          svg: box(svg), slo: box(slo), grid100: box(grid100), label: { ...box(label), text: label.textContent }, points, title, desc, crossStroke, sloStroke,
+          viewBox: { l, t, r, b, width: Number((svg.getAttribute('viewBox') ?? '').split(' ')[2]) },
+          yMin: Number(svg.getAttribute('data-y-min')), yMax: Number(svg.getAttribute('data-y-max')),
+          labelledBy: svg.getAttribute('aria-labelledby'),
+        };
+      });
+      expect(plot.svg.w).toBeGreaterThan(400);
+      expect(plot.svg.h).toBeGreaterThan(200);
+      expect(plot.title).toBe('Throughput vs TTFT percentiles · sweep steps');
+      expect(plot.desc).toContain('SLO lines: ttft.p95 < 100ms at 100 ms');
+      expect(plot.labelledBy).toBe('sweep-ttftMs-title sweep-ttftMs-desc');
+      // One TTFT p95 point per step, each drawn with a non-empty box.
+      expect(plot.points.map((p) => p.phase).sort()).toEqual(steps.map((s) => s.phase).sort());
+      for (const p of plot.points) expect(p.w * p.h, p.phase!).toBeGreaterThan(4);
+      // The SLO line spans the plot, horizontally, at the screen y the axis gives 100 ms.
+      const scale = plot.svg.w / plot.viewBox.width;
+      const frac = (Math.log10(100) - Math.log10(plot.yMin)) / (Math.log10(plot.yMax) - Math.log10(plot.yMin));
+      const expectY = plot.svg.y + scale * (plot.viewBox.b - frac * (plot.viewBox.b - plot.viewBox.t));
+      expect(plot.slo.h).toBeLessThan(1);
+      expect(Math.abs(plot.slo.y - expectY)).toBeLessThan(1.5);
+      expect(Math.abs(plot.slo.y - plot.grid100.y)).toBeLessThan(0.5);
+      expect(plot.slo.w).toBeCloseTo(scale * (plot.viewBox.r - plot.viewBox.l), 0);
+      expect(plot.label.text).toBe('SLO ttft.p95 < 100ms');
+      expect(plot.label.y + plot.label.h).toBeLessThanOrEqual(plot.slo.y + 2);
+      // On screen, every step that held sits below the line and every one that broke ttft.p95 above it.
+      for (const p of plot.points) {
+        const centre = p.y + p.h / 2;
+        if (p.ms < 100) expect(centre, p.phase!).toBeGreaterThan(plot.slo.y);
+        else expect(centre, p.phase!).toBeLessThan(plot.slo.y);
+        expect(p.fail, p.phase!).toBe(!steps.find((s) => s.phase === p.phase)!.pass);
+      }
+      // Failed steps are red crosses; the SLO line takes the same colour; both follow the colour scheme.
+      const red = scheme === 'dark' ? 'rgb(255, 123, 114)' : 'rgb(207, 34, 46)';
+      expect(plot.crossStroke).toBe(red);
+      expect(plot.sloStroke).toBe(red);
+      expect(await page.locator('p.answer').textContent()).toBe(sweep.sweep!.sentence);
+      expect(await page.locator('table.sweep-steps tr[data-phase]').count()).toBe(steps.length);
+      expect(requests).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      await page.locator('svg#sweep-ttftMs').screenshot({ path: join(OUT, `report-sweep-${scheme}.png`) });
       await page.close();
     }
   });
