@@ -1,6 +1,6 @@
 // The self-contained HTML report (pure): one file, styles inline, charts as inline SVG, no script and
 // no network fetch, readable in light and dark (prefers-color-scheme). For one run: metadata, summary
-// tables, percentile curves per phase (one line per class) and the time series; a sweep's answer with
+// tables (with TTFT by turn for conversation classes), percentile curves per phase (one line per class) and the time series; a sweep's answer with
 // its throughput–latency plot and SLO lines first (html-sweep.ts). For a comparison:
 // the compare tables, then the same charts with the runs overlaid in distinct colours.
 import type { Histogram } from '../metrics/histogram.js';
@@ -93,6 +93,38 @@ function summaryTables(r: RunResult): string {
     const head = SUMMARY_COLUMNS.map((c) => `<th>${esc(c.header)}</th>`).join('');
     const body = p.groups.map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
     out.push(`<div class="scroll"><table><tr>${head}</tr>${body}</table></div>`);
+    out.push(turnSection(p));
+  }
+  return out.join('\n');
+}
+
+/** Conversation classes: TTFT by position in the conversation, as a table and a chart per class. */
+function turnSection(p: PhaseResult): string {
+  const out: string[] = [];
+  for (const g of p.groups) {
+    const turns = g.turns ?? [];
+    if (g.class === '*' || turns.length === 0) continue;
+    const head = ['turn', 'reqs', 'prompt tok (mean)', 'TTFT p50', 'TTFT p95', 'TTFT p99'].map((h) => `<th>${esc(h)}</th>`).join('');
+    const body = turns
+      .map((t) => {
+        const cells = [t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn), String(t.requests), t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-', fmtMs(t.ttftMs.p50Ms), fmtMs(t.ttftMs.p95Ms), fmtMs(t.ttftMs.p99Ms)];
+        return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+      })
+      .join('');
+    const user = turns.filter((t) => !t.toolFollowUp && t.ttftMs.count > 0);
+    const tool = turns.filter((t) => t.toolFollowUp && t.ttftMs.count > 0);
+    const series: Series[] = (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k, i) => ({ name: `TTFT ${k.slice(0, 3)}`, color: PALETTE[i], points: user.map((t): [number, number] => [t.turn, t.ttftMs[k]]) }));
+    if (tool.length > 0) series.push({ name: 'TTFT p50 after tool results', color: PALETTE[3], dashed: true, points: tool.map((t): [number, number] => [t.turn, t.ttftMs.p50Ms]) });
+    const maxTurn = Math.max(...turns.map((t) => t.turn));
+    const chart =
+      user.length + tool.length > 1
+        ? lineChart({ title: `TTFT by conversation turn · ${g.class}`, xLabel: 'user turn', yLabel: 'ms', series, xTicks: Array.from({ length: maxTurn }, (_, i) => ({ v: i + 1, label: String(i + 1) })), xMin: 1, xMax: Math.max(2, maxTurn), yFormat: fmtMs })
+        : '';
+    out.push(
+      `<h4>${esc(g.class)} by conversation turn <span class="muted">(prompt = the conversation so far)</span></h4>`,
+      `<div class="scroll"><table class="turns"><tr>${head}</tr>${body}</table></div>`,
+      chart ? `<div class="charts">${chart}</div>` : '',
+    );
   }
   return out.join('\n');
 }
