@@ -12,7 +12,7 @@
 // - changes smaller than `minEffect` (relative) are within noise however narrow the interval:
 //   two runs differ by more than one run's sampling noise (machine state), and HDR buckets are 0.1 % wide;
 //   rate changes below 0.1 percentage point likewise.
-import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { MetricKey } from '../metrics/accumulator.js';
 import { describeLoad } from '../schedule/phases.js';
@@ -153,8 +153,9 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
     }
   }
 
-  // Bonferroni over every comparison of one run pair; budget the bootstrap work.
-  const comparisons = Math.max(1, aligned.length * COMPARE_METRICS.length);
+  // Bonferroni over every comparison of one run pair (TTFT by turn included); budget the bootstrap work.
+  const turnDefs = aligned.map((a) => turnMetricDefs(a.groups[0] as GroupResult));
+  const comparisons = Math.max(1, aligned.length * COMPARE_METRICS.length + turnDefs.reduce((n, d) => n + d.length, 0));
   const z = zTwoSided((1 - confidence) / comparisons);
   const bucketCache = new Map<string, Buckets>();
   const bucketsOf = (run: number, gi: number, key: MetricKey): Buckets => {
@@ -205,10 +206,55 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
       });
       return { metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) };
     });
+    // Conversation classes: TTFT by turn, each position's histograms bootstrapped like the others.
+    for (const def of turnDefs[gi]) {
+      const turnOf = (g: GroupResult | null) => (g === null ? undefined : g.turns?.find((t) => turnId(t) === def.turn));
+      const values = a.groups.map((g) => def.read(g as GroupResult));
+      const baseTurn = turnOf(base) as TurnResult;
+      const changes = values.map((v, run): Change | null => {
+        const t = turnOf(a.groups[run]);
+        if (run === 0 || v === null || values[0] === null || t === undefined) return null;
+        const sds = bootstrapPercentileDiffSe(
+          histogramBuckets(decodeHistogram(baseTurn.ttftMs.hdr)),
+          histogramBuckets(decodeHistogram(t.ttftMs.hdr)),
+          [STAT_PERCENTILE[def.stat]],
+          rngFor(seed, gi, 0x7475726e, run),
+          resamples,
+        );
+        return change(def, values[0], v, sds ? sds[0] : null, z, minEffect);
+      });
+      rows.push({ metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) });
+    }
     return { phase: a.phase, class: a.cls, present, rows };
   });
 
   return { runs, groups, notes, settings: { confidence, minEffect, resamples, comparisons, seed } };
+}
+
+/** "turn2" or "turn2_tool": a conversation position as metric ids name it. */
+const turnId = (t: TurnResult) => `turn${t.turn}${t.toolFollowUp ? '_tool' : ''}`;
+
+/** TTFT p50/p95 per conversation position of the baseline group ("turn2.ttft.p95"). */
+function turnMetricDefs(g: GroupResult): (MetricDef & { turn: string; stat: 'p50' | 'p95' })[] {
+  return (g.turns ?? []).flatMap((t) =>
+    (['p50', 'p95'] as const).map((stat) => {
+      const id = turnId(t);
+      const where = t.toolFollowUp ? `turn ${t.turn} + tool results` : `turn ${t.turn}`;
+      return {
+        id: `${id}.ttft.${stat}`,
+        label: `TTFT ${stat} · ${where}`,
+        kind: 'latency' as const,
+        unit: 'ms' as const,
+        better: 'lower' as const,
+        turn: id,
+        stat,
+        read: (x: GroupResult | null) => {
+          const m = x?.turns?.find((y) => turnId(y) === id)?.ttftMs;
+          return m && m.count > 0 ? (stat === 'p50' ? m.p50Ms : m.p95Ms) : null;
+        },
+      };
+    }),
+  );
 }
 
 function change(def: MetricDef, base: number, v: number, diffSe: number | null, z: number, minEffect: number): Change {

@@ -203,3 +203,35 @@ describe('--weights decision matrix', () => {
     expect(() => decisionMatrix(cmp, parseWeights({ phase: 'nope', criteria: { latency: 1 } }, 'w.yaml'))).toThrow(/no phase × class nope\/all that every run has \(aligned: steady\/all/);
   });
 });
+
+describe('compare, conversation classes', () => {
+  /** A run whose second group is a 3-turn conversation class; turn k's TTFT is drawn around ttftByTurn[k-1]. */
+  async function withTurns(seed: number, ttftByTurn: number[]) {
+    const { turnResults } = await import('../../src/results/build.js');
+    const r = standardRun(seed);
+    const rng = rngFor(seed, 99);
+    const turns = new Map();
+    ttftByTurn.forEach((ms, i) => {
+      const h = newHistogram();
+      for (let n = 0; n < 400; n++) recordMs(h, ms * (0.8 + 0.4 * rng()));
+      turns.set(String(i + 1), { turn: i + 1, toolFollowUp: false, requests: 400, ok: 400, promptTokens: 400 * 500 * (i + 1), ttftMs: h });
+    });
+    r.phases[1].groups[1].turns = turnResults(turns);
+    return r;
+  }
+
+  it('compares TTFT by turn: a later turn that slowed down is worse, unchanged turns within noise', async () => {
+    const cached = await withTurns(1, [40, 42, 41]);
+    const uncached = await withTurns(2, [40, 80, 120]);
+    const cmp = compareRuns([input('cached.json', cached), input('uncached.json', uncached)]);
+    const g = cmp.groups.find((x) => x.phase === cached.phases[1].name && x.class === cached.phases[1].groups[1].class)!;
+    const verdict = (metric: string) => g.rows.find((r) => r.metric === metric)?.changes[1]?.verdict;
+    expect(verdict('turn1.ttft.p50')).toBe('within_noise');
+    expect(verdict('turn2.ttft.p50')).toBe('worse');
+    expect(verdict('turn3.ttft.p95')).toBe('worse');
+    expect(g.rows.find((r) => r.metric === 'turn3.ttft.p50')?.label).toBe('TTFT p50 · turn 3');
+    // Groups without conversations get no turn rows.
+    expect(cmp.groups.find((x) => x.class === '*')!.rows.some((r) => r.metric.startsWith('turn'))).toBe(false);
+    expect(renderCompareText(cmp)).toContain('TTFT p95 · turn 3');
+  });
+});
