@@ -16,7 +16,7 @@ import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName, writeResult } from '../results/io.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, renderSweepText, type StepNote, type SweepAnswer } from '../sweep/answer.js';
-import { DEFAULT_SEARCH, searchCapacity, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
+import { DEFAULT_SEARCH, searchCapacity, sloRatio, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
 import { judgeStep, type StepVerdict } from '../sweep/steady.js';
 import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload } from '../workload/load.js';
@@ -162,7 +162,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
-    const runStep = async (load: StepLoad, role: StepRole, index: number): Promise<StepOutcome> => {
+    const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
       if (interrupted) throw new Interrupted();
       const name = stepPhaseName(index, load);
       const plan: PhasePlan = {
@@ -187,12 +187,13 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
         driver.progress(); // closes the time series' finished seconds
         const points = driver.snapshot().timeseries.filter((p) => p.phase === name).slice(1); // the first second is partial
         const elapsedMs = now() - startedAtMs;
+        // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
         ended = judgeStep(points, {
           elapsedMs,
-          minMs,
+          minMs: Math.min(maxMs, minMs * effort),
           maxMs,
           windowS: windowMs / 1000,
-          minRequests: opts.minStepRequests ?? 30,
+          minRequests: (opts.minStepRequests ?? 30) * effort,
           offeredRps: load.kind === 'open' ? load.rateRps : null,
         });
         if (ended.state === 'running') return;
@@ -227,6 +228,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
         saturated,
         achievedRps: all?.throughput.requestsPerS ?? 0,
         outputTps: all?.throughput.outputTokensPerS ?? 0,
+        sloRatio: sloRatio(checks),
       };
       const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
       notes.set(index, { phase: name, stop, saturated });
@@ -240,7 +242,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
 
     let search: SearchResult;
     try {
-      search = await searchCapacity(runStep, { by, maxSteps, probeConcurrency, gridSteps: DEFAULT_SEARCH.gridSteps, tolerance });
+      search = await searchCapacity(runStep, { ...DEFAULT_SEARCH, by, maxSteps, probeConcurrency, tolerance });
     } catch (err) {
       if (!(err instanceof Interrupted)) throw err;
       // Ctrl-C: the steps so far still make a result and an answer (the best load that held so far).

@@ -43,10 +43,31 @@ function mean(xs: (number | null)[]): number | null {
 }
 
 /**
+ * Is a per-second series still climbing? Its later half is compared with its earlier half: rising when
+ * the later mean exceeds the earlier one by more than `material` (absolute, or `relative` of the earlier
+ * mean) AND by more than twice the standard error of the difference (second-to-second noise is not a
+ * trend). Nulls (seconds without a value) are left out; fewer than one value per half is never rising.
+ */
+export function risingTrend(series: readonly (number | null)[], material: number, relative: number): boolean {
+  const half = Math.floor(series.length / 2);
+  const a = series.slice(0, half).filter((x): x is number => x !== null);
+  const b = series.slice(series.length - half).filter((x): x is number => x !== null);
+  if (a.length === 0 || b.length === 0) return false;
+  const ma = a.reduce((s, x) => s + x, 0) / a.length;
+  const mb = b.reduce((s, x) => s + x, 0) / b.length;
+  const variance = (xs: number[], m: number) => (xs.length < 2 ? 0 : xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+  const se = Math.sqrt(variance(a, ma) / a.length + variance(b, mb) / b.length);
+  return mb - ma > Math.max(material, relative * Math.abs(ma), 2 * se);
+}
+
+/**
  * `points`: the step's closed one-second buckets, oldest first, the step's first (partial) second
  * already left out. Saturation is judged first: an open loop whose in-flight count rose in every one
  * of the last max(`windowS`, 4) seconds by a clear margin, while completions fell short of the offered rate,
- * has a queue growing without bound; running it longer only measures the queue.
+ * has a queue growing without bound; running it longer only measures the queue. Steady, after `minMs`
+ * and `minRequests`: the last two windows agree on completions and TTFT p50, an open loop keeps up with
+ * its offer, and neither the in-flight count nor TTFT p50 still climbs over the step's later half (at
+ * least the two windows; risingTrend): near capacity a queue can build slower than a window lasts.
  */
 export function judgeStep(points: readonly StepPoint[], o: StepJudgeOptions): StepVerdict {
   const w = Math.max(1, Math.round(o.windowS));
@@ -71,8 +92,18 @@ export function judgeStep(points: readonly StepPoint[], o: StepJudgeOptions): St
     const nb = b.reduce((s, p) => s + p.completed, 0);
     const total = points.reduce((s, p) => s + p.completed, 0);
     const keepsUp = o.offeredRps === null || nb >= 0.9 * o.offeredRps * w || countsAgree(nb, o.offeredRps * w);
-    if (total >= o.minRequests && keepsUp && countsAgree(na, nb) && latenciesAgree(mean(a.map((p) => p.ttftP50Ms)), mean(b.map((p) => p.ttftP50Ms)))) {
-      return { state: 'steady', reason: `two ${w}s windows agree: ${na} → ${nb} completions` };
+    // Two agreeing windows are not enough near capacity: a queue may build slower than a window lasts.
+    // The step's later half (at least the two windows) must show no climb in flight or in TTFT.
+    const span = points.slice(-Math.max(2 * w, Math.ceil(points.length / 2)));
+    const climbing = risingTrend(span.map((p) => p.inFlight), 1, 0.1) || risingTrend(span.map((p) => p.ttftP50Ms), 5, 0.1);
+    if (
+      total >= o.minRequests &&
+      keepsUp &&
+      !climbing &&
+      countsAgree(na, nb) &&
+      latenciesAgree(mean(a.map((p) => p.ttftP50Ms)), mean(b.map((p) => p.ttftP50Ms)))
+    ) {
+      return { state: 'steady', reason: `two ${w}s windows agree (${na} → ${nb} completions), no climb over the last ${span.length}s` };
     }
   }
   if (o.elapsedMs >= o.maxMs) return { state: 'max-duration', reason: `no steady state within ${o.maxMs / 1000}s` };
