@@ -146,7 +146,7 @@ export const SweepStepSchema = z.object({
   index: z.number(),
   /** The step's phase in this file. */
   phase: z.string(),
-  role: z.enum(['baseline', 'probe', 'grid', 'bisect']),
+  role: z.enum(['baseline', 'probe', 'grid', 'bisect', 'recheck']),
   /** The offered load: closed-loop concurrency or open-loop rate. */
   load: SweepLoadSchema,
   durationS: z.number(),

@@ -122,7 +122,8 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
   const curve = steps.filter((s) => s.role !== 'baseline' && s.role !== 'probe');
   const k = kneeIndex(curve);
   const knee = k === null ? null : { phase: curve[k].phase, load: loadValue(curve[k].load), achievedRps: curve[k].achievedRps };
-  const sloTexts = slos.map((s) => s.text + (s.class ? ` class=${s.class}` : ''));
+  // A class scope written in the SLO's own text is already there; one from elsewhere (slo.classes) is named.
+  const sloTexts = slos.map((s) => s.text + (s.class && !/\bclass\s*=/.test(s.text) ? ` class=${s.class}` : ''));
   const boundedBy = fail ? fail.failed.map((f) => f.replace(/ \(measured .*\)$/, '')) : [];
   const maxRateRps = best ? (best.load.kind === 'open' ? best.load.rateRps : best.achievedRps) : 0;
   const maxOutputTps = best ? best.outputTps : 0;

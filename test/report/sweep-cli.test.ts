@@ -32,6 +32,8 @@ describe('sweep → result file → report', () => {
       expect(stored.sweep).toEqual(printed);
       const s = stored.sweep!;
       expect(s.steps).toHaveLength(3);
+      // A class scope written in the SLO is named once.
+      expect(s.slos).toEqual(['ttft.p95 < 100ms', 'error_rate < 1%', 'ttft.p99 < 150ms class=short']);
       expect(s.steps.map((x) => x.phase)).toEqual(stored.phases.map((p) => p.name));
       for (const x of s.steps) {
         expect(x.checks!.map((c) => [c.slo, c.class])).toEqual([['ttft.p95 < 100ms', '*'], ['error_rate < 1%', '*'], ['ttft.p99 < 150ms class=short', 'short']]);
