@@ -77,6 +77,8 @@ export class EngineSide {
       planner: {
         workload: planner.workload,
         plan: (phaseIndex, requestIndex) => (phaseIndex === coldIndex ? planner.plan(0, COLD_REQUEST_OFFSET + requestIndex) : planner.plan(phaseIndex, requestIndex)),
+        // Conversations go on as the wrapped planner says (a follow-up is built from its own plan).
+        followUp: planner.followUp?.bind(planner),
       },
     };
   }

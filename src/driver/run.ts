@@ -1,6 +1,7 @@
 // The driver: runs phases in order, pulling plans from the planner, pacing them (open loop) or
 // keeping N in flight (closed loop), sending them through the client, and feeding each record to
 // the accumulator, the time series and the optional records stream. It owns no I/O of its own.
+import { setMaxListeners } from 'node:events';
 import type { RequestRecord } from '../client/record.js';
 import type { RequestInput, RequestOutcome } from '../client/openai.js';
 import { PhaseStats } from '../metrics/accumulator.js';
@@ -81,7 +82,8 @@ export class Driver {
   private readonly dispatchLag = newHistogram();
   private readonly recentTtft = newHistogram();
   private recentDone = 0;
-  private current = { phase: '', startedAtMs: 0, scheduled: 0, sent: 0, done: 0, errors: 0 };
+  /** The running phase: `started` counts arrivals (conversations), `sent`/`done`/`errors` requests. */
+  private current = { phase: '', startedAtMs: 0, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 };
   /** Finished phases, and the one running now (for snapshots). */
   private readonly completed: PhaseRun[] = [];
   private live: { plan: PhasePlan; stats: PhaseStats | null; startedAtMs: number } | null = null;
@@ -89,6 +91,8 @@ export class Driver {
 
   constructor(private readonly opts: DriverOptions) {
     this.timeseries = new Timeseries(1000, () => opts.client.inFlightCount);
+    // Every conversation in its think time waits on this signal: no listener limit applies.
+    setMaxListeners(0, this.stopSignal.signal);
   }
 
   /** Stops scheduling new requests; in-flight ones finish (or are aborted by the caller). */
@@ -131,7 +135,7 @@ export class Driver {
     if (live) {
       const endedAtMs = this.opts.now();
       const elapsedMs = endedAtMs - live.startedAtMs;
-      const sent = this.current.sent;
+      const sent = this.current.started;
       phases.push({
         plan: live.plan,
         stats: live.stats,
@@ -178,7 +182,7 @@ export class Driver {
     let startedAtMs = 0;
     const start = (): number => {
       startedAtMs = now();
-      this.current = { phase: phase.name, startedAtMs, scheduled: 0, sent: 0, done: 0, errors: 0 };
+      this.current = { phase: phase.name, startedAtMs, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 };
       this.live = { plan: phase, stats, startedAtMs };
       return startedAtMs;
     };
@@ -224,6 +228,7 @@ export class Driver {
     const launch = (plan: RequestPlan, dueAtMs: number) => {
       inFlight++;
       sent++;
+      this.current.started++;
       lastSentAtMs = now();
       const p: Promise<void> = this.converse(plan, dueAtMs, phase, stats, phaseEndAtMs).then(() => {
         inFlight--;
@@ -310,10 +315,13 @@ export class Driver {
       let freedAtMs = now();
       while (plan && !this.stopped && now() < endAtMs) {
         sent++;
+        this.current.started++;
         // A conversation holds its slot through every turn and think time: a slot is one user.
         const inFlight = this.converse(plan, freedAtMs, phase, stats, endAtMs);
         plan = take(); // synthesise the next prompt while this one streams
-        await inFlight;
+        // A conversation whose next turn fell past the phase's end leaves its user thinking: the slot
+        // is done, rather than firing new conversations' first turns back to back until the end.
+        if ((await inFlight) === 'phase_end') break;
         freedAtMs = now();
       }
     };
@@ -325,22 +333,26 @@ export class Driver {
   /**
    * Sends a request and, for a conversation class, each follow-up in turn: the next user turn after
    * its think time, or the tool results right away. A turn's intended send time is the end of the
-   * reply plus the think time, so a late send shows as queueMs. Ends on an error, a stop, or when
-   * the next turn would start after `endAtMs`.
+   * reply plus the think time (planning the next turn happens inside it), so a late send shows as
+   * queueMs and in the dispatch lag. Ends on an error, a stop, or when the next turn would start
+   * after `endAtMs` ('phase_end').
    */
-  private async converse(plan: RequestPlan, dueAtMs: number, phase: PhasePlan, stats: PhaseStats | null, endAtMs: number): Promise<void> {
+  private async converse(plan: RequestPlan, dueAtMs: number, phase: PhasePlan, stats: PhaseStats | null, endAtMs: number): Promise<'done' | 'phase_end'> {
+    const now = this.opts.now;
     let current = plan;
     let scheduledAtMs = dueAtMs;
     for (;;) {
       const outcome = await this.sendOne(current, scheduledAtMs, phase, stats);
       const followUp = this.opts.planner.followUp;
-      if (current.conversation === undefined || followUp === undefined || this.stopped || outcome.record.status !== 'ok') return;
-      const next = followUp.call(this.opts.planner, current, { text: outcome.text, toolCalls: outcome.toolCalls ?? null });
-      if (next === null) return;
-      scheduledAtMs = this.opts.now() + next.thinkMs;
-      if (scheduledAtMs >= endAtMs) return;
-      if (next.thinkMs > 0) await waitUntil(scheduledAtMs, this.opts.now, this.stopSignal.signal);
-      if (this.stopped) return;
+      if (current.conversation === undefined || followUp === undefined || this.stopped || outcome.record.status !== 'ok') return 'done';
+      const replyEndedAtMs = now();
+      const next = followUp.call(this.opts.planner, current, { text: outcome.text, toolCalls: outcome.toolCalls ?? null, finishReason: outcome.record.finishReason });
+      if (next === null) return 'done';
+      scheduledAtMs = replyEndedAtMs + next.thinkMs;
+      if (scheduledAtMs >= endAtMs) return 'phase_end';
+      await waitUntil(scheduledAtMs, now, this.stopSignal.signal);
+      if (this.stopped) return 'done';
+      recordMs(this.dispatchLag, now() - scheduledAtMs);
       current = next.plan;
     }
   }

@@ -80,7 +80,6 @@ export class GroupStats {
     const c = this.counters;
     c.requests++;
     recordMs(this.hist.queueMs, r.queueMs);
-    if (r.turn !== undefined) this.addTurn(r);
     if (r.status === 'error') {
       c.errors++;
       const ec = r.errorClass as ErrorClass;
@@ -119,7 +118,8 @@ export class GroupStats {
     recordMs(this.hist.interChunkMs, gapMs);
   }
 
-  private addTurn(r: RequestRecord): void {
+  /** Counts a conversation request by its position (classes only: positions of different classes do not add up). */
+  addTurn(r: RequestRecord): void {
     const follow = r.toolFollowUp === true;
     const key = turnKey(r.turn as number, follow);
     let t = this.turns.get(key);
@@ -202,7 +202,9 @@ export class PhaseStats {
   }
 
   add(r: RequestRecord, maxTokens: number | null): void {
-    this.group(r.class).add(r, maxTokens);
+    const g = this.group(r.class);
+    g.add(r, maxTokens);
+    if (r.turn !== undefined) g.addTurn(r);
     this.all.add(r, maxTokens);
   }
 

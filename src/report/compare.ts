@@ -207,7 +207,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
       return { metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) };
     });
     // Conversation classes: TTFT by turn, each position's histograms bootstrapped like the others.
-    for (const def of turnDefs[gi]) {
+    for (const [di, def] of turnDefs[gi].entries()) {
       const turnOf = (g: GroupResult | null) => (g === null ? undefined : g.turns?.find((t) => turnId(t) === def.turn));
       const values = a.groups.map((g) => def.read(g as GroupResult));
       const baseTurn = turnOf(base) as TurnResult;
@@ -218,7 +218,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
           histogramBuckets(decodeHistogram(baseTurn.ttftMs.hdr)),
           histogramBuckets(decodeHistogram(t.ttftMs.hdr)),
           [STAT_PERCENTILE[def.stat]],
-          rngFor(seed, gi, 0x7475726e, run),
+          rngFor(seed, gi, 0x7475726e, run, di),
           resamples,
         );
         return change(def, values[0], v, sds ? sds[0] : null, z, minEffect);

@@ -84,7 +84,7 @@ export function renderSummary(r: RunResult): string {
   for (const p of r.phases) {
     out.push(phaseHeading(p));
     if (p.groups.length === 0) {
-      out.push(`  ${p.sent} requests sent`, '');
+      out.push(`  ${p.sent} arrivals sent (a conversation counts once)`, '');
       continue;
     }
     const columns = p.groups.some((g) => g.goodput) ? [...SUMMARY_COLUMNS, ...GOODPUT_COLUMNS] : SUMMARY_COLUMNS;

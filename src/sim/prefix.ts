@@ -15,6 +15,10 @@ export function promptTexts(body: unknown): string[] {
       else if (Array.isArray(m.content)) {
         for (const part of m.content) if (isRecord(part) && part.type === 'text' && typeof part.text === 'string') out.push(part.text);
       }
+      // Sent-back tool calls are prompt too (model.ts counts their arguments).
+      if (Array.isArray(m.tool_calls)) {
+        for (const c of m.tool_calls) if (isRecord(c) && isRecord(c.function) && typeof c.function.arguments === 'string') out.push(c.function.arguments);
+      }
     }
   } else if (typeof body.prompt === 'string') out.push(body.prompt);
   else if (Array.isArray(body.prompt) && body.prompt.length === 1 && typeof body.prompt[0] === 'string') out.push(body.prompt[0]);

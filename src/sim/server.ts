@@ -244,13 +244,13 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
       if (!planned.ok) return sendError(res, planned.error);
       const plan = planned.plan;
       const outputTokens = plan.output.pieces.length;
-      options.onRequest?.({ endpoint, body, promptTokens: plan.promptTokens, outputText: plan.output.pieces.join('') });
       if (engine !== null && !engine.fits(plan.promptTokens, outputTokens)) {
         return sendError(
           res,
           errorBody(400, `prompt (${plan.promptTokens}) + output (${outputTokens}) tokens exceed the simulated KV cache of ${options.kvBudgetTokens} tokens`, 'context_length_exceeded'),
         );
       }
+      options.onRequest?.({ endpoint, body, promptTokens: plan.promptTokens, outputText: plan.output.pieces.join('') });
       if (res.destroyed) return;
       if (closing !== undefined) {
         res.destroy();

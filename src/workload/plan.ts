@@ -47,6 +47,8 @@ export interface ConversationStep {
 export interface Reply {
   text: string | null;
   toolCalls: { id?: string; name: string; arguments: string }[] | null;
+  /** `length` means the reply was cut: its tool calls may be half-written. */
+  finishReason: string | null;
 }
 
 export interface FollowUp {
@@ -198,7 +200,8 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
   const cls = t.cls;
   const tok = synth.tokenizer;
   const calls = reply.toolCalls ?? [];
-  const roundTrip = cls.round_trip === true && !conv.toolFollowUp && calls.length > 0;
+  // Only complete calls are answered: arguments cut by max_tokens (or not JSON) are no call an agent could run.
+  const roundTrip = cls.round_trip === true && !conv.toolFollowUp && calls.length > 0 && reply.finishReason !== 'length' && calls.every((c) => parsesAsJson(c.arguments));
   if (!roundTrip && conv.turn >= conv.turns) return null;
   const step = conv.turn * 2 + (roundTrip ? 1 : 0);
   const rng = rngFor(seed, TURN_STREAM, prev.phaseIndex, prev.requestIndex, step);
@@ -250,6 +253,15 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
   return { plan, thinkMs };
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function thinkTimeMs(think: ThinkTime, rng: Rng): number {

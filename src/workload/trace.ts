@@ -267,5 +267,7 @@ export function tracePlanner(base: SizedPlanner, phaseIndex: number, rows: reado
       if (row === undefined) throw new RangeError(`request ${i} is past the trace's ${rows.length} rows`);
       return base.planSized(p, i, { className: row.className, promptTokens: row.inputTokens, outputTokens: row.outputTokens });
     },
+    // A row of a conversation class starts a conversation of that class: its later turns follow the class.
+    followUp: base.followUp?.bind(base),
   };
 }

@@ -85,6 +85,14 @@ describe('conversations against the simulator', () => {
     expect(group.turns!.every((t) => t.ttftMs.count === t.ok && t.ttftMs.p50Ms >= 5)).toBe(true);
   });
 
+  it('keeps conversations going with --wait-ready (its cold phase wraps the planner)', async () => {
+    const out = tempDir();
+    const r = await runCli(['run', fixture('conversations.yaml'), '--target', sim.url, '--server-metrics', 'none', '--wait-ready', '5s', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const phase = readOnlyResult(out).phases.find((p) => p.name === 'conversations')!;
+    expect(phase.groups.find((g) => g.class === 'chat')!.turns!.map((t) => t.turn)).toEqual([1, 2, 3, 4]);
+  });
+
   it("answers the agent's tool call with the server's call id and a synthetic result, and measures the follow-up", () => {
     const followUps = seen.filter((s) => s.messages.some((m) => m.role === 'tool'));
     expect(followUps.length).toBeGreaterThan(0);

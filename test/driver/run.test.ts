@@ -195,6 +195,17 @@ describe('Driver with conversations', () => {
     }
   });
 
+  it('ends a closed-loop slot whose conversation reached the phase end, rather than firing first turns back to back', async () => {
+    // 250 ms, 3 turns 100 ms apart: each slot runs one whole conversation and the first turn of a second,
+    // whose next turn would fall past the end.
+    const { client, result } = run(conversing(3, 100), { index: 0, name: 'c', record: true, durationMs: 250, maxRequests: null, load: { kind: 'closed', concurrency: 3 } }, 10);
+    const r = await result;
+    expect(r.phases[0].sent).toBe(6);
+    const firstTurns = client.sent.filter((s) => s.plan.conversation?.turn === 1);
+    expect(firstTurns).toHaveLength(6);
+    expect(client.sent).toHaveLength(12);
+  });
+
   it('starts no new turn after an open-loop phase has run its duration', async () => {
     // 10 conversations/s for 300 ms, each 5 turns 100 ms apart: turns due after 300 ms are not sent.
     const { client, result } = run(conversing(5, 100), { index: 0, name: 'o', record: true, durationMs: 300, maxRequests: null, load: open({ rateRps: 10 }) }, 5);

@@ -68,7 +68,8 @@ describe('mergeResults', () => {
       // Conversation positions merge exactly too (TTFT by turn, prompt tokens, counts).
       const noHdr = (t: typeof ta) => t?.map(({ ttftMs: { hdr: _h, ...m }, ...rest }) => ({ ...rest, ttftMs: m }));
       expect(noHdr(ta)).toEqual(noHdr(tb));
-      if (cls !== 'chat') expect(tb?.map((t) => `${t.turn}${t.toolFollowUp ? '+tool' : ''}`)).toEqual(['1', '1+tool', '2', '2+tool', '3', '3+tool', '4', '4+tool']);
+      // Positions are kept per class: the all-classes group has none.
+      if (cls === 'rag') expect(tb?.map((t) => `${t.turn}${t.toolFollowUp ? '+tool' : ''}`)).toEqual(['1', '1+tool', '2', '2+tool', '3', '3+tool', '4', '4+tool']);
       else expect(tb).toBeUndefined();
       for (const k of Object.keys(mb) as (keyof typeof mb)[]) {
         const { hdr: _ha, ...sa } = ma[k];

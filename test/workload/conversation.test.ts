@@ -30,7 +30,7 @@ describe('multi-turn sessions', () => {
     const first = session.plan(0, 4);
     expect(first.conversation).toMatchObject({ turn: 1, turns: 3, toolFollowUp: false });
     const reply = ' the quick brown fox';
-    const next = session.followUp!(first, { text: reply, toolCalls: null });
+    const next = session.followUp!(first, { text: reply, toolCalls: null, finishReason: 'stop' });
     expect(next).not.toBeNull();
     const m1 = messagesOf(first);
     const m2 = messagesOf(next!.plan);
@@ -51,13 +51,13 @@ describe('multi-turn sessions', () => {
   });
 
   it('is deterministic and ends after the last turn', () => {
-    const a = session.followUp!(session.plan(0, 2), { text: ' one', toolCalls: null })!;
-    const b = session.followUp!(session.plan(0, 2), { text: ' one', toolCalls: null })!;
+    const a = session.followUp!(session.plan(0, 2), { text: ' one', toolCalls: null, finishReason: 'stop' })!;
+    const b = session.followUp!(session.plan(0, 2), { text: ' one', toolCalls: null, finishReason: 'stop' })!;
     expect(b.plan.body).toBe(a.plan.body);
     expect(b.thinkMs).toBe(a.thinkMs);
-    const third = session.followUp!(a.plan, { text: ' two', toolCalls: null })!;
+    const third = session.followUp!(a.plan, { text: ' two', toolCalls: null, finishReason: 'stop' })!;
     expect(third.plan.conversation?.turn).toBe(3);
-    expect(session.followUp!(third.plan, { text: ' three', toolCalls: null })).toBeNull();
+    expect(session.followUp!(third.plan, { text: ' three', toolCalls: null, finishReason: 'stop' })).toBeNull();
   });
 
   it("keeps turn 1's words those of a single request of the class", () => {
@@ -83,7 +83,7 @@ describe('tool-call round trips', () => {
 
   it('answers each tool call with a tool message carrying its id, then ends the one-turn conversation', () => {
     const first = agent.plan(0, 0);
-    const next = agent.followUp!(first, { text: null, toolCalls: [call, { name: 'lookup', arguments: '{"q":"lakes"}' }] })!;
+    const next = agent.followUp!(first, { text: null, toolCalls: [call, { name: 'lookup', arguments: '{"q":"lakes"}' }], finishReason: 'stop' })!;
     expect(next.thinkMs).toBe(0);
     expect(next.plan.conversation).toMatchObject({ turn: 1, toolFollowUp: true });
     const m = messagesOf(next.plan);
@@ -100,17 +100,24 @@ describe('tool-call round trips', () => {
     expect(tokenizer.count(result.result)).toBe(25);
     expect(next.plan.tools).toEqual([TOOL]);
     // One round trip per user turn: a follow-up that calls a tool again is not answered.
-    expect(agent.followUp!(next.plan, { text: null, toolCalls: [call] })).toBeNull();
+    expect(agent.followUp!(next.plan, { text: null, toolCalls: [call], finishReason: 'stop' })).toBeNull();
     // A reply without tool calls has nothing to send back.
-    expect(agent.followUp!(first, { text: ' done', toolCalls: null })).toBeNull();
+    expect(agent.followUp!(first, { text: ' done', toolCalls: null, finishReason: 'stop' })).toBeNull();
+  });
+
+  it('does not send back tool calls cut by max_tokens or with arguments that are not JSON', () => {
+    const first = agent.plan(0, 1);
+    expect(agent.followUp!(first, { text: null, toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{"q":"riv' }], finishReason: 'length' })).toBeNull();
+    expect(agent.followUp!(first, { text: null, toolCalls: [{ id: 'c1', name: 'lookup', arguments: 'q=rivers' }], finishReason: 'tool_calls' })).toBeNull();
+    expect(agent.followUp!(first, { text: null, toolCalls: [call], finishReason: 'tool_calls' })?.plan.conversation?.toolFollowUp).toBe(true);
   });
 
   it('goes on to the next user turn after the tool results when the class is also a session', () => {
     const both = planner([
       { name: 'agent', prompt_tokens: { type: 'fixed', value: 12 }, output_tokens: { type: 'fixed', value: 30 }, tools: [TOOL], round_trip: true, session: { turns: { type: 'fixed', value: 2 }, think_time: '1s' } },
     ]);
-    const tools = both.followUp!(both.plan(0, 0), { text: null, toolCalls: [call] })!;
-    const turn2 = both.followUp!(tools.plan, { text: ' it is the Nile', toolCalls: null })!;
+    const tools = both.followUp!(both.plan(0, 0), { text: null, toolCalls: [call], finishReason: 'stop' })!;
+    const turn2 = both.followUp!(tools.plan, { text: ' it is the Nile', toolCalls: null, finishReason: 'stop' })!;
     expect(turn2.thinkMs).toBe(1000);
     expect(turn2.plan.conversation).toMatchObject({ turn: 2, toolFollowUp: false });
     expect(messagesOf(turn2.plan).map((x) => x.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
