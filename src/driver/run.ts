@@ -44,10 +44,13 @@ export interface PhaseRun {
   stats: PhaseStats | null;
   startedAtMs: number;
   endedAtMs: number;
+  /** Arrivals: requests, or conversations for conversation classes (each counts once). */
   scheduled: number;
   sent: number;
   dropped: number;
   achievedRateRps: number | null;
+  /** Requests sent, every turn of a conversation included. */
+  requestsSent?: number;
 }
 
 export interface DriverResult {
@@ -145,6 +148,7 @@ export class Driver {
         sent,
         dropped: 0,
         achievedRateRps: live.plan.load.kind === 'open' && elapsedMs > 0 ? Math.round((sent / (elapsedMs / 1000)) * 1000) / 1000 : null,
+        requestsSent: this.current.sent,
       });
     }
     return {
@@ -191,7 +195,7 @@ export class Driver {
         ? await this.runClosed(phase, phase.load.concurrency, stats, start())
         : await this.runOpen(phase, stats, start);
     const endedAtMs = now();
-    return { plan: phase, stats, startedAtMs, endedAtMs, ...counts };
+    return { plan: phase, stats, startedAtMs, endedAtMs, ...counts, requestsSent: this.current.sent };
   }
 
   /** This shard's part of an in-flight count, so N shards together hold `total` (at least 1 each). */

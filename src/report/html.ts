@@ -87,7 +87,7 @@ function summaryTables(r: RunResult): string {
   for (const p of r.phases) {
     out.push(`<h3>${esc(phaseHeading(p))}</h3>`);
     if (p.groups.length === 0) {
-      out.push(`<p class="muted">${p.sent} arrivals sent (not recorded; a conversation counts once)</p>`);
+      out.push(`<p class="muted">${p.requestsSent ?? p.sent} requests sent (not recorded)</p>`);
       continue;
     }
     const head = SUMMARY_COLUMNS.map((c) => `<th>${esc(c.header)}</th>`).join('');

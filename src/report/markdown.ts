@@ -20,7 +20,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   for (const p of r.phases) {
     out.push(`### ${phaseHeading(p)}`, '');
     if (p.groups.length === 0) {
-      out.push(`${p.sent} arrivals sent (not recorded; a conversation counts once)`, '');
+      out.push(`${p.requestsSent ?? p.sent} requests sent (not recorded)`, '');
       continue;
     }
     out.push(mdTable(SUMMARY_COLUMNS.map((c) => c.header), p.groups.map((g) => SUMMARY_COLUMNS.map((c) => c.value(g, p)))), '');

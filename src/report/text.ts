@@ -84,7 +84,7 @@ export function renderSummary(r: RunResult): string {
   for (const p of r.phases) {
     out.push(phaseHeading(p));
     if (p.groups.length === 0) {
-      out.push(`  ${p.sent} arrivals sent (a conversation counts once)`, '');
+      out.push(`  ${p.requestsSent ?? p.sent} requests sent`, '');
       continue;
     }
     const columns = p.groups.some((g) => g.goodput) ? [...SUMMARY_COLUMNS, ...GOODPUT_COLUMNS] : SUMMARY_COLUMNS;

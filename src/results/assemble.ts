@@ -55,6 +55,7 @@ export function assembleResult(d: DriverResult, meta: RunResult['meta'], sample:
         sent: p.sent,
         dropped: p.dropped,
         achievedRateRps: p.achievedRateRps,
+        ...(p.requestsSent === undefined ? {} : { requestsSent: p.requestsSent }),
         groups: p.stats ? phaseGroups(p.stats, durationS) : [],
       };
     }),

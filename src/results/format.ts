@@ -99,6 +99,11 @@ export const PhaseResultSchema = z.object({
   dropped: z.number(),
   /** Open loop: requests sent per second of the scheduled window, against the asked rate. */
   achievedRateRps: z.number().nullable(),
+  /**
+   * Requests sent, every turn of a conversation included (absent in older files). The counts above
+   * count arrivals: for conversation classes, a conversation counts once there.
+   */
+  requestsSent: z.number().optional(),
   /** Groups: the all-classes group ("*") first, then one per class. Empty for warm-up phases. */
   groups: z.array(GroupSchema),
 });

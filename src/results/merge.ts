@@ -116,6 +116,7 @@ function mergePhase(parts: { phase: PhaseResult; offsetMs: number }[]): PhaseRes
     scheduled: sum((p) => p.scheduled),
     sent: sum((p) => p.sent),
     dropped: sum((p) => p.dropped),
+    ...(parts.every((p) => p.phase.requestsSent !== undefined) ? { requestsSent: sum((p) => p.requestsSent as number) } : {}),
     achievedRateRps: !rates.every((r) => r !== null)
       ? null
       : sequential
