@@ -39,6 +39,20 @@ function requestOptions(cmd: Command): Command {
   .option('--timeout-total <d>', 'limit on a whole request', '600s');
 }
 
+/** The values of requestOptions(), as run and sweep take them. */
+function requestOptionValues(o: Record<string, unknown>) {
+  return {
+    label: o.label as string[],
+    apiKeyEnv: o.apiKeyEnv as string | undefined,
+    apiKeyFile: o.apiKeyFile as string | undefined,
+    header: o.header as string[],
+    tokenizer: o.tokenizer as string | undefined,
+    timeoutTtfb: o.timeoutTtfb as string,
+    timeoutIdle: o.timeoutIdle as string,
+    timeoutTotal: o.timeoutTotal as string,
+  };
+}
+
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
   .version(VERSION)
@@ -106,10 +120,7 @@ requestOptions(program.command('run'))
       startAtEpochMs: o.startAt as number | undefined,
       out: o.out as string,
       records: o.records as string | undefined,
-      label: o.label as string[],
-      apiKeyEnv: o.apiKeyEnv as string | undefined,
-      header: o.header as string[],
-      tokenizer: o.tokenizer as string | undefined,
+      ...requestOptionValues(o),
       quiet: o.quiet as boolean,
       simTtftMs: o.simTtft as number | undefined,
       simItlMs: o.simItl as number | undefined,
@@ -117,11 +128,7 @@ requestOptions(program.command('run'))
       simProfile: o.simProfile as string | undefined,
       simConfig: o.simConfig as string | undefined,
       simFault: o.simFault as string[],
-      timeoutTtfb: o.timeoutTtfb as string,
-      timeoutIdle: o.timeoutIdle as string,
-      timeoutTotal: o.timeoutTotal as string,
       drain: o.drain as string,
-      apiKeyFile: o.apiKeyFile as string | undefined,
       checkpoint: o.checkpoint as string | undefined,
       retry: o.retry as string | undefined,
       maxRetries: o.maxRetries as number | undefined,
@@ -186,14 +193,7 @@ requestOptions(program.command('sweep'))
       probeConcurrency: o.probeConcurrency as number,
       tolerance: o.tolerance as number,
       out: o.out as string,
-      label: o.label as string[],
-      apiKeyEnv: o.apiKeyEnv as string | undefined,
-      apiKeyFile: o.apiKeyFile as string | undefined,
-      header: o.header as string[],
-      tokenizer: o.tokenizer as string | undefined,
-      timeoutTtfb: o.timeoutTtfb as string,
-      timeoutIdle: o.timeoutIdle as string,
-      timeoutTotal: o.timeoutTotal as string,
+      ...requestOptionValues(o),
       drain: o.drain as string,
       simProfile: o.simProfile as string | undefined,
       simConfig: o.simConfig as string | undefined,

@@ -6,7 +6,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { OpenAIClient } from '../client/openai.js';
+import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
 import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses } from '../client/retry.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
 import { rngFor } from '../util/rng.js';
@@ -136,11 +136,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   }
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
-  const timeouts = {
-    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
-    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
-    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
-  };
+  const timeouts = clientTimeouts(opts);
 
   let sim: EmbeddedSim | null = null;
   let baseUrl: string;
@@ -444,6 +440,15 @@ function startCheckpoints(file: string, everyMs: number, build: () => RunResult)
       clearInterval(timer);
       await writing;
     },
+  };
+}
+
+/** --timeout-ttfb/-idle/-total in ms (unset ones take the client's defaults). */
+export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutIdle' | 'timeoutTotal'>): Partial<ClientTimeouts> {
+  return {
+    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
+    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
+    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
   };
 }
 

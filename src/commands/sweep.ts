@@ -25,7 +25,7 @@ import { loadTokenizer } from '../workload/tokenizer.js';
 import { startClientSampler } from './client-health.js';
 import { resultMeta } from './meta.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { EXIT, buildHeaders, checkTarget, discoverModel, parseLabels, verdict } from './run.js';
+import { EXIT, buildHeaders, checkTarget, clientTimeouts, discoverModel, parseLabels, verdict } from './run.js';
 
 export interface SweepOptions {
   workload: string;
@@ -105,11 +105,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   const headers = await buildHeaders(opts);
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
-  const timeouts = {
-    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
-    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
-    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
-  };
+  const timeouts = clientTimeouts(opts);
   const log = (m: string) => {
     if (!opts.quiet) process.stderr.write(`${m}\n`);
   };

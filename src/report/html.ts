@@ -11,7 +11,7 @@ import { runDescription } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, lineChart, type Series } from './svg.js';
-import { SUMMARY_COLUMNS, phaseHeading } from './text.js';
+import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, turnCells } from './text.js';
 import { serverMetricsCharts } from '../servermetrics/html.js';
 import { loadCurveSection, sweepSection } from './html-sweep.js';
 
@@ -104,13 +104,8 @@ function turnSection(p: PhaseResult): string {
   for (const g of p.groups) {
     const turns = g.turns ?? [];
     if (g.class === '*' || turns.length === 0) continue;
-    const head = ['turn', 'reqs', 'prompt tok (mean)', 'TTFT p50', 'TTFT p95', 'TTFT p99'].map((h) => `<th>${esc(h)}</th>`).join('');
-    const body = turns
-      .map((t) => {
-        const cells = [t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn), String(t.requests), t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-', fmtMs(t.ttftMs.p50Ms), fmtMs(t.ttftMs.p95Ms), fmtMs(t.ttftMs.p99Ms)];
-        return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
-      })
-      .join('');
+    const head = TURN_HEADERS.map((h) => `<th>${esc(h)}</th>`).join('');
+    const body = turns.map((t) => `<tr>${turnCells(t).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
     const user = turns.filter((t) => !t.toolFollowUp && t.ttftMs.count > 0);
     const tool = turns.filter((t) => t.toolFollowUp && t.ttftMs.count > 0);
     const series: Series[] = (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k, i) => ({ name: `TTFT ${k.slice(0, 3)}`, color: PALETTE[i], points: user.map((t): [number, number] => [t.turn, t.ttftMs[k]]) }));

@@ -1,5 +1,5 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
-import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
 import { renderGatesText } from '../gates/render.js';
 import { renderEngineSide } from '../provenance/render.js';
@@ -52,21 +52,28 @@ export function phaseHeading(p: PhaseResult): string {
   return bits.join(' · ');
 }
 
+/** Columns of a conversation class's by-turn table (text and HTML). */
+export const TURN_HEADERS = ['turn', 'reqs', 'prompt tok', 'TTFT p50', 'TTFT p95', 'TTFT p99'];
+
+/** One conversation position as table cells, in TURN_HEADERS order. */
+export function turnCells(t: TurnResult): string[] {
+  return [
+    t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn),
+    String(t.requests),
+    t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-',
+    ms(t.ttftMs.p50Ms),
+    ms(t.ttftMs.p95Ms),
+    ms(t.ttftMs.p99Ms),
+  ];
+}
+
 /** Conversation classes: TTFT by position in the conversation, one table per class. */
 function turnTables(p: PhaseResult): string[] {
   const out: string[] = [];
   for (const g of p.groups) {
     if (g.class === '*' || g.turns === undefined || g.turns.length === 0) continue;
     out.push(`  ${g.class} by conversation turn (prompt = the conversation so far):`);
-    const rows = g.turns.map((t) => [
-      t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn),
-      String(t.requests),
-      t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-',
-      ms(t.ttftMs.p50Ms),
-      ms(t.ttftMs.p95Ms),
-      ms(t.ttftMs.p99Ms),
-    ]);
-    const lines = table(['turn', 'reqs', 'prompt tok', 'TTFT p50', 'TTFT p95', 'TTFT p99'], rows).split('\n');
+    const lines = table(TURN_HEADERS, g.turns.map(turnCells)).split('\n');
     out.push(...lines.map((l) => `  ${l}`), '');
   }
   return out;

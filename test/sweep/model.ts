@@ -4,6 +4,7 @@
 // the SLO bound. Same engine and parameters the simulator serves with, minus HTTP and real time.
 import { BlockingEngine, ContinuousEngine, type Engine, type EngineParams, type EngineSink } from '../../src/sim/engine.js';
 import { BASE_SETTINGS, parseConfig, type SimSettings } from '../../src/sim/config.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 export function engineParams(s: Partial<SimSettings>): EngineParams {
   const x = { ...BASE_SETTINGS, ...s };
@@ -27,15 +28,7 @@ export { parseConfig };
 
 /** TTFT p95 (ms) of `n` Poisson arrivals at `rateRps` through a fresh engine, on a virtual clock. */
 export function modelTtftP95(make: (sink: EngineSink) => Engine, rateRps: number, promptTokens: number, outputTokens: number, n = 4000, seed = 7): number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   const arrivedAt = new Map<number, number>();
   const ttfts: number[] = [];
   const engine = make({

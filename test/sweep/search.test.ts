@@ -13,6 +13,7 @@ import {
   type StepRole,
 } from '../../src/sweep/search.js';
 import { judgeStep, type StepPoint } from '../../src/sweep/steady.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 const CAPACITY_RPS = 40;
 const BASE_MS = 10;
@@ -190,14 +191,7 @@ describe('searchCapacity: longer refinement steps, rechecks, fitted placement', 
     // Each step measures the ratio (λ / 36)^4 with log-normal noise that shrinks with effort (σ 0.25 at
     // effort 1, as a short step's tail percentile near capacity): a verdict near the boundary is a coin toss.
     const noisy = (seed: number) => {
-      let state = seed >>> 0;
-      const uniform = () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
+      const uniform = mulberry32(seed);
       const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
       return async (load: StepLoad, _role: StepRole, _index: number, effort: number): Promise<StepOutcome> => {
         const rps = load.kind === 'open' ? load.rateRps : Math.min(45, load.concurrency * 2);
