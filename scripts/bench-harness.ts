@@ -14,7 +14,9 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OpenAIClient, type RequestInput, type RequestOutcome } from '../src/client/openai.js';
-import { Driver, type RequestSender } from '../src/driver/run.js';
+import type { RequestSender } from '../src/driver/run.js';
+import { runCollected } from '../src/driver/collect.js';
+import { realClock } from '../src/util/clock.js';
 import { newHistogram, percentileMs, recordMs } from '../src/metrics/histogram.js';
 import type { PhasePlan } from '../src/schedule/phases.js';
 import type { Planner, RequestPlan } from '../src/workload/plan.js';
@@ -139,10 +141,9 @@ async function measure(url: string, s: Scenario): Promise<Measured> {
     ? { kind: 'open', rateRps: s.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null }
     : { kind: 'closed', concurrency: s.concurrency ?? 1 };
   const phase: PhasePlan = { index: 0, name: 'bench', record: true, durationMs: s.durationMs ?? null, maxRequests: s.requests ?? null, load };
-  const driver = new Driver({ planner, phases: [phase], client: sender, now, seed: 1, classNames: ['bench'] });
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
-  const r = await driver.run();
+  const r = await runCollected({ planner, phases: [phase], client: sender, clock: realClock(t0), seed: 1, classNames: ['bench'] });
   const wallS = (performance.now() - w0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await client.close();

@@ -77,7 +77,8 @@ requestOptions(program.command('run'))
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
-  .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval, e.g. 30s (kill -9 then loses at most one interval)')
+  .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
+  .option('--max-client-lag <d>', "the harness's own lag (event-loop delay p99, open-loop dispatch lag p99) past which the run is client-saturated and invalid (default 10ms; raise it knowingly on a shared runner)")
   .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
   .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries'))
   .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes'))
@@ -130,6 +131,7 @@ requestOptions(program.command('run'))
       simFault: o.simFault as string[],
       drain: o.drain as string,
       checkpoint: o.checkpoint as string | undefined,
+      maxClientLag: o.maxClientLag as string | undefined,
       retry: o.retry as string | undefined,
       maxRetries: o.maxRetries as number | undefined,
       maxEventBytes: o.maxEventBytes as number | undefined,

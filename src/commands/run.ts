@@ -1,17 +1,20 @@
 // `loadshape run`: the I/O edge that wires workload → schedule → client → metrics → result file.
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { request } from 'undici';
 import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
 import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses } from '../client/retry.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
 import { rngFor } from '../util/rng.js';
-import { Driver, type DriverResult } from '../driver/run.js';
-import { assembleResult, type ClientSample } from '../results/assemble.js';
+import { Driver, type RunSink } from '../driver/run.js';
+import { RunCollector, type DriverResult } from '../metrics/collector.js';
+import { Checkpoints, RecordsFile } from '../results/sinks.js';
+import { realClock } from '../util/clock.js';
+import { AbortWatch } from '../gates/abort.js';
+import { ProgressLine } from './progress.js';
+import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '../results/assemble.js';
 import type { RunResult } from '../results/format.js';
 import { resultFileName, writeResult } from '../results/io.js';
 import { renderSummary } from '../report/text.js';
@@ -30,7 +33,7 @@ import { startClientSampler } from './client-health.js';
 import { resultMeta } from './meta.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
-import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
+import { judge, prepareGates, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
@@ -86,6 +89,8 @@ export interface RunOptions extends EngineSideFlags, GateOptions {
   checkpoint?: string;
   /** Largest SSE event accepted (bytes); larger ones are `malformed`. */
   maxEventBytes?: number;
+  /** The harness lag past which the run is client-saturated (default 10ms). */
+  maxClientLag?: string;
 }
 
 export interface RunOutcome {
@@ -130,10 +135,12 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const headers = await buildHeaders(opts);
   const retry = retryPolicy(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
-  if (checkpointMs !== null && checkpointMs < 100) throw usageError(`--checkpoint: an interval under 100ms would spend the run writing files; got ${opts.checkpoint}`);
+  if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
   if (opts.maxEventBytes !== undefined && (!Number.isInteger(opts.maxEventBytes) || opts.maxEventBytes < 1)) {
     throw usageError(`--max-event-bytes: expected a positive integer, got ${opts.maxEventBytes}`);
   }
+  const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
+  if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
@@ -183,8 +190,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       log(opts, `trace: class ${replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${workload.name}: those rows take a class from the workload's mix`);
     }
     if (opts.startAtEpochMs !== undefined) await sleep(Math.max(0, opts.startAtEpochMs - Date.now()));
-    const t0 = performance.now();
-    const now = () => performance.now() - t0;
+    const clock = realClock();
+    const now = clock.now;
     // Said even with --quiet: a run without certificate checks must never pass unnoticed.
     if (opts.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
     const client = new OpenAIClient(
@@ -192,19 +199,9 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       now,
     );
     const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
-    const records = opts.records ? await openRecords(opts.records) : null;
+    const records = opts.records ? await RecordsFile.open(opts.records) : null;
     const withCold = engine.withCold(phases, planner);
-    const driver = new Driver({
-      planner: withCold.planner,
-      phases: withCold.phases,
-      client: sender,
-      now,
-      seed: workload.seed,
-      classNames: workload.classes.map((c) => c.name),
-      shard,
-      onRecord: records ? (r) => records.write(`${JSON.stringify(r)}\n`) : undefined,
-      goodput: gates.goodput,
-    });
+    const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
 
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, workload.name));
@@ -215,42 +212,44 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       startedAt, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name, labels,
     };
     const metaAt = (interrupted: boolean): RunResult['meta'] => ({ ...resultMeta(metaContext, interrupted), ...(shard ? { shard } : {}) });
-    await engine.start(now, (m) => log(opts, m));
-    const stopProgress = startProgress(opts, driver);
-    const stopSignals = onInterrupt(opts, driver, sender, opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000);
+
+    // The run's sinks: what consumes its records and its one-second tick.
+    const collector = new RunCollector({ classNames: workload.classes.map((c) => c.name), goodput: gates.goodput });
+    const sinks: RunSink[] = [collector];
+    if (records) sinks.push(records);
+    if (checkpointMs !== null) {
+      sinks.push(new Checkpoints(checkpointFile(file), checkpointMs, (view) => assembleResult(collector.snapshot(view), { ...metaAt(view.stopped), checkpoint: true }, sample(), lagLimitMs)));
+    }
+    let driver: Driver | null = null;
     // --abort-on-fail: an SLO on errors already lost stops scheduling; in-flight requests get the drain period.
     const abort = opts.abortOnFail
-      ? watchAbort(driver, gates.slos, shard, (msg) => {
+      ? new AbortWatch(gates.slos, shard, (msg) => {
           process.stderr.write(`loadshape: --abort-on-fail: ${msg}; stopping the run\n`);
-          driver.stop();
-          setTimeout(() => sender.abortAll(), opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000).unref();
+          driver?.stop();
+          clock.at(now() + drainMs, () => sender.abortAll());
         })
       : null;
-    const checkpoints =
-      checkpointMs === null
-        ? null
-        : startCheckpoints(checkpointFile(file), checkpointMs, () =>
-            assembleResult(driver.snapshot(), { ...metaAt(driver.isStopped), checkpoint: true }, sample()),
-          );
+    if (abort) sinks.push(abort);
+    if (!opts.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
+    driver = new Driver({ planner: withCold.planner, phases: withCold.phases, client: sender, clock, seed: workload.seed, shard, sinks });
+
+    await engine.start(now, (m) => log(opts, m));
+    const stopSignals = onInterrupt(opts, driver, sender, drainMs);
     let d: DriverResult;
     try {
-      d = await driver.run();
+      d = collector.result(await driver.run());
     } finally {
-      abort?.stop();
-      stopProgress();
-      await checkpoints?.stop();
       await engine.stop();
       sampler.stop();
       await client.close();
-      if (records) await closeStream(records);
     }
-    const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample()));
-    if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost() ?? null);
+    const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample(), lagLimitMs));
+    if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost ?? null);
     try {
       // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
       await writeResult(file, result);
       // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
-      if (checkpoints) await rm(checkpointFile(file), { force: true });
+      if (checkpointMs !== null) await rm(checkpointFile(file), { force: true });
     } finally {
       stopSignals();
     }
@@ -417,32 +416,6 @@ export function checkpointFile(resultFile: string): string {
   return resultFile.replace(/\.json$/, '.checkpoint.json');
 }
 
-/** Writes build() atomically to `file` every `everyMs`; stop() waits for a write under way. */
-function startCheckpoints(file: string, everyMs: number, build: () => RunResult): { stop(): Promise<void> } {
-  let writing: Promise<void> = Promise.resolve();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return; // a slow disk: skip a beat rather than queue writes
-    busy = true;
-    // Encode synchronously (histograms are live), then write temp + rename.
-    const result = build();
-    writing = writeResult(file, result)
-      .catch((err: unknown) => {
-        process.stderr.write(`loadshape: checkpoint ${file} not written (${(err as Error).message})\n`);
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await writing;
-    },
-  };
-}
-
 /** --timeout-ttfb/-idle/-total in ms (unset ones take the client's defaults). */
 export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutIdle' | 'timeoutTotal'>): Partial<ClientTimeouts> {
   return {
@@ -548,27 +521,6 @@ function log(opts: RunOptions, msg: string): void {
   if (!opts.quiet) process.stderr.write(`${msg}\n`);
 }
 
-/** A live line on a TTY, a plain line every 5 s otherwise; progress goes to stderr. */
-function startProgress(opts: RunOptions, driver: Driver): () => void {
-  if (opts.quiet) return () => {};
-  const tty = process.stderr.isTTY === true;
-  const periodMs = tty ? 500 : 5000;
-  let lastAt = performance.now();
-  const timer = setInterval(() => {
-    const p = driver.progress();
-    const at = performance.now();
-    const rps = p.recentDone / ((at - lastAt) / 1000);
-    lastAt = at;
-    const line = `[${p.phase}] ${p.phaseElapsedS.toFixed(0)}s · done ${p.done} · errors ${p.errors} · in flight ${p.inFlight} · ${rps.toFixed(1)} req/s · TTFT p50 ${p.recentTtftP50Ms === null ? '-' : `${p.recentTtftP50Ms.toFixed(1)} ms`}`;
-    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-  }, periodMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    if (tty) process.stderr.write('\r\x1b[2K');
-  };
-}
-
 /** Ctrl-C / SIGTERM: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
 function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlightCount: number; abortAll(): void }, drainMs: number): () => void {
   let drainTimer: NodeJS.Timeout | null = null;
@@ -590,27 +542,4 @@ function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlig
     process.off('SIGTERM', handler);
     if (drainTimer) clearTimeout(drainTimer);
   };
-}
-
-/** Opens the records file before the run (a bad path is a usage error, not a crash mid-run); a later
- * write error (disk full) is reported once and stops the records, never the run. */
-async function openRecords(file: string): Promise<WriteStream> {
-  await mkdir(dirname(file), { recursive: true });
-  const stream = createWriteStream(file);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(usageError(`--records: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
-  });
-  let failed = false;
-  stream.on('error', (err) => {
-    if (failed) return;
-    failed = true;
-    process.stderr.write(`loadshape: --records: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); the run goes on without records\n`);
-  });
-  return stream;
-}
-
-function closeStream(s: WriteStream): Promise<void> {
-  // A write error was already reported; closing never fails the run over records.
-  return new Promise((resolve) => (s.destroyed ? resolve() : s.end(() => resolve())));
 }

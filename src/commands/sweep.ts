@@ -1,13 +1,15 @@
 // `loadshape sweep`: the I/O edge of the capacity search. It wires the same stages as `run` (planner,
 // OpenAIClient, Driver, assembleResult, SLO evaluation) around the pure search in src/sweep: each step
-// is one Driver running one phase, watched every 200 ms through the run's time series for steady
-// state or runaway saturation, stopped early when either shows; all steps become the phases of ONE
+// is one Driver running one phase (sweep/step.ts), judged on each second its time series closes for
+// steady state or runaway saturation, stopped early when either shows; all steps become the phases of ONE
 // result file, so report/compare/export/html read a sweep like any run.
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { OpenAIClient } from '../client/openai.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
-import { Driver, type DriverResult, type PhaseRun } from '../driver/run.js';
+import type { Driver } from '../driver/run.js';
+import type { DriverResult } from '../metrics/collector.js';
+import { runSweepStep } from './sweep-step.js';
+import { realClock } from '../util/clock.js';
 import { prepareGates } from '../gates/cli.js';
 import { evaluateSlos, type Slo } from '../gates/slo.js';
 import { mergeHistograms } from '../metrics/histogram.js';
@@ -17,7 +19,6 @@ import { resultFileName, writeResult } from '../results/io.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, renderSweepText, type StepNote, type SweepAnswer } from '../sweep/answer.js';
 import { DEFAULT_SEARCH, searchCapacity, sloRatio, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
-import { judgeStep, type StepVerdict } from '../sweep/steady.js';
 import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
@@ -126,8 +127,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     // One planner phase per possible step: each step draws its own seeded requests.
     const stepPhases = Array.from({ length: maxSteps }, (_, i) => ({ ...workload.phases[0], name: `step-${i + 1}` }));
     const planner = createPlanner({ ...workload, phases: stepPhases }, { model, tokenizer });
-    const t0 = performance.now();
-    const now = () => performance.now() - t0;
+    const clock = realClock();
+    const now = clock.now;
     const client = new OpenAIClient({ baseUrl, headers, timeouts, maxEventBytes: DEFAULT_MAX_EVENT_BYTES }, now);
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, `${workload.name}-sweep`));
@@ -172,47 +173,20 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
             ? load
             : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
       };
-      const driver = new Driver({ planner, phases: [plan], client, now, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput });
-      current = driver;
-      const startedAtMs = now();
-      let stopAtMs: number | null = null;
-      let ended: StepVerdict = { state: 'running' };
-      let drainTimer: NodeJS.Timeout | null = null;
-      const watch = setInterval(() => {
-        if (stopAtMs !== null) return;
-        driver.progress(); // closes the time series' finished seconds
-        const points = driver.snapshot().timeseries.filter((p) => p.phase === name).slice(1); // the first second is partial
-        const elapsedMs = now() - startedAtMs;
+      const step = await runSweepStep({
+        planner, client, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
         // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
-        ended = judgeStep(points, {
-          elapsedMs,
+        judge: {
           minMs: Math.min(maxMs, minMs * effort),
           maxMs,
           windowS: windowMs / 1000,
           minRequests: (opts.minStepRequests ?? 30) * effort,
           offeredRps: load.kind === 'open' ? load.rateRps : null,
-        });
-        if (ended.state === 'running') return;
-        stopAtMs = Math.min(now(), startedAtMs + maxMs);
-        driver.stop();
-        // What is still in flight finishes, within limits: a runaway queue only measures itself.
-        drainTimer = setTimeout(() => client.abortAll(), ended.state === 'saturated' ? Math.min(1000, drainMs) : drainMs);
-      }, 200);
-      let d: DriverResult;
-      try {
-        d = await driver.run();
-      } finally {
-        clearInterval(watch);
-        if (drainTimer) clearTimeout(drainTimer);
-        current = null;
-      }
-      const v = ended as StepVerdict;
-      const run: PhaseRun = d.phases[0];
-      if (run && stopAtMs !== null && load.kind === 'open') {
-        // Stopped before its maximum duration: the achieved rate is over the time it actually scheduled.
-        const windowS = (stopAtMs - run.startedAtMs) / 1000;
-        run.achievedRateRps = windowS > 0 ? Math.round((run.sent / windowS) * 1000) / 1000 : null;
-      }
+        },
+        onDriver: (driver) => (current = driver),
+      });
+      const d = step.result;
+      const v = step.verdict;
       runs.push(d);
       const stepResult = assembleResult(d, meta(), sample());
       const phase = stepResult.phases[0];

@@ -1,18 +1,18 @@
-// The driver: runs phases in order, pulling plans from the planner, pacing them (open loop) or
-// keeping N in flight (closed loop), sending them through the client, and feeding each record to
-// the accumulator, the time series and the optional records stream. It owns no I/O of its own.
+// The driver: runs phases in order, pulling plans from the planner, pacing them (open loop) or keeping
+// N in flight (closed loop), sending them through the client, and emitting each finished request and
+// a one-second tick to its sinks (driver/sink.ts). It reads time only through its Clock and keeps O(1)
+// state per phase: arrivals that wait for a slot are indices, not request bodies.
 import { setMaxListeners } from 'node:events';
-import type { RequestRecord } from '../client/record.js';
 import type { RequestInput, RequestOutcome } from '../client/openai.js';
-import { PhaseStats } from '../metrics/accumulator.js';
-import { newHistogram, recordMs, percentileMs, type Histogram } from '../metrics/histogram.js';
-import { Timeseries, type TimeseriesPoint } from '../metrics/timeseries.js';
+import { newHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { arrivalOffsetsMs } from '../schedule/arrivals.js';
 import type { PhasePlan } from '../schedule/phases.js';
-import { waitUntil } from '../schedule/timer.js';
+import type { Clock } from '../util/clock.js';
 import { rngFor } from '../util/rng.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
-import type { GoodputCriteria } from '../gates/goodput.js';
+import type { LiveView, PhaseCounts, RunSink } from './sink.js';
+
+export type { LiveView, PhaseCounts, RunSink } from './sink.js';
 
 /** What the driver needs from a client: the OpenAI client, or a fake in tests. */
 export interface RequestSender {
@@ -20,182 +20,110 @@ export interface RequestSender {
   readonly inFlightCount: number;
 }
 
+/** Arrivals over an open phase's max_concurrency that may wait for a slot; later ones are dropped. */
+export const DEFAULT_MAX_WAITING = 10_000;
+
 export interface DriverOptions {
   planner: Planner;
   phases: PhasePlan[];
   client: RequestSender;
-  /** Monotonic ms since run start. */
-  now: () => number;
+  clock: Clock;
   seed: number;
-  classNames: readonly string[];
-  /** Every finished request, in completion order (records.jsonl). */
-  onRecord?: (record: RequestRecord, outcome: RequestOutcome) => void;
-  /** Errors/validity samples kept per class. */
-  samplesPerClass?: number;
+  sinks?: RunSink[];
   /** Which slice of each phase's schedule this process sends: request i goes to shard i mod count. */
   shard?: { index: number; count: number };
-  /** Per-request goodput criteria: the accumulator counts the requests that meet them. */
-  goodput?: GoodputCriteria | null;
+  /** Most arrivals waiting for a slot at once (open loop with max_concurrency); default DEFAULT_MAX_WAITING. */
+  maxWaiting?: number;
+  /** Tick period of the sinks (default 1000 ms). */
+  tickMs?: number;
 }
 
-export interface PhaseRun {
-  plan: PhasePlan;
-  /** null for warm-up phases (record: false). */
-  stats: PhaseStats | null;
-  startedAtMs: number;
-  endedAtMs: number;
-  /** Arrivals: requests, or conversations for conversation classes (each counts once). */
-  scheduled: number;
-  sent: number;
-  dropped: number;
-  achievedRateRps: number | null;
-  /** Requests sent, every turn of a conversation included. */
-  requestsSent?: number;
-}
-
-export interface DriverResult {
-  phases: PhaseRun[];
-  timeseries: TimeseriesPoint[];
-  errorSamples: Record<string, string[]>;
-  validitySamples: Record<string, string[]>;
+export interface DriverRun {
+  phases: PhaseCounts[];
   /** Lateness of the pacer for requests that had a free slot: the harness's own delay. */
   dispatchLag: Histogram;
   interrupted: boolean;
 }
 
-export interface Progress {
-  phase: string;
-  phaseElapsedS: number;
-  sent: number;
-  done: number;
-  errors: number;
-  inFlight: number;
-  /** TTFT p50 of requests finished since the last progress read. */
-  recentTtftP50Ms: number | null;
-  recentDone: number;
+type Counts = Omit<PhaseCounts, 'plan' | 'startedAtMs' | 'endedAtMs' | 'requestsSent'>;
+
+/** The live state the sinks see; one object, updated in place. */
+class LiveState implements LiveView {
+  atMs = 0;
+  phase: PhasePlan | null = null;
+  phaseStartedAtMs = 0;
+  scheduled = 0;
+  started = 0;
+  sent = 0;
+  done = 0;
+  errors = 0;
+  finished: PhaseCounts[] = [];
+  dispatchLag = newHistogram();
+  stopped = false;
+  get inFlight(): number {
+    return this.sent - this.done;
+  }
 }
 
 export class Driver {
-  private stopped = false;
-  /** Wakes the pacer's wait at once on stop (a low-rate phase may otherwise sleep a whole gap). */
+  /** Wakes every wait (pacer, think times, phase end) at once on stop. */
   private readonly stopSignal = new AbortController();
-  private readonly timeseries: Timeseries;
-  private readonly errorSamples: Record<string, string[]> = {};
-  private readonly validitySamples: Record<string, string[]> = {};
-  private readonly dispatchLag = newHistogram();
-  private readonly recentTtft = newHistogram();
-  private recentDone = 0;
-  /** The running phase: `started` counts arrivals (conversations), `sent`/`done`/`errors` requests. */
-  private current = { phase: '', startedAtMs: 0, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 };
-  /** Finished phases, and the one running now (for snapshots). */
-  private readonly completed: PhaseRun[] = [];
-  private live: { plan: PhasePlan; stats: PhaseStats | null; startedAtMs: number } | null = null;
-  private wakeStop: (() => void) | null = null;
+  private readonly live = new LiveState();
+  private readonly sinks: RunSink[];
 
   constructor(private readonly opts: DriverOptions) {
-    this.timeseries = new Timeseries(1000, () => opts.client.inFlightCount);
+    this.sinks = opts.sinks ?? [];
     // Every conversation in its think time waits on this signal: no listener limit applies.
     setMaxListeners(0, this.stopSignal.signal);
   }
 
   /** Stops scheduling new requests; in-flight ones finish (or are aborted by the caller). */
   stop(): void {
-    this.stopped = true;
+    if (this.live.stopped) return;
+    this.live.stopped = true;
     this.stopSignal.abort();
-    this.wakeStop?.();
   }
 
   get isStopped(): boolean {
-    return this.stopped;
+    return this.live.stopped;
   }
 
-  progress(): Progress {
-    const p: Progress = {
-      phase: this.current.phase,
-      phaseElapsedS: (this.opts.now() - this.current.startedAtMs) / 1000,
-      sent: this.current.sent,
-      done: this.current.done,
-      errors: this.current.errors,
-      inFlight: this.opts.client.inFlightCount,
-      recentTtftP50Ms: this.recentTtft.totalCount > 0 ? percentileMs(this.recentTtft, 50) : null,
-      recentDone: this.recentDone,
+  async run(): Promise<DriverRun> {
+    const clock = this.opts.clock;
+    const tickMs = this.opts.tickMs ?? 1000;
+    let cancelTick = () => {};
+    const tick = () => {
+      this.live.atMs = clock.now();
+      for (const s of this.sinks) s.tick?.(this.live);
+      cancelTick = clock.at((Math.floor(this.live.atMs / tickMs) + 1) * tickMs, tick);
     };
-    this.recentTtft.reset();
-    this.recentDone = 0;
-    this.timeseries.tick(this.opts.now(), this.current.phase);
-    return p;
-  }
-
-  /**
-   * The run so far, shaped like run()'s result (for checkpoints): the finished phases, then the
-   * running one with the requests that have completed (in-flight ones are not in it yet), its
-   * wall time up to now and no drops counted. Time series: whole intervals only. The histograms are
-   * the live ones, so encode the snapshot (assembleResult) before the next request completes.
-   */
-  snapshot(): DriverResult {
-    const phases = [...this.completed];
-    const live = this.live;
-    if (live) {
-      const endedAtMs = this.opts.now();
-      const elapsedMs = endedAtMs - live.startedAtMs;
-      const sent = this.current.started;
-      phases.push({
-        plan: live.plan,
-        stats: live.stats,
-        startedAtMs: live.startedAtMs,
-        endedAtMs,
-        scheduled: Math.max(this.current.scheduled, sent),
-        sent,
-        dropped: 0,
-        achievedRateRps: live.plan.load.kind === 'open' && elapsedMs > 0 ? Math.round((sent / (elapsedMs / 1000)) * 1000) / 1000 : null,
-        requestsSent: this.current.sent,
-      });
+    cancelTick = clock.at((Math.floor(clock.now() / tickMs) + 1) * tickMs, tick);
+    try {
+      for (const phase of this.opts.phases) {
+        if (this.live.stopped) break;
+        this.live.finished.push(await this.runPhase(phase));
+        for (const s of this.sinks) s.phaseEnd?.(this.live.finished[this.live.finished.length - 1]);
+      }
+    } finally {
+      cancelTick();
+      this.live.atMs = clock.now();
+      for (const s of this.sinks) await s.close?.(this.live);
     }
-    return {
-      phases,
-      timeseries: [...this.timeseries.points],
-      errorSamples: structuredClone(this.errorSamples),
-      validitySamples: structuredClone(this.validitySamples),
-      dispatchLag: this.dispatchLag,
-      interrupted: this.stopped,
-    };
+    return { phases: this.live.finished, dispatchLag: this.live.dispatchLag, interrupted: this.live.stopped };
   }
 
-  async run(): Promise<DriverResult> {
-    const runs = this.completed;
-    for (const phase of this.opts.phases) {
-      if (this.stopped) break;
-      runs.push(await this.runPhase(phase));
-    }
-    this.live = null;
-    return {
-      phases: runs,
-      timeseries: this.timeseries.finish(),
-      errorSamples: this.errorSamples,
-      validitySamples: this.validitySamples,
-      dispatchLag: this.dispatchLag,
-      interrupted: this.stopped,
-    };
-  }
-
-  private async runPhase(phase: PhasePlan): Promise<PhaseRun> {
-    const now = this.opts.now;
-    const stats = phase.record ? new PhaseStats(this.opts.classNames, this.opts.goodput ?? null) : null;
+  private async runPhase(phase: PhasePlan): Promise<PhaseCounts> {
     // An open phase plans its first request before its clock starts (start() stamps it), so the
     // first prompt's synthesis (on a cold JIT, milliseconds) never makes the first arrival late.
     let startedAtMs = 0;
     const start = (): number => {
-      startedAtMs = now();
-      this.current = { phase: phase.name, startedAtMs, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 };
-      this.live = { plan: phase, stats, startedAtMs };
+      startedAtMs = this.opts.clock.now();
+      Object.assign(this.live, { phase, phaseStartedAtMs: startedAtMs, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 });
+      for (const s of this.sinks) s.phaseStart?.(phase, startedAtMs);
       return startedAtMs;
     };
-    const counts =
-      phase.load.kind === 'closed'
-        ? await this.runClosed(phase, phase.load.concurrency, stats, start())
-        : await this.runOpen(phase, stats, start);
-    const endedAtMs = now();
-    return { plan: phase, stats, startedAtMs, endedAtMs, ...counts, requestsSent: this.current.sent };
+    const counts = phase.load.kind === 'closed' ? await this.runClosed(phase, phase.load.concurrency, start()) : await this.runOpen(phase, start);
+    return { plan: phase, startedAtMs, endedAtMs: this.opts.clock.now(), ...counts, requestsSent: this.live.sent };
   }
 
   /** This shard's part of an in-flight count, so N shards together hold `total` (at least 1 each). */
@@ -210,40 +138,36 @@ export class Driver {
     return !s || i % s.count === s.index;
   }
 
-  private async runOpen(
-    phase: PhasePlan,
-    stats: PhaseStats | null,
-    start: () => number,
-  ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
+  private async runOpen(phase: PhasePlan, start: () => number): Promise<Counts> {
     const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
-    const now = this.opts.now;
+    const clock = this.opts.clock;
+    const live = this.live;
     const cap = load.maxConcurrency === null ? Infinity : this.share(load.maxConcurrency);
     // Arrival times come from their own seeded stream, identical in every shard and worker.
     // A trace phase brings its own offsets (the replayed arrivals); the others draw them.
     const arrivals = phase.offsetsMs ?? arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
-    const waiting: { plan: RequestPlan; dueAtMs: number }[] = [];
-    let waitHead = 0;
-    let inFlight = 0;
+    const waiting = new IndexQueue(this.opts.maxWaiting ?? DEFAULT_MAX_WAITING);
+    const inFlight = new Counter();
     let scheduled = 0;
     let sent = 0;
+    let dropped = 0;
     let lastSentAtMs = 0;
-    const pending = new Set<Promise<void>>();
 
     const launch = (plan: RequestPlan, dueAtMs: number) => {
-      inFlight++;
+      inFlight.up();
       sent++;
-      this.current.started++;
-      lastSentAtMs = now();
-      const p: Promise<void> = this.converse(plan, dueAtMs, phase, stats, phaseEndAtMs).then(() => {
-        inFlight--;
-        pending.delete(p);
-        if (waitHead < waiting.length && !this.stopped) {
-          const next = waiting[waitHead];
-          waiting[waitHead++] = undefined as never;
-          launch(next.plan, next.dueAtMs);
+      live.started++;
+      lastSentAtMs = clock.now();
+      void this.converse(plan, dueAtMs, phase, phaseEndAtMs).then(() => {
+        // The slot is free: the longest-waiting arrival takes it, its body built only now.
+        if (waiting.size > 0 && !live.stopped) {
+          const index = waiting.peekIndex();
+          const due = waiting.peekDue();
+          waiting.shift();
+          launch(this.opts.planner.plan(phase.index, index), due);
         }
+        inFlight.down();
       });
-      pending.add(p);
     };
 
     let i = 0;
@@ -251,57 +175,44 @@ export class Driver {
     // A conversation starts no new turn after its phase's duration (the phase's end waits for it).
     let phaseEndAtMs = Infinity;
     for (const offsetMs of arrivals) {
-      if (this.stopped) break;
+      if (live.stopped) break;
       const index = i++;
       if (!this.mine(index)) continue;
-      // Plan before the due time, so prompt synthesis never delays the send.
-      const plan = this.opts.planner.plan(phase.index, index);
+      // Plan before the due time, so prompt synthesis never delays the send; an arrival likely to wait
+      // for a slot is planned when it gets one (a waiting arrival holds no body).
+      let plan = inFlight.value < cap ? this.opts.planner.plan(phase.index, index) : null;
       if (Number.isNaN(startedAtMs)) {
         startedAtMs = lastSentAtMs = start();
         if (phase.durationMs !== null) phaseEndAtMs = startedAtMs + phase.durationMs;
       }
       const dueAtMs = startedAtMs + offsetMs;
-      await waitUntil(dueAtMs, now, this.stopSignal.signal);
-      if (this.stopped) break;
+      await clock.waitUntil(dueAtMs, this.stopSignal.signal);
+      if (live.stopped) break;
       scheduled++;
-      this.current.scheduled++;
-      if (inFlight < cap) {
-        recordMs(this.dispatchLag, now() - dueAtMs);
+      live.scheduled++;
+      if (inFlight.value < cap) {
+        recordMs(live.dispatchLag, clock.now() - dueAtMs);
+        plan ??= this.opts.planner.plan(phase.index, index);
         launch(plan, dueAtMs);
-      } else {
-        waiting.push({ plan, dueAtMs });
+      } else if (!waiting.push(index, dueAtMs)) {
+        dropped++; // over the waiting cap: counted, never queued without bound
       }
     }
     if (Number.isNaN(startedAtMs)) startedAtMs = lastSentAtMs = start(); // nothing of this phase was this process's to send
     // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted,
     // never hidden). A phase that reached its request count first ends with its last arrival.
     const countReached = phase.maxRequests !== null && i >= phase.maxRequests;
-    let dropped = 0;
-    if (phase.durationMs !== null && !countReached && !this.stopped) await this.sleepUntil(startedAtMs + phase.durationMs);
-    if ((phase.durationMs !== null && !countReached) || this.stopped) {
-      dropped = waiting.length - waitHead;
-      waitHead = waiting.length;
-    }
-    while (pending.size > 0) await Promise.race(pending);
+    if (phase.durationMs !== null && !countReached && !live.stopped) await clock.waitUntil(startedAtMs + phase.durationMs, this.stopSignal.signal);
+    if ((phase.durationMs !== null && !countReached) || live.stopped) dropped += waiting.clear();
+    await inFlight.zero();
     // Arrivals still queued when a stop let the in-flight ones finish were never sent either.
-    dropped += waiting.length - waitHead;
-    waitHead = waiting.length;
+    dropped += waiting.clear();
     const windowMs = phase.durationMs !== null && !countReached ? phase.durationMs : lastSentAtMs - startedAtMs;
-    return {
-      scheduled,
-      sent,
-      dropped,
-      achievedRateRps: windowMs > 0 ? Math.round((sent / (windowMs / 1000)) * 1000) / 1000 : null,
-    };
+    return { scheduled, sent, dropped, achievedRateRps: windowMs > 0 ? Math.round((sent / (windowMs / 1000)) * 1000) / 1000 : null };
   }
 
-  private async runClosed(
-    phase: PhasePlan,
-    concurrency: number,
-    stats: PhaseStats | null,
-    startedAtMs: number,
-  ): Promise<Omit<PhaseRun, 'plan' | 'stats' | 'startedAtMs' | 'endedAtMs'>> {
-    const now = this.opts.now;
+  private async runClosed(phase: PhasePlan, concurrency: number, startedAtMs: number): Promise<Counts> {
+    const clock = this.opts.clock;
     const endAtMs = phase.durationMs === null ? Infinity : startedAtMs + phase.durationMs;
     const maxRequests = phase.maxRequests ?? Infinity;
     let next = 0;
@@ -316,17 +227,17 @@ export class Driver {
     const loop = async () => {
       let plan = take();
       // The intended send time of a closed-loop request is the moment its slot freed.
-      let freedAtMs = now();
-      while (plan && !this.stopped && now() < endAtMs) {
+      let freedAtMs = clock.now();
+      while (plan && !this.live.stopped && clock.now() < endAtMs) {
         sent++;
-        this.current.started++;
+        this.live.started++;
         // A conversation holds its slot through every turn and think time: a slot is one user.
-        const inFlight = this.converse(plan, freedAtMs, phase, stats, endAtMs);
+        const inFlight = this.converse(plan, freedAtMs, phase, endAtMs);
         plan = take(); // synthesise the next prompt while this one streams
         // A conversation whose next turn fell past the phase's end leaves its user thinking: the slot
         // is done, rather than firing new conversations' first turns back to back until the end.
         if ((await inFlight) === 'phase_end') break;
-        freedAtMs = now();
+        freedAtMs = clock.now();
       }
     };
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
@@ -341,66 +252,105 @@ export class Driver {
    * queueMs and in the dispatch lag. Ends on an error, a stop, or when the next turn would start
    * after `endAtMs` ('phase_end').
    */
-  private async converse(plan: RequestPlan, dueAtMs: number, phase: PhasePlan, stats: PhaseStats | null, endAtMs: number): Promise<'done' | 'phase_end'> {
-    const now = this.opts.now;
+  private async converse(plan: RequestPlan, dueAtMs: number, phase: PhasePlan, endAtMs: number): Promise<'done' | 'phase_end'> {
+    const clock = this.opts.clock;
     let current = plan;
     let scheduledAtMs = dueAtMs;
     for (;;) {
-      const outcome = await this.sendOne(current, scheduledAtMs, phase, stats);
+      const outcome = await this.sendOne(current, scheduledAtMs, phase);
       const followUp = this.opts.planner.followUp;
-      if (current.conversation === undefined || followUp === undefined || this.stopped || outcome.record.status !== 'ok') return 'done';
-      const replyEndedAtMs = now();
+      if (current.conversation === undefined || followUp === undefined || this.live.stopped || outcome.record.status !== 'ok') return 'done';
+      const replyEndedAtMs = clock.now();
       const next = followUp.call(this.opts.planner, current, { text: outcome.text, toolCalls: outcome.toolCalls ?? null, finishReason: outcome.record.finishReason });
       if (next === null) return 'done';
       scheduledAtMs = replyEndedAtMs + next.thinkMs;
       if (scheduledAtMs >= endAtMs) return 'phase_end';
-      await waitUntil(scheduledAtMs, now, this.stopSignal.signal);
-      if (this.stopped) return 'done';
-      recordMs(this.dispatchLag, now() - scheduledAtMs);
+      await clock.waitUntil(scheduledAtMs, this.stopSignal.signal);
+      if (this.live.stopped) return 'done';
+      recordMs(this.live.dispatchLag, clock.now() - scheduledAtMs);
       current = next.plan;
     }
   }
 
-  private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan, stats: PhaseStats | null): Promise<RequestOutcome> {
-    this.current.sent++;
-    const outcome = await this.opts.client.send({
-      plan,
-      phase: phase.name,
-      scheduledAtMs,
-      onGap: stats ? stats.gapSink(plan.className) : undefined,
-    });
-    const r = outcome.record;
-    this.current.done++;
-    if (r.status === 'error') this.current.errors++;
-    else if (r.ttftMs !== null) recordMs(this.recentTtft, r.ttftMs);
-    this.recentDone++;
-    stats?.add(r, plan.maxTokens);
-    if (outcome.retries) stats?.addRetries(r.class, outcome.retries);
-    this.timeseries.add(r, this.opts.now(), phase.name);
-    const limit = this.opts.samplesPerClass ?? 5;
-    if (r.errorClass && outcome.errorMessage) addSample(this.errorSamples, r.errorClass, outcome.errorMessage, limit);
-    if (r.validity && r.validity !== 'valid') {
-      addSample(this.validitySamples, r.class, `${r.validity}: ${outcome.validityDetail ?? ''}`.trim(), limit);
-    }
-    this.opts.onRecord?.(r, outcome);
+  private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan): Promise<RequestOutcome> {
+    const live = this.live;
+    let onGap: ((gapMs: number) => void) | undefined;
+    for (const s of this.sinks) onGap ??= s.gapListener?.(phase, plan.className);
+    live.sent++;
+    const outcome = await this.opts.client.send({ plan, phase: phase.name, scheduledAtMs, onGap });
+    live.done++;
+    if (outcome.record.status === 'error') live.errors++;
+    const atMs = this.opts.clock.now();
+    for (const s of this.sinks) s.record?.(outcome.record, outcome, plan, atMs);
     return outcome;
-  }
-
-  private sleepUntil(atMs: number): Promise<void> {
-    const ms = atMs - this.opts.now();
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeStop = done;
-    });
   }
 }
 
-function addSample(into: Record<string, string[]>, key: string, message: string, limit: number): void {
-  const list = (into[key] ??= []);
-  if (list.length < limit) list.push(message);
+/** In-flight count with one waiter for zero: the drain costs O(1) per completion, not a race over all. */
+class Counter {
+  value = 0;
+  private onZero: (() => void) | null = null;
+  up(): void {
+    this.value++;
+  }
+  down(): void {
+    if (--this.value === 0 && this.onZero) {
+      const wake = this.onZero;
+      this.onZero = null;
+      wake();
+    }
+  }
+  zero(): Promise<void> {
+    if (this.value === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onZero = resolve));
+  }
+}
+
+/** A bounded FIFO of waiting arrivals (index, due time) in a ring of typed arrays. */
+class IndexQueue {
+  private index = new Float64Array(16);
+  private due = new Float64Array(16);
+  private head = 0;
+  size = 0;
+  constructor(private readonly max: number) {}
+
+  /** false when full (the arrival is dropped). */
+  push(index: number, dueAtMs: number): boolean {
+    if (this.size >= this.max) return false;
+    if (this.size === this.index.length) this.grow();
+    const at = (this.head + this.size) % this.index.length;
+    this.index[at] = index;
+    this.due[at] = dueAtMs;
+    this.size++;
+    return true;
+  }
+  peekIndex(): number {
+    return this.index[this.head];
+  }
+  peekDue(): number {
+    return this.due[this.head];
+  }
+  shift(): void {
+    this.head = (this.head + 1) % this.index.length;
+    this.size--;
+  }
+  /** Empties the queue; returns how many were in it. */
+  clear(): number {
+    const n = this.size;
+    this.head = 0;
+    this.size = 0;
+    return n;
+  }
+  private grow(): void {
+    const n = this.index.length;
+    const index = new Float64Array(n * 2);
+    const due = new Float64Array(n * 2);
+    for (let k = 0; k < this.size; k++) {
+      index[k] = this.index[(this.head + k) % n];
+      due[k] = this.due[(this.head + k) % n];
+    }
+    this.index = index;
+    this.due = due;
+    this.head = 0;
+  }
 }

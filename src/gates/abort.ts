@@ -5,6 +5,9 @@
 //   request succeeds (errors / N), so the outcome can no longer change;
 // - a running timed phase (no cap, the total is unknown): the error rate so far breaks the bound over
 //   at least `minRequests` finished requests (k6's abortOnFail, with a minimum sample instead of a delay).
+import type { RequestRecord } from '../client/record.js';
+import type { PhaseCounts, RunSink } from '../driver/sink.js';
+import type { PhasePlan } from '../schedule/phases.js';
 import type { Slo } from './slo.js';
 import { formatSloValue, holds } from './slo.js';
 
@@ -46,4 +49,67 @@ export function lostSlo(slos: Slo[], phases: LivePhase[], minRequests = ABORT_MI
     }
   }
   return null;
+}
+
+/**
+ * The --abort-on-fail sink: counts requests and errors per phase × class as records arrive and judges
+ * the error SLOs after each error (and when a request count reaches the minimum sample, or a phase
+ * ends); calls `onLost` once, with the message, when one can no longer hold.
+ */
+export class AbortWatch implements RunSink {
+  private readonly phases: { live: LivePhase; counts: Map<string, { requests: number; errors: number }> }[] = [];
+  private lostMessage: string | null = null;
+  private readonly slos: Slo[];
+
+  constructor(
+    slos: Slo[],
+    private readonly shard: { index: number; count: number } | undefined,
+    private readonly onLost: (message: string) => void,
+    private readonly minRequests = ABORT_MIN_REQUESTS,
+  ) {
+    this.slos = errorSlos(slos);
+  }
+
+  /** The lost SLO's message, once one was lost. */
+  get lost(): string | null {
+    return this.lostMessage;
+  }
+
+  phaseStart(phase: PhasePlan): void {
+    if (!phase.record) return;
+    const counts = new Map<string, { requests: number; errors: number }>();
+    const max = phase.maxRequests;
+    const s = this.shard;
+    // This shard's share of the phase's request count: requests i, i+N, … of it.
+    const cap = max === null ? null : s ? Math.max(0, Math.floor((max - s.index - 1) / s.count) + 1) : max;
+    this.phases.push({ live: { name: phase.name, final: false, cap, group: (cls) => counts.get(cls) ?? null }, counts });
+  }
+
+  record(r: RequestRecord): void {
+    const p = this.phases[this.phases.length - 1];
+    if (this.slos.length === 0 || !p || p.live.final || this.lostMessage !== null) return;
+    let judge = false;
+    for (const key of ['*', r.class]) {
+      let c = p.counts.get(key);
+      if (!c) p.counts.set(key, (c = { requests: 0, errors: 0 }));
+      c.requests++;
+      if (r.status === 'error') c.errors++;
+      judge ||= c.errors > 0 && (r.status === 'error' || c.requests === this.minRequests);
+    }
+    if (judge) this.judge();
+  }
+
+  phaseEnd(counts: PhaseCounts): void {
+    const p = this.phases[this.phases.length - 1];
+    if (!p || p.live.name !== counts.plan.name) return;
+    (p.live as { final: boolean }).final = true;
+    if (this.lostMessage === null && this.slos.length > 0) this.judge();
+  }
+
+  private judge(): void {
+    const msg = lostSlo(this.slos, this.phases.map((p) => p.live), this.minRequests);
+    if (msg === null) return;
+    this.lostMessage = msg;
+    this.onLost(msg);
+  }
 }

@@ -3,13 +3,12 @@
 // watches live counters for --abort-on-fail, and after the run judges the result and writes the
 // JUnit file, the Markdown summary and $GITHUB_STEP_SUMMARY. commands/run.ts calls it.
 import { appendFile } from 'node:fs/promises';
-import type { Driver } from '../driver/run.js';
 import type { RunResult } from '../results/format.js';
 import { readResult, writeFileAtomic } from '../results/io.js';
 import { parseFailOn } from '../report/failon.js';
 import { usageError } from '../util/errors.js';
 import { sloEntries, type Workload } from '../workload/schema.js';
-import { lostSlo, errorSlos, type LivePhase } from './abort.js';
+import { errorSlos } from './abort.js';
 import { parseGoodput, type GoodputCriteria } from './goodput.js';
 import { DEFAULT_FAIL_ON, regressionGate } from './regression.js';
 import { renderGatesMarkdown, renderJunit } from './render.js';
@@ -95,53 +94,6 @@ export async function prepareGates(opts: GateOptions, workload: Workload): Promi
   }
   const active = slos.length > 0 || baseline !== null || opts.junit !== undefined || opts.summaryMd !== undefined;
   return { slos, goodput, baseline, failOn, active };
-}
-
-/**
- * --abort-on-fail: every `everyMs`, judge the error SLOs on the driver's live counters; when one is
- * lost, call onLost once (which stops the run). Returns a stop function and the message, if any.
- */
-export function watchAbort(
-  driver: Driver,
-  slos: Slo[],
-  shard: { index: number; count: number } | undefined,
-  onLost: (message: string) => void,
-  everyMs = 500,
-): { stop(): void; lost(): string | null } {
-  let lost: string | null = null;
-  const check = () => {
-    if (lost !== null) return;
-    const snap = driver.snapshot();
-    const phases: LivePhase[] = [];
-    snap.phases.forEach((p, i) => {
-      if (!p.stats) return;
-      const stats = p.stats;
-      const max = p.plan.maxRequests;
-      const cap = max === null ? null : shard ? Math.max(0, Math.floor((max - shard.index - 1) / shard.count) + 1) : max;
-      phases.push({
-        name: p.plan.name,
-        final: i < snap.phases.length - 1,
-        cap,
-        group: (cls) => {
-          const g = cls === '*' ? stats.all : stats.groups.get(cls);
-          return g ? { requests: g.counters.requests, errors: g.counters.errors } : null;
-        },
-      });
-    });
-    const msg = lostSlo(slos, phases);
-    if (msg !== null) {
-      lost = msg;
-      onLost(msg);
-    }
-  };
-  const timer = setInterval(check, everyMs);
-  timer.unref();
-  return {
-    stop() {
-      clearInterval(timer);
-    },
-    lost: () => lost,
-  };
 }
 
 /** Judges the finished run; the result gains its `gates`. */

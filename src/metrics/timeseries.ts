@@ -26,65 +26,83 @@ function smallHistogram(): Histogram {
   return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, autoResize: true, numberOfSignificantValueDigits: 2 });
 }
 
+/**
+ * Completions go into the second they happened in; the run's one-second tick closes the seconds that
+ * have ended, stamping each with the requests in flight at its close, so idle seconds are points too
+ * and no consumer has to ask for them. At most two seconds are open at once (a completion may land in
+ * the next second just before that second's tick runs).
+ */
 export class Timeseries {
   readonly points: TimeseriesPoint[] = [];
-  private current: TimeseriesPoint | null = null;
-  private ttft: Histogram = smallHistogram();
+  private readonly open: TimeseriesPoint[] = [];
+  private readonly ttft: Histogram[] = [];
+  /** The first second not closed yet (null before anything happened). */
+  private nextS: number | null = null;
 
-  constructor(
-    private readonly intervalMs = 1000,
-    private readonly inFlight: () => number = () => 0,
-  ) {}
+  constructor(private readonly intervalMs = 1000) {}
 
   add(r: RequestRecord, atMs: number, phase: string): void {
     const p = this.bucket(atMs, phase);
     p.completed++;
-    if (r.status === 'error') {
-      p.errors++;
-      return;
-    }
+    if (r.status === 'error') return;
     p.inputTokens += r.promptTokens ?? 0;
     p.outputTokens += r.outputTokens ?? 0;
-    if (r.ttftMs !== null) recordMs(this.ttft, r.ttftMs);
+    if (r.ttftMs !== null) recordMs(this.ttft[this.open.indexOf(p)], r.ttftMs);
   }
 
-  /** Closes buckets up to `atMs` so that idle seconds still appear as zero points. */
-  tick(atMs: number, phase: string): void {
-    this.bucket(atMs, phase);
+  /** Closes every second that ended by `atMs` (idle ones included), with `inFlight` as their in-flight figure. */
+  tick(atMs: number, phase: string, inFlight: number): void {
+    const endS = this.slot(atMs);
+    if (this.nextS === null) this.nextS = endS - this.stepS;
+    while (this.nextS < endS - 1e-9) {
+      const t = this.nextS;
+      if (this.open.length > 0 && this.open[0].tS <= t + 1e-9) this.closeFirst(inFlight);
+      else this.points.push(emptyPoint(t, phase, inFlight));
+      this.nextS = round3(t + this.stepS);
+    }
   }
 
-  finish(): TimeseriesPoint[] {
-    if (this.current) this.close();
+  /** Closes what is still open (the run's last, partial second) and returns the points. */
+  finish(atMs: number, phase: string, inFlight: number): TimeseriesPoint[] {
+    if (this.nextS !== null || this.open.length > 0) this.tick(atMs + this.intervalMs, phase, inFlight);
     return this.points;
   }
 
-  private bucket(atMs: number, phase: string): TimeseriesPoint {
-    const tS = Math.floor(atMs / this.intervalMs) * (this.intervalMs / 1000);
-    if (this.current && this.current.tS === tS) return this.current;
-    if (this.current) {
-      const last = this.current.tS;
-      this.close();
-      // Fill seconds in which nothing completed, so plots show the stall rather than skip it.
-      for (let t = last + this.intervalMs / 1000; t < tS; t += this.intervalMs / 1000) {
-        this.points.push(emptyPoint(t, phase, this.inFlight()));
-      }
-    }
-    this.current = emptyPoint(tS, phase, 0);
-    return this.current;
+  private get stepS(): number {
+    return this.intervalMs / 1000;
   }
 
-  private close(): void {
-    const p = this.current as TimeseriesPoint;
-    if (this.ttft.totalCount > 0) {
-      p.ttftP50Ms = percentileMs(this.ttft, 50);
-      p.ttftP99Ms = percentileMs(this.ttft, 99);
-      p.ttftHdr = encodeHistogram(this.ttft);
-      this.ttft.reset();
-    }
-    p.inFlight = this.inFlight();
-    this.points.push(p);
-    this.current = null;
+  private slot(atMs: number): number {
+    return round3(Math.floor(atMs / this.intervalMs) * this.stepS);
   }
+
+  private bucket(atMs: number, phase: string): TimeseriesPoint {
+    // A completion stamped in a second already closed (it cannot be, on one clock) joins the oldest open one.
+    const tS = Math.max(this.slot(atMs), this.nextS ?? -Infinity);
+    for (const p of this.open) if (p.tS === tS) return p;
+    if (this.nextS === null) this.nextS = tS;
+    // Idle seconds before this one stay unopened: the tick writes them as empty points.
+    const p = emptyPoint(tS, phase, 0);
+    this.open.push(p);
+    this.ttft.push(smallHistogram());
+    return p;
+  }
+
+  private closeFirst(inFlight: number): void {
+    const p = this.open.shift() as TimeseriesPoint;
+    const h = this.ttft.shift() as Histogram;
+    if (h.totalCount > 0) {
+      p.ttftP50Ms = percentileMs(h, 50);
+      p.ttftP99Ms = percentileMs(h, 99);
+      p.ttftHdr = encodeHistogram(h);
+    }
+    p.inFlight = inFlight;
+    this.points.push(p);
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function emptyPoint(tS: number, phase: string, inFlight: number): TimeseriesPoint {

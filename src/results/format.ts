@@ -133,6 +133,8 @@ export const ClientHealthSchema = z.object({
   /** CPU of the whole process in % of one core (includes the embedded simulator's thread when used). */
   cpuPercent: z.number(),
   peakRssMb: z.number(),
+  /** `--max-client-lag` when not the default 10 ms: the lag above which the run counts as saturated. */
+  lagLimitMs: z.number().optional(),
   saturated: z.boolean(),
   reasons: z.array(z.string()),
 });

@@ -204,6 +204,7 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     eventLoopUtilization: max((r) => r.client.eventLoopUtilization),
     cpuPercent: round(results.reduce((s, r) => s + r.client.cpuPercent, 0), 1),
     peakRssMb: max((r) => r.client.peakRssMb),
+    ...(results.some((r) => r.client.lagLimitMs !== undefined) ? { lagLimitMs: max((r) => r.client.lagLimitMs ?? 10) } : {}),
     saturated: results.some((r) => r.client.saturated),
     reasons,
   };

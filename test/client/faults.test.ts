@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OpenAIClient, type RequestInput, type RequestOutcome } from '../../src/client/openai.js';
 import type { ErrorClass } from '../../src/client/record.js';
-import { Driver, type RequestSender } from '../../src/driver/run.js';
+import type { RequestSender } from '../../src/driver/run.js';
+import { runCollected } from '../../src/driver/collect.js';
+import { realClock } from '../../src/util/clock.js';
 import { closedPort } from '../commands/helpers.js';
 import { FAULTS, LONG_MESSAGE, faultPlanner, onePlan, startFaultServer, type Fault, type FaultServer } from './fault-server.js';
 
@@ -33,8 +35,8 @@ const EXPECTED: Record<(typeof FAULTS)[number], ErrorClass> = {
 };
 
 const clock = () => {
-  const t0 = performance.now();
-  return () => performance.now() - t0;
+  const c = realClock();
+  return c.now;
 };
 const TIMEOUTS = { ttfbMs: 400, idleMs: 400, totalMs: 1500 };
 
@@ -57,19 +59,17 @@ describe('fault matrix through the Driver', () => {
     // Even requests are healthy, odd ones each get one fault: healthy requests share the server and the connection pool with the faults.
     const classOf = (i: number): Fault => (i % 2 === 0 ? 'ok' : FAULTS[(i - 1) / 2]);
     const outcomes = new Map<string, RequestOutcome>();
-    const driver = new Driver({
+    const run = runCollected({
       planner: faultPlanner(classOf),
       phases: [{ index: 0, name: 'faults', record: true, durationMs: null, maxRequests: FAULTS.length * 2, load: { kind: 'closed', concurrency: 12 } }],
       client,
-      now,
+      clock: realClock(),
       seed: 1,
       classNames: ['ok', ...FAULTS],
-      onRecord: (r, o) => {
-        if (r.class !== 'ok') outcomes.set(r.class, o);
-      },
+      sinks: [{ record: (r, o) => void (r.class !== 'ok' && outcomes.set(r.class, o)) }],
     });
     const started = performance.now();
-    const d = await driver.run();
+    const d = await run;
     await client.close();
     expect(performance.now() - started).toBeLessThan(6000);
 
@@ -182,15 +182,14 @@ describe('connection-level faults', () => {
       workload: {} as never,
       plan: (phaseIndex: number, requestIndex: number) => ({ ...onePlan('/f/ok'), phaseIndex, requestIndex, className: names[requestIndex % names.length] }),
     };
-    const driver = new Driver({
+    const d = await runCollected({
       planner,
       phases: [{ index: 0, name: 'p', record: true, durationMs: null, maxRequests: names.length * 2, load: { kind: 'closed', concurrency: 3 } }],
       client: new Router(clients),
-      now,
+      clock: realClock(),
       seed: 1,
       classNames: ['ok', 'refused', 'dns', 'tls'],
     });
-    const d = await driver.run();
     await Promise.all(Object.values(clients).map((c) => c.close()));
     const s = d.phases[0].stats!;
     expect(s.group('ok').counters).toMatchObject({ requests: 6, ok: 6, errors: 0 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { OpenAIClient } from '../../src/client/openai.js';
 import { RetryingSender, backoffMs, parseRetryAfterMs, parseRetryStatuses, type RetryPolicy } from '../../src/client/retry.js';
-import { Driver } from '../../src/driver/run.js';
+import { runCollected } from '../../src/driver/collect.js';
+import { realClock } from '../../src/util/clock.js';
 import { assembleResult } from '../../src/results/assemble.js';
 import { ResultSchema } from '../../src/results/format.js';
 import { onePlan, startFaultServer, type FaultServer } from './fault-server.js';
@@ -79,11 +80,10 @@ describe('RetryingSender through the Driver', () => {
       workload: {} as never,
       plan: (phaseIndex: number, requestIndex: number) => ({ ...onePlan(routes[names[requestIndex]]), phaseIndex, requestIndex, className: names[requestIndex] }),
     };
-    const driver = new Driver({
-      planner, client: sender, now, seed: 1, classNames: names,
+    const d = await runCollected({
+      planner, client: sender, clock: realClock(t0), seed: 1, classNames: names,
       phases: [{ index: 0, name: 'p', record: true, durationMs: null, maxRequests: names.length, load: { kind: 'closed', concurrency: 4 } }],
     });
-    const d = await driver.run();
     await client.close();
     const s = d.phases[0].stats!;
     expect(s.group('twice429').counters).toMatchObject({ requests: 1, ok: 1, retries: { attempts: 2, byStatus: { 429: 2 } } });

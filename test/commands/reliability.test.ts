@@ -98,7 +98,7 @@ describe('interrupts and checkpoints', () => {
   it('--checkpoint writes the result so far atomically; after kill -9 the checkpoint is readable by report', async () => {
     const out = tempDir();
     const c = start(['run', fixture('timing.yaml'), '--concurrency', '4', '--duration', '60s', '--sim-ttft', '5', '--sim-itl', '2',
-      '--checkpoint', '300ms', '--out', out, '--quiet']);
+      '--checkpoint', '1s', '--out', out, '--quiet']);
     const ckpt = () => resultFiles(out).find((f) => f.endsWith('.checkpoint.json'));
     await until(() => ckpt() !== undefined, 'a checkpoint');
     const first = await readResult(join(out, ckpt()!));
@@ -130,8 +130,8 @@ describe('interrupts and checkpoints', () => {
 
   it('removes the checkpoint once the final result is written', async () => {
     const out = tempDir();
-    const r = await runCli(['run', fixture('timing.yaml'), '--concurrency', '2', '--duration', '1s', '--sim-ttft', '5', '--sim-itl', '2',
-      '--checkpoint', '200ms', '--out', out, '--quiet']);
+    const r = await runCli(['run', fixture('timing.yaml'), '--concurrency', '2', '--duration', '2500ms', '--sim-ttft', '5', '--sim-itl', '2',
+      '--checkpoint', '1s', '--out', out, '--quiet']);
     expect(r.code).toBe(0);
     expect(resultFiles(out)).toHaveLength(1);
     expect(resultFiles(out)[0]).not.toMatch(/checkpoint/);

@@ -4,7 +4,7 @@ import { PhaseStats } from '../../src/metrics/accumulator.js';
 import { newHistogram } from '../../src/metrics/histogram.js';
 import { assembleResult } from '../../src/results/assemble.js';
 import type { RunResult } from '../../src/results/format.js';
-import type { DriverResult } from '../../src/driver/run.js';
+import type { DriverResult } from '../../src/metrics/collector.js';
 import type { RequestRecord } from '../../src/client/record.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
 import { EXIT } from '../../src/commands/run.js';

@@ -4,7 +4,7 @@ import { newHistogram } from '../../src/metrics/histogram.js';
 import { assembleResult } from '../../src/results/assemble.js';
 import { mergeResults } from '../../src/results/merge.js';
 import type { RunResult } from '../../src/results/format.js';
-import type { DriverResult } from '../../src/driver/run.js';
+import type { DriverResult } from '../../src/metrics/collector.js';
 import type { RequestRecord } from '../../src/client/record.js';
 import { isGood, isValidGood, parseGoodput, type GoodputCriteria } from '../../src/gates/goodput.js';
 import { SloSyntaxError } from '../../src/gates/slo.js';

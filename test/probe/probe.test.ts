@@ -5,6 +5,7 @@ import { observeChat } from '../../src/probe/observe.js';
 import { renderProbe } from '../../src/probe/render.js';
 import { startSimulator, type SimServer } from '../../src/sim/server.js';
 import { startFakeEngine } from './fake-engine.js';
+import { closedPort } from '../commands/helpers.js';
 
 const transport = createHttp();
 afterAll(() => transport.close());
@@ -99,7 +100,8 @@ describe('probe against engines the simulator cannot imitate', () => {
   }, 20_000);
 
   it('an unreachable target cannot stream', async () => {
-    const r = await runProbe({ http: transport.http, baseUrl: 'http://127.0.0.1:1/v1', timeoutMs: 2000 });
+    // A port just closed, not a fixed one: another process on the machine may listen on any fixed port.
+    const r = await runProbe({ http: transport.http, baseUrl: `http://127.0.0.1:${await closedPort()}/v1`, timeoutMs: 2000 });
     expect(r.canStream).toBe(false);
     expect(verdicts(r).models).toBe('not_supported');
   });

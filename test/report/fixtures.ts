@@ -1,7 +1,7 @@
 // Result files built by the real pipeline (PhaseStats → assembleResult) from synthetic, seeded records:
 // fast and deterministic, and exactly what `run` would write for such requests.
 import type { RequestRecord } from '../../src/client/record.js';
-import type { DriverResult, PhaseRun } from '../../src/driver/run.js';
+import type { DriverResult, PhaseRun } from '../../src/metrics/collector.js';
 import { PhaseStats } from '../../src/metrics/accumulator.js';
 import { newHistogram } from '../../src/metrics/histogram.js';
 import { Timeseries } from '../../src/metrics/timeseries.js';
@@ -45,7 +45,7 @@ function jitter(rng: () => number, base: number): number {
 }
 
 export function synthResult(spec: SynthRun): RunResult {
-  const ts = new Timeseries(1000, () => 2);
+  const ts = new Timeseries(1000);
   // The driver feeds the time series in completion order.
   const done: { r: RequestRecord; atMs: number; phase: string }[] = [];
   const phases: PhaseRun[] = [];
@@ -102,8 +102,16 @@ export function synthResult(spec: SynthRun): RunResult {
     });
   });
   done.sort((x, y) => x.atMs - y.atMs);
-  for (const x of done) ts.add(x.r, x.atMs, x.phase);
-  const d: DriverResult = { phases, timeseries: ts.finish(), errorSamples: {}, validitySamples: {}, dispatchLag: newHistogram(), interrupted: false };
+  // As the driver's one-second tick would: each second closes with 2 requests in flight.
+  let lastS = -1;
+  for (const x of done) {
+    const s = Math.floor(x.atMs / 1000);
+    if (lastS >= 0 && s !== lastS) ts.tick(x.atMs, x.phase, 2);
+    lastS = s;
+    ts.add(x.r, x.atMs, x.phase);
+  }
+  const last = done[done.length - 1];
+  const d: DriverResult = { phases, timeseries: ts.finish(last?.atMs ?? 0, last?.phase ?? '', 2), errorSamples: {}, validitySamples: {}, dispatchLag: newHistogram(), interrupted: false };
   const meta: RunResult['meta'] = {
     runId: spec.runId ?? `run-${spec.seed}`,
     loadshapeVersion: '0.1.0',

@@ -63,7 +63,7 @@ describe('server metrics through a load step', () => {
     expect(high.runningMax).toBe(2);
     expect(high.kvCacheUsageMax!).toBeGreaterThan(low.kvCacheUsageMax!);
     expect(high.queueTimeP50Ms!).toBeGreaterThan(50); // waits for a slot: several 200 ms generations
-    expect(low.queueTimeP99Ms!).toBeLessThan(10);
+    expect(low.queueTimeP99Ms!).toBeLessThan(25); // no wait for a slot, as far as a busy machine's timers allow
     expect(high.prefixCacheHitRate!).toBeGreaterThan(0.1);
     expect(high.prefixCacheHitRate!).toBeLessThan(0.35);
   });
