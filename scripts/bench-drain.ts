@@ -59,7 +59,8 @@ console.log('in flight | Driver phase, CPU ms | per request, µs | old race drai
 for (const n of [2000, 4000, 8000, 16000]) {
   await driverPhase(n); // warm the JIT
   const d = await driverPhase(n);
-  const r = await raceDrain(n);
-  console.log(`${String(n).padStart(9)} | ${d.toFixed(0).padStart(20)} | ${((d * 1000) / n).toFixed(1).padStart(15)} | ${r.toFixed(0).padStart(27)}`);
+  // The quadratic race takes minutes past 8,000: measured up to there.
+  const r = n <= 8000 ? (await raceDrain(n)).toFixed(0) : '(skipped)';
+  console.log(`${String(n).padStart(9)} | ${d.toFixed(0).padStart(20)} | ${((d * 1000) / n).toFixed(1).padStart(15)} | ${r.padStart(27)}`);
 }
 console.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
