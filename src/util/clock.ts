@@ -9,7 +9,10 @@ export interface Clock {
   now(): number;
   /** Resolves at `atMs` or soon after (at once when past, or when `signal` aborts). */
   waitUntil(atMs: number, signal?: AbortSignal): Promise<void>;
-  /** Calls `fn` once at `atMs` or soon after; the returned function cancels it. */
+  /**
+   * Calls `fn` once at `atMs` or soon after; the returned function cancels it. On the real clock such a
+   * timer never keeps the process alive by itself (ticks, drain deadlines): waitUntil() does.
+   */
   at(atMs: number, fn: () => void): () => void;
 }
 
@@ -52,6 +55,7 @@ export function realClock(originMs: number = performance.now()): Clock {
     },
     at(atMs, fn) {
       const t = setTimeout(fn, Math.max(0, atMs - now()));
+      t.unref();
       return () => clearTimeout(t);
     },
   };
