@@ -12,6 +12,7 @@ import type { PhasePlan } from '../schedule/phases.js';
 import { scrapeOnce, ServerMetricsScraper } from '../servermetrics/scrape.js';
 import { buildServerMetrics } from '../servermetrics/summary.js';
 import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
+import { redactUrl } from '../util/redact.js';
 import type { Planner } from '../workload/plan.js';
 
 export interface EngineSideFlags {
@@ -46,7 +47,7 @@ export class EngineSide {
       try {
         new URL(u);
       } catch {
-        throw usageError(`--server-metrics: "${u}" is not a URL; write e.g. http://127.0.0.1:8000/metrics`);
+        throw usageError(`--server-metrics: "${redactUrl(u)}" is not a URL; write e.g. http://127.0.0.1:8000/metrics`);
       }
     }
     const recipe = flags.recipe ? await loadRecipe(flags.recipe) : null;
@@ -97,7 +98,7 @@ export class EngineSide {
     this.provenance = provenance;
     const urls = explicit.length > 0 ? explicit : fallbackOk ? [fallback] : [];
     if (urls.length > 0) {
-      log(`scraping server metrics every 1s: ${urls.join(', ')}`);
+      log(`scraping server metrics every 1s: ${urls.map(redactUrl).join(', ')}`);
       this.scraper = new ServerMetricsScraper(this.transport.http, urls, extra, now, 1000);
       this.scraper.start();
     }

@@ -27,7 +27,8 @@ export function redactUrl(u: string): string {
   try {
     url = new URL(u);
   } catch {
-    return u;
+    // Not a URL after all (a typo in a flag): still never echo its userinfo.
+    return u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1redacted@');
   }
   if (url.username || url.password) {
     url.username = 'redacted';
