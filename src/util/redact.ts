@@ -231,5 +231,17 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A copy of a JSON-like value with every string (keys included) scrubbed. */
+export function scrubDeep<T>(value: T, scrubber: Scrubber): T {
+  if (scrubber.empty) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return scrubber.scrub(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrubber.scrub(k), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
 /** A scrubber that removes nothing (no secrets configured). */
 export const NO_SECRETS = new Scrubber([]);
