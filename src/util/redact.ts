@@ -91,8 +91,10 @@ export function secretsOf(headers: Record<string, string>): string[] {
     if (PUBLIC_HEADERS.has(name.toLowerCase())) continue;
     const value = v.trim();
     if (value.length >= 4) out.add(value);
-    const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
-    if (token && token.length >= 4) out.add(token);
+    const parts = value.split(/\s+/);
+    // "Scheme token": the token is the secret. More words: each long one is.
+    if (parts.length === 2 && parts[1].length >= 4) out.add(parts[1]);
+    else if (parts.length > 2) for (const p of parts) if (p.length >= FRAGMENT_CHARS) out.add(p);
   }
   return [...out].sort((a, b) => b.length - a.length);
 }
@@ -136,21 +138,23 @@ function fold(c: number): number {
 /**
  * Removes secrets from text that came from a server. Every run of characters covered by some
  * FRAGMENT_CHARS-long piece of a secret (ASCII case ignored) becomes `<redacted>`; secrets shorter
- * than that are removed whole, case-insensitively. Linear in the text: a rolling hash of each
+ * than that, or with spaces in them, are removed whole, case-insensitively. Linear in the text: a rolling hash of each
  * window, a 64 Ki-entry filter, then an exact comparison on a hit.
  */
 export class Scrubber {
   /** Window hash → the folded windows with that hash. */
   private readonly windows = new Map<number, string[]>();
   private readonly filter = new Uint8Array(65536);
-  private readonly short: RegExp | null;
+  private readonly whole: RegExp | null;
   readonly empty: boolean;
 
   constructor(secrets: readonly string[]) {
-    const shortOnes: string[] = [];
+    const wholeOnes: string[] = [];
     for (const s of secrets) {
-      if (s.length < FRAGMENT_CHARS) {
-        if (s.length > 0) shortOnes.push(s);
+      // Short secrets, and values with spaces ("Bearer <token>": its token is a secret of its own),
+      // are removed whole; pieces of them are not secret ("r sk-pro" would eat ordinary text).
+      if (s.length < FRAGMENT_CHARS || /\s/.test(s)) {
+        if (s.length > 0) wholeOnes.push(s);
         continue;
       }
       for (let i = 0; i + FRAGMENT_CHARS <= s.length; i++) {
@@ -163,15 +167,14 @@ export class Scrubber {
         this.filter[h & 0xffff] = 1;
       }
     }
-    this.short = shortOnes.length > 0 ? new RegExp(shortOnes.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi') : null;
-    this.empty = this.windows.size === 0 && this.short === null;
+    this.whole = wholeOnes.length > 0 ? new RegExp(wholeOnes.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi') : null;
+    this.empty = this.windows.size === 0 && this.whole === null;
   }
 
   scrub(text: string): string {
     if (this.empty || text.length === 0) return text;
-    let out = this.windows.size > 0 && text.length >= FRAGMENT_CHARS ? this.scrubFragments(text) : text;
-    if (this.short !== null) out = out.replace(this.short, REDACTED);
-    return out;
+    const out = this.whole !== null ? text.replace(this.whole, REDACTED) : text;
+    return this.windows.size > 0 && out.length >= FRAGMENT_CHARS ? this.scrubFragments(out) : out;
   }
 
   /** Scrubs, then cuts to `maxChars` (with an ellipsis): scrubbing first, so no cut edge keeps a piece of a key. */
