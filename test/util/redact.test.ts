@@ -1,23 +1,13 @@
 // Secrets in text and URLs: what util/redact removes, and that no cut can keep a piece of a key.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FRAGMENT_CHARS, redactArgv, redactUrl, redactUrlsIn, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../../src/util/redact.js';
+import { leakedFragments } from './leaks.js';
+import { redactArgv, redactUrl, redactUrlsIn, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../../src/util/redact.js';
 import { serverMessage } from '../../src/client/openai.js';
 import { buildServerMetrics } from '../../src/servermetrics/summary.js';
 import { redactArgv as redactArgvFromRun, redactUrl as redactUrlFromRun } from '../../src/commands/run.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Every FRAGMENT_CHARS-long piece of `secret` found in `text`, ignoring case. */
-export function leakedFragments(text: string, secret: string): string[] {
-  const hay = text.toLowerCase();
-  const out: string[] = [];
-  for (let i = 0; i + FRAGMENT_CHARS <= secret.length; i++) {
-    const piece = secret.slice(i, i + FRAGMENT_CHARS).toLowerCase();
-    if (hay.includes(piece)) out.push(piece);
-  }
-  return out;
-}
 
 /** A 164-character project key as OpenAI issues them: public prefix, 156 secret characters. */
 function projectKey(seed: number): { key: string; secret: string } {
