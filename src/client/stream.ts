@@ -92,9 +92,14 @@ function usageCount(v: unknown): number | null | 'invalid' {
  *   `keepText` is false, because tool-call validation needs them.
  * - Events after `[DONE]` or after an error are ignored. Data that is empty or only whitespace
  *   (a heartbeat some servers send) is ignored.
- * - An error is set by: `event: error`; a chunk with a non-null `error` field
- *   (OpenAI/vLLM `{error: {message, ...}}`); a chunk `{object: "error", message}`; data that is not
- *   JSON, or JSON that is not an object (`malformed`, quoting the first 200 characters).
+ * - An error is set by: `event: error`; a non-standard `error:` SSE field (onErrorField); a chunk
+ *   with a non-null `error` field (OpenAI/vLLM `{error: {message, ...}}`); a chunk
+ *   `{object: "error", message}`; data that is not JSON, or JSON that is not an object (`malformed`,
+ *   quoting the first 200 characters). Quoted server text is scrubbed of secrets before the cut.
+ * - `usage` counts are taken only as non-negative integers up to MAX_USAGE_TOKENS; others are
+ *   dropped and `usageInvalid` set.
+ * - Kept text, reasoning and tool-call pieces together stop growing at `maxAnswerBytes`
+ *   (`answerTooLarge`); the stream is still read, and timed, to its end.
  */
 export class StreamState {
   /** Any SSE event was dispatched (a body with none was not an event stream, or was cut before one). */
