@@ -371,7 +371,6 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     if (scrubber.empty) return;
     const s = this.state;
     if (s.text) s.text = scrubber.scrub(s.text);
-    s.reasoningText = '';
     for (const t of s.toolCalls) {
       t.name = scrubber.scrub(t.name);
       t.arguments = scrubber.scrub(t.arguments);
