@@ -82,6 +82,7 @@ requestOptions(program.command('run'))
   .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
   .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries'))
   .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes'))
+  .option('--max-answer-bytes <n>', 'answer bytes kept per request for validation and conversations; a longer answer is read to its end, dropped and judged `too_large` (default 1 MiB)', int('--max-answer-bytes'))
   .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
   .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
   .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests'))
@@ -135,6 +136,7 @@ requestOptions(program.command('run'))
       retry: o.retry as string | undefined,
       maxRetries: o.maxRetries as number | undefined,
       maxEventBytes: o.maxEventBytes as number | undefined,
+      maxAnswerBytes: o.maxAnswerBytes as number | undefined,
       insecure: o.insecure as boolean,
       slo: o.slo as string[],
       goodput: o.goodput as string | undefined,

@@ -5,12 +5,15 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SseDecoder, type SseSink } from './sse.js';
-import { StreamState, streamOutcome } from './stream.js';
+import { DEFAULT_MAX_ANSWER_BYTES, StreamState, streamOutcome, type StreamErrorDetail } from './stream.js';
 import { ClientAbort, classifyHttpStatus, classifyTransportError } from './classify.js';
 import type { ErrorClass, RequestRecord, Validity } from './record.js';
 import type { RequestPlan } from '../workload/plan.js';
 import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/output.js';
 import { parseRetryAfterMs } from './retry.js';
+import { NO_SECRETS, Scrubber, secretsOf, secretsOfUrl } from '../util/redact.js';
+
+export { secretsOf } from '../util/redact.js';
 
 export interface ClientTimeouts {
   /** No response byte (headers) within this long → timeout_ttfb. */
@@ -35,6 +38,8 @@ export interface ClientOptions {
   keepText?: boolean;
   /** Skip TLS certificate verification (`--insecure`). Verification is on by default. */
   insecure?: boolean;
+  /** Most answer bytes kept per request (default 1 MiB); a longer answer is read to its end, dropped, and judged `too_large`. */
+  maxAnswerBytes?: number;
 }
 
 export interface RequestInput {
@@ -72,8 +77,9 @@ export class OpenAIClient {
   private readonly headers: Record<string, string>;
   private readonly timeouts: ClientTimeouts;
   private readonly inFlight = new Set<RequestHandler>();
-  /** Header values (keys, tokens) scrubbed from every stored message: a server may echo them back. */
+  /** Header values (keys, tokens) and URL credentials scrubbed from every stored string: a server may echo them back. */
   readonly secrets: string[];
+  readonly scrubber: Scrubber;
 
   constructor(
     private readonly opts: ClientOptions,
@@ -87,7 +93,8 @@ export class OpenAIClient {
     const given = Object.fromEntries(Object.entries(opts.timeouts ?? {}).filter(([, v]) => v !== undefined));
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...given };
     this.headers = { 'content-type': 'application/json', accept: 'text/event-stream', ...opts.headers };
-    this.secrets = secretsOf(opts.headers ?? {});
+    this.secrets = [...new Set([...secretsOf(opts.headers ?? {}), ...secretsOfUrl(opts.baseUrl)])];
+    this.scrubber = new Scrubber(this.secrets);
     // connections: null = no per-origin cap, so the pool is never the hidden concurrency limit
     // (peers' ~100-connection defaults inflate TTFT above that). Pipelining stays off: one stream per socket.
     this.agent = new Agent({
@@ -139,6 +146,10 @@ export class OpenAIClient {
     return this.opts.keepText ?? false;
   }
 
+  get maxAnswerBytes(): number {
+    return this.opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
@@ -156,6 +167,10 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private errorBodyBytes = 0;
   private retryAfterMs: number | null = null;
   private location: string | null = null;
+  private contentType: string | null = null;
+  /** The start of a 2xx body, to quote when it turns out not to be an event stream. */
+  private head: Buffer[] = [];
+  private headBytes = 0;
   private readonly decoder: SseDecoder;
   private readonly state: StreamState;
   private totalTimer: NodeJS.Timeout | null = null;
@@ -171,6 +186,8 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     this.state = new StreamState({
       keepText: client.keepText || plan.responseSchema !== undefined || plan.tools !== undefined || plan.conversation !== undefined,
       observer: input.onGap ? { onGap: input.onGap } : undefined,
+      scrubber: client.scrubber,
+      maxAnswerBytes: client.maxAnswerBytes,
     });
     this.sentAtMs = client.now();
   }
@@ -200,6 +217,8 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     this.headersAtMs = this.client.now();
+    const ct = headers['content-type'];
+    this.contentType = ct === undefined ? null : Array.isArray(ct) ? ct.join(', ') : ct;
     if (statusCode < 200 || statusCode >= 300) {
       this.errorBody = [];
       this.retryAfterMs = parseRetryAfterMs(headers['retry-after'], Date.now());
@@ -217,6 +236,10 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       return;
     }
     this.readAtMs = this.client.now();
+    if (this.headBytes < HEAD_BYTES) {
+      this.head.push(chunk.subarray(0, HEAD_BYTES - this.headBytes));
+      this.headBytes += Math.min(chunk.length, HEAD_BYTES - this.headBytes);
+    }
     try {
       this.decoder.push(chunk, this);
     } catch (err) {
@@ -237,11 +260,16 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     if (this.input.tap) this.input.tap(data, this.readAtMs);
   }
 
+  /** SseSink: a non-standard `error:` field ends the request as a stream error. */
+  onErrorField(value: string): void {
+    this.state.onErrorField(value);
+  }
+
   onResponseEnd(): void {
     const endAtMs = this.client.now();
     if (this.errorBody) {
       const body = Buffer.concat(this.errorBody).toString('utf8');
-      let msg = `HTTP ${this.status}: ${serverMessage(body)}`;
+      let msg = `HTTP ${this.status}: ${serverMessage(body, this.client.scrubber)}`;
       // Redirects are never followed, so credentials never reach another host; a 3xx counts as http_4xx.
       if (this.location !== null) msg = `HTTP ${this.status}: redirect to ${redirectTarget(this.location)} not followed (loadshape does not follow redirects; point --target at the final URL)`;
       if (this.retryAfterMs !== null) msg += ` (Retry-After ${this.retryAfterMs} ms)`;
@@ -280,15 +308,29 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private finish(endAtMs: number): void {
     if (this.finished) return;
     const s = this.state;
+    // A 200 answer that never produced an SSE event and was not labelled an event stream is
+    // something else (a gateway's HTML page, a non-streamed JSON body), not a cut stream.
+    if (s.error === null && !s.sawEvent && this.headBytes > 0 && !isEventStream(this.contentType)) {
+      const head = Buffer.concat(this.head).toString('utf8');
+      this.fail(
+        'malformed',
+        `HTTP ${this.status} answer is not an event stream (content-type ${this.contentType === null ? 'missing' : this.client.scrubber.clip(this.contentType, 80)}); it starts: ${JSON.stringify(this.client.scrubber.clip(head, 120))}`,
+      );
+      return;
+    }
     const outcome = streamOutcome(s);
     if (!outcome.ok) {
-      this.fail(outcome.errorClass, outcome.message);
+      this.fail(outcome.errorClass, outcome.message, outcome.detail);
       return;
     }
     const plan = this.input.plan;
     let validity: Validity | null = null;
     let validityDetail: string | null = null;
-    if (plan.responseSchema) {
+    if (s.answerTooLarge) {
+      // Judging a prefix would call a good answer not_json; the answer is invalid for its size alone.
+      validity = 'too_large';
+      validityDetail = `answer over ${this.client.maxAnswerBytes} bytes (--max-answer-bytes); the rest was read and dropped`;
+    } else if (plan.responseSchema) {
       const v = judgeJsonOutput(s.text, s.finishReason, compileSchema(plan.responseSchema));
       validity = v.validity;
       validityDetail = v.detail ?? null;
@@ -300,23 +342,40 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     this.complete(this.buildRecord('ok', null, endAtMs, validity), null, validityDetail);
   }
 
-  private fail(errorClass: ErrorClass, message: string): void {
+  private fail(errorClass: ErrorClass, message: string, detail?: StreamErrorDetail): void {
     if (this.finished) return;
-    this.complete(this.buildRecord('error', errorClass, this.client.now(), null), message, null);
+    const record = this.buildRecord('error', errorClass, this.client.now(), null);
+    if (detail !== undefined) record.errorDetail = detail;
+    this.complete(record, message, null);
   }
 
   private complete(record: RequestRecord, errorMessage: string | null, validityDetail: string | null): void {
     this.finished = true;
     if (this.totalTimer) clearTimeout(this.totalTimer);
-    const secrets = this.client.secrets;
+    const scrubber = this.client.scrubber;
+    this.head = [];
     this.done({
       record,
-      errorMessage: errorMessage === null ? null : scrub(errorMessage, secrets),
+      errorMessage: errorMessage === null ? null : scrubber.scrub(errorMessage),
+      // Kept answers and tool calls were scrubbed by buildRecord (they feed follow-up turns and records).
       text: this.state.text || null,
       toolCalls: this.state.toolCalls.length > 0 ? this.state.toolCalls : null,
-      validityDetail: validityDetail === null ? null : scrub(validityDetail, secrets),
+      validityDetail: validityDetail === null ? null : scrubber.scrub(validityDetail),
       retryAfterMs: this.retryAfterMs,
     });
+  }
+
+  /** Scrubs everything kept from the response, once, after it was judged and before anything stores it. */
+  private scrubKept(): void {
+    const scrubber = this.client.scrubber;
+    if (scrubber.empty) return;
+    const s = this.state;
+    if (s.text) s.text = scrubber.scrub(s.text);
+    for (const t of s.toolCalls) {
+      t.name = scrubber.scrub(t.name);
+      t.arguments = scrubber.scrub(t.arguments);
+      if (t.id !== undefined) t.id = scrubber.scrub(t.id);
+    }
   }
 
   private buildRecord(
@@ -325,11 +384,15 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
     endAtMs: number,
     validity: Validity | null,
   ): RequestRecord {
+    this.scrubKept();
     const s = this.state;
     const sent = this.sentAtMs;
     const usage = s.usage;
     const conv = this.input.plan.conversation;
     const fromUsage = usage?.completionTokens ?? null;
+    // Engines may batch tokens into chunks (speculative decoding), so a mismatch is counted, not corrected.
+    const mismatch = fromUsage !== null && (fromUsage > 2 * s.outputChunks || s.outputChunks > 2 * fromUsage);
+    const finishReason = s.finishReason === null ? null : this.client.scrubber.clip(s.finishReason, FINISH_REASON_CHARS);
     const outputTokens = fromUsage ?? (s.outputChunks > 0 || status === 'ok' ? s.outputChunks : null);
     // TPOT runs from the first generated token of any kind (reasoning included) to the last one, so a
     // reasoning model's thinking tokens are not charged to TTFT twice.
@@ -350,8 +413,10 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       promptTokens: usage?.promptTokens ?? this.input.plan.promptTokens,
       outputTokens,
       outputTokensSource: fromUsage !== null ? 'usage' : outputTokens !== null ? 'chunks' : null,
+      ...(s.usageInvalid ? { usageInvalid: true as const } : {}),
+      ...(mismatch ? { usageMismatch: true as const } : {}),
       chunks: s.outputChunks,
-      finishReason: s.finishReason,
+      finishReason,
       status,
       errorClass,
       httpStatus: this.status || null,
@@ -362,28 +427,18 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   }
 }
 
-/**
- * Every header value the user gave (the Authorization value and the bare token after its scheme
- * included) is a secret: an engine may echo a key back in an error body. Values shorter than 4
- * characters are left alone (scrubbing "1" would mangle every message). Longest first, so a value
- * that contains another is removed whole.
- */
-export function secretsOf(headers: Record<string, string>): string[] {
-  const out = new Set<string>();
-  for (const v of Object.values(headers)) {
-    const value = v.trim();
-    if (value.length >= 4) out.add(value);
-    const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
-    if (token && token.length >= 4) out.add(token);
-  }
-  return [...out].sort((a, b) => b.length - a.length);
+/** Replaces every piece of 8 or more characters of a secret in `text` (any case) with <redacted>. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  return new Scrubber(secrets).scrub(text);
 }
 
-/** Replaces each secret in `text` with <redacted>. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('<redacted>');
-  return out;
+/** How much of a 2xx body is kept to quote when it is not an event stream. */
+const HEAD_BYTES = 256;
+/** A finish_reason is a short word; a longer one is a server bug, kept only in part. */
+const FINISH_REASON_CHARS = 64;
+
+function isEventStream(contentType: string | null): boolean {
+  return contentType !== null && /text\/event-stream/i.test(contentType);
 }
 
 /** Where a redirect pointed, without its path or query (which may carry tokens). */
@@ -406,8 +461,12 @@ function messageOf(err: unknown): string {
   return code ? `${code}: ${msg}` : msg;
 }
 
-/** The message an engine put in its error body (OpenAI shape, FastAPI `detail`, or plain text), truncated. */
-export function serverMessage(body: string): string {
+/**
+ * The message an engine put in its error body (OpenAI shape, FastAPI `detail`, or plain text),
+ * scrubbed of secrets and then truncated (in that order: a key straddling the cut must not survive
+ * as a prefix).
+ */
+export function serverMessage(body: string, scrubber: Scrubber = NO_SECRETS): string {
   let msg = body.trim();
   try {
     const j = JSON.parse(body) as { error?: { message?: string } | string; message?: string; detail?: unknown };
@@ -418,5 +477,5 @@ export function serverMessage(body: string): string {
   } catch {
     // not JSON: keep the text
   }
-  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
+  return scrubber.clip(msg, 300);
 }

@@ -13,14 +13,15 @@ export const ERROR_CLASSES = [
   'timeout_ttfb', // no response byte within the time-to-first-byte limit
   'timeout_idle', // no byte between two chunks within the idle limit
   'timeout_total', // the whole request exceeded its total limit
-  'stream_error', // an error object (or `event: error`) arrived inside an HTTP 200 stream
+  'stream_error', // an error object (`event: error`, an `error:` field) arrived inside an HTTP 200 stream, or it ended without a finish_reason
   'stream_truncated', // the stream ended before [DONE] or a finish_reason
-  'malformed', // a chunk that is not valid JSON, or is over the size limit
+  'malformed', // a chunk that is not valid JSON, an event over the size limit, or a 200 answer that is not an event stream
   'cancelled', // aborted by the user (Ctrl-C) after the drain period
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
-export const VALIDITY_OUTCOMES = ['valid', 'not_json', 'schema_invalid', 'truncated'] as const;
+/** `too_large`: the answer outgrew the per-request cap (--max-answer-bytes); only its start was kept. */
+export const VALIDITY_OUTCOMES = ['valid', 'not_json', 'schema_invalid', 'truncated', 'too_large'] as const;
 export type Validity = (typeof VALIDITY_OUTCOMES)[number];
 
 export interface ToolCallRecord {
@@ -51,7 +52,14 @@ export interface RequestRecord {
   e2eMs: number | null;
   promptTokens: number | null;
   outputTokens: number | null;
+  /** `chunks` also when the server's usage was invalid (see usageInvalid). */
   outputTokensSource: 'usage' | 'chunks' | null;
+  /** The server's usage held a count that is not a non-negative integer below a sane bound: ignored (absent otherwise). */
+  usageInvalid?: true;
+  /** The server's completion_tokens and the streamed output chunks differ by more than a factor of 2 (absent otherwise). */
+  usageMismatch?: true;
+  /** Which kind of stream_error, where it has one: `no_finish_reason`, `error_field` (absent otherwise). */
+  errorDetail?: 'no_finish_reason' | 'error_field';
   /** SSE data chunks that carried generated output. */
   chunks: number;
   finishReason: string | null;

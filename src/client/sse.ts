@@ -9,6 +9,12 @@
 /** Receives decoded events. `event` is the `event:` field, or undefined for the default ("message"). */
 export interface SseSink {
   onEvent(data: string, event: string | undefined): void;
+  /**
+   * A non-standard `error:` field (older llama.cpp servers reported mid-stream failures so, then
+   * sent `data: [DONE]`). Called when its line completes; a browser would ignore it, but a client
+   * that ignores it counts a failed generation as a clean one.
+   */
+  onErrorField?(value: string): void;
 }
 
 /** Default limit on one event: 16 MiB (single events over 100 KB exist; runaway streams do not end). */
@@ -58,7 +64,7 @@ function asBuffer(chunk: Uint8Array): Buffer {
  * reads counts once); a leading UTF-8 BOM is skipped; `:` lines are comments; a field is
  * `name:value` with one optional space after the colon removed, or a bare `name` with an empty
  * value; `data` values are joined with "\n"; `event` sets the event name; `id`, `retry` and
- * unknown fields are ignored; a blank line dispatches the event if it had at least one `data`
+ * unknown fields are ignored (except `error`, see SseSink.onErrorField); a blank line dispatches the event if it had at least one `data`
  * line (so `data:` alone dispatches an empty string) and otherwise just resets the event name.
  *
  * Deliberate differences from a browser:
@@ -232,6 +238,16 @@ export class SseDecoder {
       buf[start + 4] === 0x74
     ) {
       this.eventName = v < end ? utf8(buf, v, end) : undefined;
+    } else if (
+      nameLen === 5 &&
+      buf[start] === 0x65 &&
+      buf[start + 1] === 0x72 &&
+      buf[start + 2] === 0x72 &&
+      buf[start + 3] === 0x6f &&
+      buf[start + 4] === 0x72 &&
+      sink.onErrorField !== undefined
+    ) {
+      sink.onErrorField(v < end ? utf8(buf, v, end) : '');
     }
     // id, retry and unknown fields are ignored
   }

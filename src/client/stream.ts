@@ -6,6 +6,17 @@
 // once and the work per chunk is O(1) beyond JSON.parse (tool calls: O(tool-call deltas)).
 
 import { SseDecoder, SseOverflowError, type SseSink } from './sse.js';
+import { NO_SECRETS, type Scrubber } from '../util/redact.js';
+
+export interface StreamStateOptions {
+  /** Keep the answer text (structured-output and conversation classes; tool calls are always kept). */
+  keepText: boolean;
+  observer?: StreamObserver;
+  /** Removes secrets from quoted server text before it is cut (default: none configured). */
+  scrubber?: Scrubber;
+  /** Most answer bytes kept per request (default DEFAULT_MAX_ANSWER_BYTES); more is read and dropped. */
+  maxAnswerBytes?: number;
+}
 
 export interface StreamObserver {
   /**
@@ -24,9 +35,13 @@ export interface StreamToolCall {
 
 export type StreamErrorClass = 'stream_error' | 'malformed';
 
+/** Which kind of stream error, where users need to tell them apart (records, result groups). */
+export type StreamErrorDetail = 'no_finish_reason' | 'error_field';
+
 export interface StreamError {
   errorClass: StreamErrorClass;
   message: string;
+  detail?: StreamErrorDetail;
 }
 
 export interface StreamUsage {
@@ -37,25 +52,23 @@ export interface StreamUsage {
 /** How many characters of offending data an error message quotes. */
 const SNIPPET_CHARS = 200;
 
-function snippet(s: string): string {
-  return s.length <= SNIPPET_CHARS ? s : `${s.slice(0, SNIPPET_CHARS)}…`;
-}
+/** Default cap on the answer kept per request (text, reasoning, tool-call names and arguments). */
+export const DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * Largest token count accepted from `usage`. Far above any context window; a larger, negative,
+ * fractional or non-numeric count is a server bug (or an attack: 1e308 makes every sum Infinity).
+ */
+export const MAX_USAGE_TOKENS = 100_000_000;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Message of an in-band error: `{error: {message}}`, `{error: "text"}` or `{object: "error", message}`. */
-function errorMessage(err: unknown): string {
-  if (typeof err === 'string') return snippet(err);
-  if (isObject(err) && typeof err.message === 'string') return snippet(err.message);
-  let s: string;
-  try {
-    s = JSON.stringify(err) ?? String(err);
-  } catch {
-    s = String(err);
-  }
-  return snippet(s);
+/** A usage count: null when absent, 'invalid' when present but not a sane non-negative integer. */
+function usageCount(v: unknown): number | null | 'invalid' {
+  if (v === undefined || v === null) return null;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_USAGE_TOKENS ? v : 'invalid';
 }
 
 /**
@@ -79,11 +92,24 @@ function errorMessage(err: unknown): string {
  *   `keepText` is false, because tool-call validation needs them.
  * - Events after `[DONE]` or after an error are ignored. Data that is empty or only whitespace
  *   (a heartbeat some servers send) is ignored.
- * - An error is set by: `event: error`; a chunk with a non-null `error` field
- *   (OpenAI/vLLM `{error: {message, ...}}`); a chunk `{object: "error", message}`; data that is not
- *   JSON, or JSON that is not an object (`malformed`, quoting the first 200 characters).
+ * - An error is set by: `event: error`; a non-standard `error:` SSE field (onErrorField); a chunk
+ *   with a non-null `error` field (OpenAI/vLLM `{error: {message, ...}}`); a chunk
+ *   `{object: "error", message}`; data that is not JSON, or JSON that is not an object (`malformed`,
+ *   quoting the first 200 characters). Quoted server text is scrubbed of secrets before the cut.
+ * - `usage` counts are taken only as non-negative integers up to MAX_USAGE_TOKENS; others are
+ *   dropped and `usageInvalid` set.
+ * - Kept text, reasoning and tool-call pieces together stop growing at `maxAnswerBytes`
+ *   (`answerTooLarge`); the stream is still read, and timed, to its end.
  */
 export class StreamState {
+  /** Any SSE event was dispatched (a body with none was not an event stream, or was cut before one). */
+  sawEvent = false;
+  /** The last usage object held a count that is not a non-negative integer up to MAX_USAGE_TOKENS (dropped). */
+  usageInvalid = false;
+  /** The answer outgrew `maxAnswerBytes`: what is kept is its start; the rest was read and dropped. */
+  answerTooLarge = false;
+  /** UTF-8 bytes of answer kept so far (text, reasoning, tool-call names and arguments). */
+  answerBytes = 0;
   firstChunkAtMs: number | null = null;
   firstTokenAtMs: number | null = null;
   firstContentAtMs: number | null = null;
@@ -99,21 +125,65 @@ export class StreamState {
 
   private readonly keepText: boolean;
   private readonly observer: StreamObserver | undefined;
+  private readonly scrubber: Scrubber;
+  private readonly maxAnswerBytes: number;
   /** Tool calls by their stream `index` (sparse); `toolCalls` holds them in order of first appearance. */
   private readonly toolByIndex: StreamToolCall[] = [];
 
-  constructor(opts: { keepText: boolean; observer?: StreamObserver }) {
+  constructor(opts: StreamStateOptions) {
     this.keepText = opts.keepText;
     this.observer = opts.observer;
+    this.scrubber = opts.scrubber ?? NO_SECRETS;
+    this.maxAnswerBytes = opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   }
 
   /** Records an error of the stream (first one wins; later events are then ignored). */
-  fail(errorClass: StreamErrorClass, message: string): void {
-    if (this.error === null) this.error = { errorClass, message };
+  fail(errorClass: StreamErrorClass, message: string, detail?: StreamErrorDetail): void {
+    if (this.error === null) this.error = detail === undefined ? { errorClass, message } : { errorClass, message, detail };
+  }
+
+  /** Server text quoted in a message: secrets scrubbed before the cut, so no cut edge keeps a piece of one. */
+  private quote(s: string): string {
+    return this.scrubber.clip(s, SNIPPET_CHARS);
+  }
+
+  /** Message of an in-band error: `{error: {message}}`, `{error: "text"}` or `{object: "error", message}`. */
+  private errorMessage(err: unknown): string {
+    if (typeof err === 'string') return this.quote(err);
+    if (isObject(err) && typeof err.message === 'string') return this.quote(err.message);
+    let s: string;
+    try {
+      s = JSON.stringify(err) ?? String(err);
+    } catch {
+      s = String(err);
+    }
+    return this.quote(s);
+  }
+
+  /** Room for `s` under the answer cap; once over it, nothing more is kept for this request. */
+  private room(s: string): boolean {
+    if (this.answerTooLarge) return false;
+    const bytes = Buffer.byteLength(s, 'utf8');
+    if (this.answerBytes + bytes > this.maxAnswerBytes) {
+      this.answerTooLarge = true;
+      return false;
+    }
+    this.answerBytes += bytes;
+    return true;
+  }
+
+  /**
+   * A non-standard `error:` SSE field (older llama.cpp servers sent one, then `data: [DONE]`): the
+   * engine failed mid-stream, whatever follows.
+   */
+  onErrorField(value: string): void {
+    if (this.error !== null || this.done) return;
+    this.fail('stream_error', `error field: ${this.parsedErrorMessage(value)}`, 'error_field');
   }
 
   onEvent(data: string, event: string | undefined, atMs: number): void {
     if (this.error !== null || this.done) return;
+    this.sawEvent = true;
     if (event === 'error') {
       this.onErrorEvent(data);
       return;
@@ -132,37 +202,39 @@ export class StreamState {
         this.done = true;
         return;
       }
-      this.fail('malformed', `chunk is not valid JSON: ${snippet(data)}`);
+      this.fail('malformed', `chunk is not valid JSON: ${this.quote(data)}`);
       return;
     }
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-      this.fail('malformed', `chunk is not a JSON object: ${snippet(data)}`);
+      this.fail('malformed', `chunk is not a JSON object: ${this.quote(data)}`);
       return;
     }
     this.onChunk(chunk as Chunk, atMs);
   }
 
   private onErrorEvent(data: string): void {
-    let message = snippet(data);
+    this.fail('stream_error', `event: error: ${this.parsedErrorMessage(data)}`);
+  }
+
+  /** The message of an error payload: JSON `{error: …}` or `{message}`, else the raw text. */
+  private parsedErrorMessage(data: string): string {
     try {
       const v: unknown = JSON.parse(data);
-      if (isObject(v)) {
-        message = v.error !== undefined && v.error !== null ? errorMessage(v.error) : errorMessage(v);
-      }
+      if (isObject(v)) return v.error !== undefined && v.error !== null ? this.errorMessage(v.error) : this.errorMessage(v);
     } catch {
-      // not JSON: keep the raw text
+      // not JSON: quote the raw text
     }
-    this.fail('stream_error', `event: error: ${message}`);
+    return this.quote(data);
   }
 
   private onChunk(chunk: Chunk, atMs: number): void {
     const err = chunk.error;
     if (err !== undefined && err !== null) {
-      this.fail('stream_error', errorMessage(err));
+      this.fail('stream_error', this.errorMessage(err));
       return;
     }
     if (chunk.object === 'error') {
-      this.fail('stream_error', errorMessage(chunk));
+      this.fail('stream_error', this.errorMessage(chunk));
       return;
     }
     if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
@@ -189,13 +261,13 @@ export class StreamState {
       const content = delta.content;
       if (typeof content === 'string' && content.length > 0) {
         output = answer = true;
-        if (this.keepText) this.text += content;
+        if (this.keepText && this.room(content)) this.text += content;
       }
       let reasoning = delta.reasoning_content;
       if (typeof reasoning !== 'string' || reasoning.length === 0) reasoning = delta.reasoning;
       if (typeof reasoning === 'string' && reasoning.length > 0) {
         output = true;
-        if (this.keepText) this.reasoningText += reasoning;
+        if (this.keepText && this.room(reasoning)) this.reasoningText += reasoning;
       }
       const tools = delta.tool_calls;
       if (Array.isArray(tools) && tools.length > 0 && this.onToolDeltas(tools)) output = answer = true;
@@ -203,7 +275,7 @@ export class StreamState {
       const text = choice.text;
       if (typeof text === 'string' && text.length > 0) {
         output = answer = true;
-        if (this.keepText) this.text += text;
+        if (this.keepText && this.room(text)) this.text += text;
       }
     }
     if (!output) return;
@@ -217,8 +289,12 @@ export class StreamState {
   }
 
   private onUsage(u: RawUsage): void {
-    const p = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : null;
-    const c = typeof u.completion_tokens === 'number' ? u.completion_tokens : null;
+    const pv = usageCount(u.prompt_tokens);
+    const cv = usageCount(u.completion_tokens);
+    // The last usage object is the one used: its anomaly is the request's.
+    this.usageInvalid = pv === 'invalid' || cv === 'invalid';
+    const p = pv === 'invalid' ? null : pv;
+    const c = cv === 'invalid' ? null : cv;
     const usage = this.usage;
     if (usage === null) {
       this.usage = { promptTokens: p, completionTokens: c };
@@ -247,12 +323,12 @@ export class StreamState {
       const name = fn.name;
       if (typeof name === 'string' && name.length > 0) {
         produced = true;
-        if (call.name !== name) call.name += name;
+        if (call.name !== name && this.room(name)) call.name += name;
       }
       const args = fn.arguments;
       if (typeof args === 'string' && args.length > 0) {
         produced = true;
-        call.arguments += args;
+        if (this.room(args)) call.arguments += args;
       }
     }
     return produced;
@@ -293,16 +369,29 @@ interface RawToolDelta {
 
 export type StreamOutcome =
   | { ok: true }
-  | { ok: false; errorClass: 'stream_error' | 'malformed' | 'stream_truncated'; message: string };
+  | { ok: false; errorClass: 'stream_error' | 'malformed' | 'stream_truncated'; message: string; detail?: StreamErrorDetail };
 
 /**
  * How the stream ended, to be asked once the body is fully read: an in-band error wins; then a
- * stream that saw `[DONE]` or a `finish_reason` is ok (some engines omit `[DONE]`); anything else
- * ended early and is `stream_truncated`.
+ * stream that gave a `finish_reason` is ok (some engines omit `[DONE]`); a stream that said
+ * `[DONE]` without ever giving a finish reason is a `stream_error` (detail `no_finish_reason`):
+ * engines that fail mid-stream outside `data:` lines end that way; anything else ended early and
+ * is `stream_truncated`.
  */
 export function streamOutcome(s: StreamState): StreamOutcome {
-  if (s.error !== null) return { ok: false, errorClass: s.error.errorClass, message: s.error.message };
-  if (s.done || s.finishReason !== null) return { ok: true };
+  if (s.error !== null) {
+    const e = s.error;
+    return e.detail === undefined ? { ok: false, errorClass: e.errorClass, message: e.message } : { ok: false, errorClass: e.errorClass, message: e.message, detail: e.detail };
+  }
+  if (s.finishReason !== null) return { ok: true };
+  if (s.done) {
+    return {
+      ok: false,
+      errorClass: 'stream_error',
+      detail: 'no_finish_reason',
+      message: `no_finish_reason: the stream ended with [DONE] but never gave a finish_reason, after ${s.outputChunks} output chunks`,
+    };
+  }
   return {
     ok: false,
     errorClass: 'stream_truncated',
@@ -321,7 +410,7 @@ export class StreamReader implements SseSink {
   private readonly decoder: SseDecoder;
   private atMs = 0;
 
-  constructor(opts: { keepText: boolean; observer?: StreamObserver; maxEventBytes?: number }) {
+  constructor(opts: StreamStateOptions & { maxEventBytes?: number }) {
     this.state = new StreamState(opts);
     this.decoder = new SseDecoder({ maxEventBytes: opts.maxEventBytes });
   }
@@ -351,6 +440,11 @@ export class StreamReader implements SseSink {
   /** @internal SseSink: the decoder calls this for each event. */
   onEvent(data: string, event: string | undefined): void {
     this.state.onEvent(data, event, this.atMs);
+  }
+
+  /** @internal SseSink: a non-standard `error:` field. */
+  onErrorField(value: string): void {
+    this.state.onErrorField(value);
   }
 
   private onDecoderError(e: unknown): void {

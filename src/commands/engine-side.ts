@@ -12,6 +12,7 @@ import type { PhasePlan } from '../schedule/phases.js';
 import { scrapeOnce, ServerMetricsScraper } from '../servermetrics/scrape.js';
 import { buildServerMetrics } from '../servermetrics/summary.js';
 import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
+import { redactUrl, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../util/redact.js';
 import type { Planner } from '../workload/plan.js';
 
 export interface EngineSideFlags {
@@ -37,6 +38,8 @@ export class EngineSide {
     private readonly baseUrl: string,
     private readonly recipe: EmbeddedRecipe | null,
     private readonly readiness: Readiness | null,
+    /** What the engine says about itself is server text: it may echo a key (headers, version bodies). */
+    private readonly scrubber: Scrubber,
   ) {}
 
   /** Before anything is sent: reads --recipe, and with --wait-ready polls until the engine answers. */
@@ -46,24 +49,25 @@ export class EngineSide {
       try {
         new URL(u);
       } catch {
-        throw usageError(`--server-metrics: "${u}" is not a URL; write e.g. http://127.0.0.1:8000/metrics`);
+        throw usageError(`--server-metrics: "${redactUrl(u)}" is not a URL; write e.g. http://127.0.0.1:8000/metrics`);
       }
     }
     const recipe = flags.recipe ? await loadRecipe(flags.recipe) : null;
+    const scrubber = new Scrubber([...secretsOf(headers), ...secretsOfUrl(baseUrl), ...(flags.serverMetrics ?? []).flatMap(secretsOfUrl)]);
     const transport = createHttp({ headers });
     let readiness: Readiness | null = null;
     if (flags.waitReady) {
       const limitMs = parseDurationMs(flags.waitReady, '--wait-ready');
       log(`waiting up to ${flags.waitReady} for ${serverRoot(baseUrl)} to be ready (/health or /v1/models)`);
       const t0 = performance.now();
-      readiness = await waitReady({ http: transport.http, baseUrl, limitMs, now: () => performance.now() - t0 });
+      readiness = scrubDeep(await waitReady({ http: transport.http, baseUrl, limitMs, now: () => performance.now() - t0 }), scrubber);
       if (!readiness.ready) {
         await transport.close();
         throw new LoadshapeError('unreachable', `--wait-ready: not ready after ${(readiness.timeToReadyMs / 1000).toFixed(1)}s (${readiness.attempts} polls; last: ${readiness.lastNotReady})`);
       }
       log(`ready after ${(readiness.timeToReadyMs / 1000).toFixed(1)}s (${readiness.readyBy})`);
     }
-    return new EngineSide(flags, transport, baseUrl, recipe, readiness);
+    return new EngineSide(flags, transport, baseUrl, recipe, readiness, scrubber);
   }
 
   /** After readiness: a `cold` phase of the first requests (one at a time), before any warm-up. */
@@ -94,10 +98,10 @@ export class EngineSide {
       collectProvenance(this.transport.http, this.baseUrl),
       explicit.length === 0 && !off ? scrapeOnce(this.transport.http, fallback, extra, 1000).then((r) => !('error' in r)) : Promise.resolve(false),
     ]);
-    this.provenance = provenance;
+    this.provenance = scrubDeep(provenance, this.scrubber);
     const urls = explicit.length > 0 ? explicit : fallbackOk ? [fallback] : [];
     if (urls.length > 0) {
-      log(`scraping server metrics every 1s: ${urls.join(', ')}`);
+      log(`scraping server metrics every 1s: ${urls.map(redactUrl).join(', ')}`);
       this.scraper = new ServerMetricsScraper(this.transport.http, urls, extra, now, 1000);
       this.scraper.start();
     }
@@ -122,7 +126,8 @@ export class EngineSide {
         endedAtMs: p.endedAtMs,
         outputTokens: p.groups.find((g) => g.class === '*')?.outputTokens ?? null,
       }));
-      out.serverMetrics = buildServerMetrics(this.scraper.scrapes, this.scraper.sources, windows, this.scraper.intervalMs, this.flags.serverMetric ?? []);
+      const sources = this.scraper.sources.map((s) => ({ ...s, lastError: s.lastError === null ? null : this.scrubber.scrub(s.lastError) }));
+      out.serverMetrics = buildServerMetrics(this.scraper.scrapes, sources, windows, this.scraper.intervalMs, this.flags.serverMetric ?? []);
     }
     const fromRecipe = this.recipe ? recipeCostPerHour(this.recipe.recipe) : null;
     if (this.flags.costPerHour !== undefined) out.cost = computeCost(result.phases, this.flags.costPerHour, 'flag');

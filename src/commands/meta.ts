@@ -4,7 +4,7 @@ import type { LoadedWorkload } from '../workload/load.js';
 import type { Workload } from '../workload/schema.js';
 import type { RunResult } from '../results/format.js';
 import { VERSION } from '../version.js';
-import { redactArgv, redactUrl } from './run.js';
+import { redactArgv, redactUrl } from '../util/redact.js';
 
 /** The machine the harness ran on. */
 export function hostInfo(): RunResult['meta']['host'] {

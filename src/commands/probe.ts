@@ -4,6 +4,7 @@ import { runProbe } from '../probe/checks.js';
 import { createHttp } from '../probe/http.js';
 import { renderProbe } from '../probe/render.js';
 import { usageError, parseDurationMs } from '../util/errors.js';
+import { redactUrl, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../util/redact.js';
 
 export interface ProbeCommandOptions {
   target: string;
@@ -23,7 +24,7 @@ export async function probeCommand(o: ProbeCommandOptions): Promise<number> {
   try {
     url = new URL(o.target);
   } catch {
-    throw usageError(`--target: "${o.target}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
+    throw usageError(`--target: "${redactUrl(o.target)}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
   }
   const headers: Record<string, string> = {};
   for (const h of o.header) {
@@ -38,13 +39,16 @@ export async function probeCommand(o: ProbeCommandOptions): Promise<number> {
   }
   const transport = createHttp({ headers });
   try {
-    const report = await runProbe({
+    const raw = await runProbe({
       http: transport.http,
       baseUrl: url.toString().replace(/\/+$/, ''),
       model: o.model,
       timeoutMs: o.timeout ? parseDurationMs(o.timeout, '--timeout') : undefined,
       maxProbeTokens: o.maxProbeTokens,
     });
+    // Evidence quotes the server, which may echo a key; the target may carry credentials.
+    const scrubber = new Scrubber([...secretsOf(headers), ...secretsOfUrl(o.target)]);
+    const report = { ...scrubDeep(raw, scrubber), target: redactUrl(raw.target) };
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderProbe(report)}\n`);
     return report.canStream ? 0 : PROBE_CANNOT_STREAM;
   } finally {

@@ -35,6 +35,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
+import { redactUrl } from '../util/redact.js';
+
+// Redaction lives in util/redact; these names stay importable from here.
+export { redactArgv, redactUrl } from '../util/redact.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
   /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
@@ -91,6 +95,8 @@ export interface RunOptions extends EngineSideFlags, GateOptions {
   maxEventBytes?: number;
   /** The harness lag past which the run is client-saturated (default 10ms). */
   maxClientLag?: string;
+  /** Most answer bytes kept per request (default 1 MiB); a longer answer is judged `too_large`. */
+  maxAnswerBytes?: number;
 }
 
 export interface RunOutcome {
@@ -141,6 +147,9 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   }
   const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
   if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
+  if (opts.maxAnswerBytes !== undefined && (!Number.isInteger(opts.maxAnswerBytes) || opts.maxAnswerBytes < 1)) {
+    throw usageError(`--max-answer-bytes: expected a positive integer (bytes of answer kept per request), got ${opts.maxAnswerBytes}`);
+  }
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
@@ -195,7 +204,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     // Said even with --quiet: a run without certificate checks must never pass unnoticed.
     if (opts.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
     const client = new OpenAIClient(
-      { baseUrl, headers, timeouts, insecure: opts.insecure, maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES },
+      { baseUrl, headers, timeouts, insecure: opts.insecure, maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, maxAnswerBytes: opts.maxAnswerBytes },
       now,
     );
     const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
@@ -388,7 +397,7 @@ export function checkTarget(target: string): string {
   try {
     url = new URL(target);
   } catch {
-    throw usageError(`--target: "${target}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
+    throw usageError(`--target: "${redactUrl(target)}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--target: use http:// or https://, got ${url.protocol}`);
   return url.toString().replace(/\/+$/, '');
@@ -460,45 +469,6 @@ export function parseLabels(labels: string[]): Record<string, string> {
     out[l.slice(0, i)] = l.slice(i + 1);
   }
   return out;
-}
-
-/** Secrets never reach a result: header values and URL credentials are redacted. */
-export function redactArgv(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--header' || a === '-H') {
-      out.push(a);
-      const v = argv[i + 1];
-      if (v !== undefined) {
-        out.push(`${v.split(':')[0]}: <redacted>`);
-        i++;
-      }
-    } else if (a.startsWith('--header=')) {
-      out.push(`--header=${a.slice(9).split(':')[0]}: <redacted>`);
-    } else if (/^https?:\/\//.test(a)) {
-      out.push(redactUrl(a));
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
-export function redactUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    if (url.username || url.password) {
-      url.username = 'redacted';
-      url.password = '';
-    }
-    for (const k of [...url.searchParams.keys()]) {
-      if (/key|token|secret|sig|auth/i.test(k)) url.searchParams.set(k, 'redacted');
-    }
-    return url.toString().replace(/\/+$/, '');
-  } catch {
-    return u;
-  }
 }
 
 /** The first model the server lists, when neither --model nor the workload names one. */

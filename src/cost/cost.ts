@@ -36,7 +36,7 @@ export type CostResult = z.infer<typeof CostSchema>;
  */
 export function acceptedRequests(g: GroupResult): number {
   if (g.goodput) return g.goodput.validGood;
-  const invalid = g.validity.not_json + g.validity.schema_invalid + g.validity.truncated;
+  const invalid = g.validity.not_json + g.validity.schema_invalid + g.validity.truncated + (g.validity.too_large ?? 0);
   return Math.max(0, g.ok - invalid);
 }
 

@@ -31,6 +31,12 @@ export interface GroupCounters {
   /** How many successful requests had their output length from usage vs counted chunks. */
   outputTokensFromUsage: number;
   outputTokensFromChunks: number;
+  /** Requests whose usage held an impossible count (negative, fractional, huge, not a number): their tokens were counted from the stream. */
+  usageInvalid: number;
+  /** Requests whose usage and streamed output chunks differ by more than a factor of 2 (a count to look at, not an error). */
+  usageMismatch: number;
+  /** Stream errors of a kind users need to tell apart (`no_finish_reason`, `error_field`), by kind. */
+  errorDetails: Record<string, number>;
   validity: Record<Validity, number>;
   finishReasons: Record<string, number>;
   /** Successful requests that ended before their max_tokens for a reason other than length. */
@@ -80,10 +86,13 @@ export class GroupStats {
     const c = this.counters;
     c.requests++;
     recordMs(this.hist.queueMs, r.queueMs);
+    if (r.usageInvalid) c.usageInvalid++;
+    if (r.usageMismatch) c.usageMismatch++;
     if (r.status === 'error') {
       c.errors++;
       const ec = r.errorClass as ErrorClass;
       c.errorsByClass[ec] = (c.errorsByClass[ec] ?? 0) + 1;
+      if (r.errorDetail !== undefined) c.errorDetails[r.errorDetail] = (c.errorDetails[r.errorDetail] ?? 0) + 1;
       return;
     }
     c.ok++;
@@ -145,7 +154,10 @@ export function emptyCounters(): GroupCounters {
     outputTokens: 0,
     outputTokensFromUsage: 0,
     outputTokensFromChunks: 0,
-    validity: { valid: 0, not_json: 0, schema_invalid: 0, truncated: 0 },
+    usageInvalid: 0,
+    usageMismatch: 0,
+    errorDetails: {},
+    validity: { valid: 0, not_json: 0, schema_invalid: 0, truncated: 0, too_large: 0 },
     finishReasons: {},
     endedEarly: 0,
     retries: { attempts: 0, byStatus: {} },
@@ -167,7 +179,11 @@ export function addCounters(a: GroupCounters, b: GroupCounters): void {
   a.outputTokens += b.outputTokens;
   a.outputTokensFromUsage += b.outputTokensFromUsage;
   a.outputTokensFromChunks += b.outputTokensFromChunks;
-  for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k];
+  a.usageInvalid += b.usageInvalid ?? 0;
+  a.usageMismatch += b.usageMismatch ?? 0;
+  for (const [k, v] of Object.entries(b.errorDetails ?? {})) a.errorDetails[k] = (a.errorDetails[k] ?? 0) + v;
+  // `?? 0`: counters read back from files older than an outcome (too_large) lack its key.
+  for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k] ?? 0;
   for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
   a.endedEarly += b.endedEarly;
   a.good += b.good ?? 0;

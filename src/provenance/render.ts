@@ -1,5 +1,6 @@
 // The engine side of a result as text lines for the terminal summary: what was served, readiness,
 // the server's own view per phase, and cost per outcome. Pure; empty when the result has none of it.
+import { redactUrl } from '../util/redact.js';
 import type { RunResult } from '../results/format.js';
 
 const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
@@ -38,7 +39,7 @@ export function renderEngineSide(r: RunResult): string[] {
       `${f(x.queueTimeP50Ms)}/${f(x.queueTimeP99Ms)}`,
       ...(gpu ? [x.gpuUtilMeanPct === null ? '-' : `${x.gpuUtilMeanPct.toFixed(0)}%`, f(x.gpuMemoryMaxMiB, 0), f(x.gpuPowerMeanW, 0), f(x.energyPerOutputTokenJ, 3)] : []),
     ]);
-    out.push(`server metrics (${sm.sources.map((s) => `${s.url}: ${s.scrapes} scrapes${s.failures ? `, ${s.failures} failed` : ''}`).join('; ')}):`);
+    out.push(`server metrics (${sm.sources.map((s) => `${redactUrl(s.url)}: ${s.scrapes} scrapes${s.failures ? `, ${s.failures} failed` : ''}`).join('; ')}):`);
     out.push(...table(headers, rows).map((l) => `  ${l}`));
   }
   const c = r.cost;

@@ -69,5 +69,5 @@ export const METRIC_BY_ID = new Map(COMPARE_METRICS.map((m) => [m.id, m]));
 export function rateTrials(id: string, g: GroupResult): number {
   if (id === 'error_rate') return g.requests;
   const v = g.validity;
-  return v.valid + v.not_json + v.schema_invalid + v.truncated;
+  return v.valid + v.not_json + v.schema_invalid + v.truncated + (v.too_large ?? 0);
 }

@@ -108,6 +108,9 @@ export function renderSummary(r: RunResult): string {
     if (all.outputTokensFromChunks > 0) {
       notes.push(`${all.outputTokensFromChunks} responses had no usage: their output tokens are counted chunks (a chunk may hold several tokens)`);
     }
+    if ((all.usageInvalid ?? 0) > 0) notes.push(`${all.usageInvalid} responses had invalid usage (negative, fractional, huge or not a number): ignored, their tokens counted from the stream`);
+    if ((all.usageMismatch ?? 0) > 0) notes.push(`${all.usageMismatch} responses had usage more than 2x off the streamed chunk count (engines may batch tokens per chunk)`);
+    for (const [k, n] of Object.entries(all.errorDetails ?? {})) notes.push(`stream errors ${k}: ${n}`);
     if (all.endedEarly > 0) notes.push(`${all.endedEarly} responses ended before their max_tokens`);
     for (const n of notes) out.push(`  ${n}`);
     if (notes.length > 0) out.push('');

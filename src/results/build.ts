@@ -23,7 +23,7 @@ export function turnResults(turns: Map<string, TurnStats>): TurnResult[] {
 
 export function groupResult(className: string, g: GroupStats, durationS: number): GroupResult {
   const c = g.counters;
-  const judged = c.validity.valid + c.validity.not_json + c.validity.schema_invalid + c.validity.truncated;
+  const judged = c.validity.valid + c.validity.not_json + c.validity.schema_invalid + c.validity.truncated + c.validity.too_large;
   const perS = (n: number) => (durationS > 0 ? round(n / durationS, 3) : 0);
   const metrics = Object.fromEntries(
     METRIC_KEYS.map((k): [string, MetricResult] => [k, metricResult(g.hist[k])]),
@@ -39,6 +39,9 @@ export function groupResult(className: string, g: GroupStats, durationS: number)
     outputTokens: c.outputTokens,
     outputTokensFromUsage: c.outputTokensFromUsage,
     outputTokensFromChunks: c.outputTokensFromChunks,
+    usageInvalid: c.usageInvalid,
+    usageMismatch: c.usageMismatch,
+    ...(Object.keys(c.errorDetails).length > 0 ? { errorDetails: { ...c.errorDetails } } : {}),
     validity: { ...c.validity },
     validityRate: judged > 0 ? round(c.validity.valid / judged, 6) : null,
     finishReasons: { ...c.finishReasons },

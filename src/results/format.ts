@@ -27,7 +27,8 @@ export const MetricSchema = z.object({
 });
 export type MetricResult = z.infer<typeof MetricSchema>;
 
-const ValiditySchema = z.object({ valid: z.number(), not_json: z.number(), schema_invalid: z.number(), truncated: z.number() });
+/** `too_large` is absent in files older than the answer cap. */
+const ValiditySchema = z.object({ valid: z.number(), not_json: z.number(), schema_invalid: z.number(), truncated: z.number(), too_large: z.number().optional() });
 
 /** One position in a conversation (multi-turn and round-trip classes): "turn 3", or the tool results after it. */
 export const TurnSchema = z.object({
@@ -55,6 +56,12 @@ export const GroupSchema = z.object({
   outputTokens: z.number(),
   outputTokensFromUsage: z.number(),
   outputTokensFromChunks: z.number(),
+  /** Requests whose usage held an impossible count, so their tokens were counted from the stream (absent in older files). */
+  usageInvalid: z.number().optional(),
+  /** Requests whose usage and streamed chunk count differ by more than a factor of 2 (absent in older files). */
+  usageMismatch: z.number().optional(),
+  /** Stream errors by kind, where the kind matters (`no_finish_reason`, `error_field`); absent when none, and in older files. */
+  errorDetails: z.record(z.string(), z.number()).optional(),
   validity: ValiditySchema,
   /** valid / judged, or null when nothing in the group was judged. */
   validityRate: z.number().nullable(),

@@ -23,7 +23,10 @@ function countersOf(g: GroupResult): GroupCounters {
   c.outputTokens = g.outputTokens;
   c.outputTokensFromUsage = g.outputTokensFromUsage;
   c.outputTokensFromChunks = g.outputTokensFromChunks;
-  c.validity = { ...g.validity };
+  c.usageInvalid = g.usageInvalid ?? 0;
+  c.usageMismatch = g.usageMismatch ?? 0;
+  c.errorDetails = { ...g.errorDetails };
+  c.validity = { ...c.validity, ...g.validity, too_large: g.validity.too_large ?? 0 };
   c.finishReasons = { ...g.finishReasons };
   c.endedEarly = g.endedEarly;
   if (g.retries) c.retries = { attempts: g.retries.attempts, byStatus: { ...g.retries.byStatus } };

@@ -1,6 +1,7 @@
 // Scrapes → the result's server-metrics section: aligned series (ms from run start) and a summary
 // per phase (running/waiting, KV cache, prefix-cache hit rate, queue time from buckets, GPU
 // utilisation, memory, power and energy per output token). Pure.
+import { redactUrl, redactUrlsIn } from '../util/redact.js';
 import { z } from 'zod';
 import { bucketQuantile } from './catalog.js';
 import type { Scrape, SourceStats } from './scrape.js';
@@ -55,7 +56,8 @@ export function buildServerMetrics(scrapes: Scrape[], sources: SourceStats[], ph
   for (const k of keys) series[k] = scrapes.map((s) => (s.values[k] === undefined ? null : round(s.values[k] as number)));
   return {
     intervalMs,
-    sources,
+    // A metrics URL may carry credentials (userinfo, ?token=): the result keeps it without them.
+    sources: sources.map((s) => ({ ...s, url: redactUrl(s.url), lastError: s.lastError === null ? null : redactUrlsIn(s.lastError) })),
     tMs: scrapes.map((s) => s.tMs),
     series,
     phases: phases.map((p) => summarisePhase(scrapes, p, extraNames)),

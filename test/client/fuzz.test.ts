@@ -46,6 +46,8 @@ const piece = fc.oneof(
     '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}', '{"error":{"message":"boom"}}', '{"object":"error","message":"bad"}',
     '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{"}}]}}]}',
     '{"usage":{"prompt_tokens":1,"completion_tokens":"x"}}',
+    // A whole finishing chunk: a clean end needs a finish_reason ([DONE] alone is no_finish_reason).
+    'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
     'data: {"error":{"message":"boom"}}\n\n', 'event: error\ndata: overloaded\n\n', 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n', 'null', '[1,2]', '"str"', '\uFEFF', '\u00e9', 'x'.repeat(600),
   ).map(enc),
   fc.uint8Array({ maxLength: 64 }),

@@ -243,8 +243,9 @@ describe('StreamState: the end, errors and junk', () => {
     expect(s.firstTokenAtMs).toBeNull();
   });
 
-  it('says how the stream ended: [DONE], a finish_reason alone, or truncated', () => {
-    expect(streamOutcome(run([[chat({ content: 'a' }), 1], ['[DONE]', 2]]).s)).toEqual({ ok: true });
+  it('says how the stream ended: a finish_reason (with or without [DONE]), [DONE] alone (no_finish_reason), or truncated', () => {
+    expect(streamOutcome(run([[chat({ content: 'a' }, 'stop'), 1], ['[DONE]', 2]]).s)).toEqual({ ok: true });
+    expect(streamOutcome(run([[chat({ content: 'a' }), 1], ['[DONE]', 2]]).s)).toMatchObject({ ok: false, errorClass: 'stream_error', detail: 'no_finish_reason' });
     expect(streamOutcome(run([[chat({ content: 'a' }, 'stop'), 1]]).s)).toEqual({ ok: true });
     const t = streamOutcome(run([[chat({ content: 'a' }), 1], [chat({ content: 'b' }), 2]]).s);
     expect(t).toEqual({ ok: false, errorClass: 'stream_truncated', message: expect.stringContaining('2 output chunks') });

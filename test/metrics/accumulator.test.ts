@@ -63,7 +63,7 @@ describe('GroupStats', () => {
     const g = new GroupStats();
     g.add(record({ validity: 'valid' }), null);
     g.add(record({ validity: 'schema_invalid', outputTokensSource: 'chunks' }), null);
-    expect(g.counters.validity).toEqual({ valid: 1, not_json: 0, schema_invalid: 1, truncated: 0 });
+    expect(g.counters.validity).toEqual({ valid: 1, not_json: 0, schema_invalid: 1, truncated: 0, too_large: 0 });
     expect(g.counters.outputTokensFromChunks).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import { PhaseStats } from '../../src/metrics/accumulator.js';
 import { newHistogram } from '../../src/metrics/histogram.js';
 import { assembleResult } from '../../src/results/assemble.js';
 import { mergeResults } from '../../src/results/merge.js';
+import { parseResult } from '../../src/results/io.js';
 import type { RunResult } from '../../src/results/format.js';
 import type { DriverResult } from '../../src/metrics/collector.js';
 import type { RequestRecord } from '../../src/client/record.js';
@@ -165,5 +166,56 @@ describe('mergeResults of repeated runs', () => {
     const a = resultOf(records(30), '2026-11-22T10:00:00.000Z');
     (a as { gates?: unknown }).gates = { verdict: 'fail' };
     expect(mergeResults([a, resultOf(records(30), '2026-11-22T10:00:00.000Z')]).gates).toBeUndefined();
+  });
+});
+
+describe('server anomaly counters (usageInvalid, usageMismatch, stream error details, too_large)', () => {
+  /** Records with every anomaly mixed in, deterministic. */
+  function anomalous(n: number): RequestRecord[] {
+    return records(n).map((r, i) => {
+      if (r.status === 'error') return i % 2 ? { ...r, errorClass: 'stream_error', errorDetail: 'no_finish_reason' as const } : r;
+      return {
+        ...r,
+        ...(i % 7 === 0 ? { usageInvalid: true as const, outputTokensSource: 'chunks' as const } : {}),
+        ...(i % 5 === 0 ? { usageMismatch: true as const } : {}),
+        validity: i % 11 === 0 ? ('too_large' as const) : ('valid' as const),
+      };
+    });
+  }
+
+  it('go into the result groups and merge exactly', () => {
+    const all = anomalous(900);
+    const whole = resultOf(all, '2026-11-22T10:00:00.000Z');
+    const merged = mergeResults([0, 1, 2].map((s) => resultOf(all.filter((_, i) => i % 3 === s), '2026-11-22T10:00:00.000Z')));
+    const g = whole.phases[0].groups[0];
+    expect(g.usageInvalid).toBe(all.filter((r) => r.usageInvalid).length);
+    expect(g.usageMismatch).toBe(all.filter((r) => r.usageMismatch).length);
+    expect(g.errorDetails).toEqual({ no_finish_reason: all.filter((r) => r.errorDetail === 'no_finish_reason').length });
+    expect(g.validity.too_large).toBe(all.filter((r) => r.validity === 'too_large').length);
+    expect(g.usageInvalid).toBeGreaterThan(0);
+    for (const cls of ['*', 'chat', 'rag']) {
+      const a = merged.phases[0].groups.find((x) => x.class === cls)!;
+      const b = whole.phases[0].groups.find((x) => x.class === cls)!;
+      for (const k of ['usageInvalid', 'usageMismatch', 'errorDetails', 'validity', 'validityRate'] as const) expect(a[k]).toEqual(b[k]);
+    }
+  });
+
+  it('are optional: a result written before them still loads, and merges with a new one', () => {
+    const fresh = resultOf(anomalous(300), '2026-11-22T10:00:00.000Z');
+    const old = JSON.parse(JSON.stringify(resultOf(records(300), '2026-11-22T10:00:00.000Z'))) as RunResult;
+    for (const g of old.phases[0].groups) {
+      const legacy = g as Partial<typeof g>;
+      delete legacy.usageInvalid;
+      delete legacy.usageMismatch;
+      delete legacy.errorDetails;
+      delete (legacy.validity as Partial<typeof g.validity>).too_large;
+    }
+    const parsed = parseResult(JSON.stringify(old), 'old.json');
+    const merged = mergeResults([parsed, fresh]);
+    const a = merged.phases[0].groups[0];
+    const f = fresh.phases[0].groups[0];
+    expect(a.usageInvalid).toBe(f.usageInvalid);
+    expect(a.validity.too_large).toBe(f.validity.too_large);
+    expect(a.validity.valid).toBe(f.validity.valid + parsed.phases[0].groups[0].validity.valid);
   });
 });
