@@ -5,7 +5,7 @@ import type { SweepResult } from '../results/format.js';
 import { renderSummary } from '../report/text.js';
 import { renderSummaryMarkdown } from '../report/markdown.js';
 import { renderRunHtml } from '../report/html.js';
-import { renderSweepText } from '../sweep/answer.js';
+import { renderSweepText } from '../report/sweep-text.js';
 import { writeOut } from './compare.js';
 
 /** The sweep's answer in Markdown: the sentence, what bounded it, the knee. */

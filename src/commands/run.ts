@@ -33,7 +33,7 @@ import { startClientSampler } from './client-health.js';
 import { resultMeta } from './meta.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
-import { judge, prepareGates, writeGateOutputs, type GateOptions } from '../gates/cli.js';
+import { judge, prepareGates, writeGateOutputs, type GateOptions } from './gates.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 import { redactUrl } from '../util/redact.js';
 

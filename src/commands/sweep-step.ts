@@ -4,7 +4,7 @@
 // itself). Time comes from the caller's Clock, so the step logic runs on a virtual one in tests.
 import { Driver, type LiveView, type RequestSender, type RunSink } from '../driver/run.js';
 import { RunCollector, type DriverResult } from '../metrics/collector.js';
-import type { GoodputCriteria } from '../gates/goodput.js';
+import type { GoodputCriteria } from '../slo/goodput.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Clock } from '../util/clock.js';
 import type { Planner } from '../workload/plan.js';

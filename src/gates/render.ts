@@ -1,7 +1,7 @@
 // The gates for people and CI (pure): a terminal section, a Markdown summary (PR comment, GitHub step
 // summary) and JUnit XML (one test case per SLO check, run check and regression clause).
 import type { RunResult } from '../results/format.js';
-import type { GatesResult, SloCheck } from './result.js';
+import type { GatesResult, SloCheck } from '../results/gates-schema.js';
 import { formatSloValue } from './slo.js';
 
 const VERDICT_TEXT: Record<GatesResult['verdict'], string> = {

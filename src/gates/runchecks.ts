@@ -3,7 +3,7 @@
 // latencies cannot gate a promotion either way. Each check is a gate of its own (exit 3).
 import type { RunResult } from '../results/format.js';
 import type { Workload } from '../workload/schema.js';
-import type { RunCheck } from './result.js';
+import type { RunCheck } from '../results/gates-schema.js';
 
 /** An open-loop phase must send at least this share of what its schedule asked for. */
 export const MIN_SENT_SHARE = 0.95;

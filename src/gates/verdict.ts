@@ -12,7 +12,7 @@
 // (4, bad usage or workload, is raised before any request is sent.)
 import type { RunResult } from '../results/format.js';
 import type { Workload } from '../workload/schema.js';
-import type { GatesResult, RegressionResult, SloCheck, VerdictName } from './result.js';
+import type { GatesResult, RegressionResult, SloCheck, VerdictName } from '../results/gates-schema.js';
 import { runChecks, unreachable } from './runchecks.js';
 import { describeCheck, evaluateSlos, type Slo } from './slo.js';
 

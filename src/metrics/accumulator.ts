@@ -3,7 +3,7 @@
 // mixing in); errors are counted by class beside them. Nothing per request is kept.
 import type { ErrorClass, RequestRecord, Validity } from '../client/record.js';
 import { newHistogram, recordMs, type Histogram } from './histogram.js';
-import { isGood, type GoodputCriteria } from '../gates/goodput.js';
+import { isGood, type GoodputCriteria } from '../slo/goodput.js';
 
 export const METRIC_KEYS = [
   'ttftMs',

@@ -4,7 +4,7 @@
 import type { RequestRecord } from '../client/record.js';
 import type { RequestOutcome } from '../client/openai.js';
 import type { DriverRun, LiveView, PhaseCounts, RunSink } from '../driver/run.js';
-import type { GoodputCriteria } from '../gates/goodput.js';
+import type { GoodputCriteria } from '../slo/goodput.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { RequestPlan } from '../workload/plan.js';
 import { PhaseStats } from './accumulator.js';

@@ -12,7 +12,7 @@ import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, lineChart, type Series } from './svg.js';
 import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, turnCells } from './text.js';
-import { serverMetricsCharts } from '../servermetrics/html.js';
+import { serverMetricsCharts } from './servermetrics-html.js';
 import { loadCurveSection, sweepSection } from './html-sweep.js';
 
 export interface HtmlRun {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { METRIC_KEYS } from '../metrics/accumulator.js';
 import { ERROR_CLASSES } from '../client/record.js';
-import { GatesSchema, GroupGoodputSchema, SloCheckSchema } from '../gates/result.js';
+import { GatesSchema, GroupGoodputSchema, SloCheckSchema } from './gates-schema.js';
 import { CostSchema } from '../cost/cost.js';
 import { EngineMetaShape } from '../provenance/schema.js';
 import { ServerMetricsSchema } from '../servermetrics/summary.js';

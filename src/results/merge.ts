@@ -5,7 +5,7 @@
 import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, turnKey, type GroupCounters, type MetricKey, type TurnStats } from '../metrics/accumulator.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
 import { LoadshapeError } from '../util/errors.js';
-import { parseGoodput, type GoodputCriteria } from '../gates/goodput.js';
+import { parseGoodput, type GoodputCriteria } from '../slo/goodput.js';
 import { computeCost } from '../cost/cost.js';
 import { groupResult, round } from './build.js';
 import type { GroupResult, PhaseResult, RunResult } from './format.js';

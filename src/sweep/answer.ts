@@ -3,7 +3,6 @@
 // (`--json`) and as text. Every number is read from the result file's phases, one phase per step.
 import { evaluateSlos, type Slo } from '../gates/slo.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
-import { table } from '../report/text.js';
 import { kneeIndex, loadValue, type SearchResult, type SweepBy, type StepRole } from './search.js';
 
 export interface StepNote {
@@ -69,13 +68,13 @@ export interface SweepAnswer {
 
 const metricOrNull = (g: GroupResult | undefined, read: (g: GroupResult) => number) => (g && g.ok > 0 ? read(g) : null);
 
-function fmtNum(x: number): string {
+export function fmtNum(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
-function fmtMs(x: number | null): string {
+export function fmtMs(x: number | null): string {
   return x === null ? '-' : x >= 1000 ? `${(x / 1000).toFixed(2)}s` : x >= 100 ? x.toFixed(0) : x.toFixed(1);
 }
-function fmtPct(x: number): string {
+export function fmtPct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 }
 
@@ -166,47 +165,4 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
     classes,
     resultFile,
   };
-}
-
-/** The curve (in load order, baseline and probe first), the knee, the answer and the per-class breakdown. */
-export function renderSweepText(a: SweepAnswer): string {
-  const out: string[] = [];
-  const ordered = [...a.steps].sort((x, y) => {
-    const rank = (s: SweepAnswerStep) => (s.role === 'baseline' ? 0 : s.role === 'probe' ? 1 : 2);
-    return rank(x) - rank(y) || loadValue(x.load) - loadValue(y.load);
-  });
-  out.push(`latency–throughput curve (sweep by ${a.by}; ${a.steps.length} steps, each its own phase of the result file)`);
-  out.push(
-    table(
-      ['step', 'load', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', 'TPOT p95', 'errors', 'SLO', 'ended'],
-      ordered.map((s) => [
-        `${s.phase}${a.knee?.phase === s.phase ? ' ◀ knee' : ''}`,
-        `${s.role === 'baseline' ? 'baseline ' : s.role === 'probe' ? 'probe ' : ''}${describeStepLoad(s.load)}`,
-        fmtNum(s.achievedRps),
-        fmtNum(s.outputTps),
-        fmtMs(s.ttftP50Ms),
-        fmtMs(s.ttftP95Ms),
-        fmtMs(s.ttftP99Ms),
-        fmtMs(s.tpotP95Ms),
-        fmtPct(s.errorRate),
-        s.saturated ? 'FAIL (saturated)' : s.pass ? 'pass' : 'FAIL',
-        s.stop.split(':')[0],
-      ]),
-    ),
-  );
-  for (const s of ordered) if (!s.pass && s.failed.length > 0) out.push(`  ${s.phase}: ${s.failed.join('; ')}`);
-  out.push('');
-  if (a.knee) out.push(`knee: ${a.knee.phase} (${a.by === 'rate' ? `${a.knee.load} rps` : `c=${a.knee.load}`}, ${fmtNum(a.knee.achievedRps)} req/s): the most throughput per unit of latency`);
-  out.push(`answer: ${a.sentence}`);
-  if (a.boundedBy.length > 0) out.push(`bounded by: ${a.boundedBy.join('; ')}`);
-  if (a.classes.length > 0) {
-    out.push('', `per class at ${a.bestPhase}:`);
-    out.push(
-      table(
-        ['class', 'reqs', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'],
-        a.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), fmtMs(c.ttftP50Ms), fmtMs(c.ttftP95Ms), fmtMs(c.tpotP95Ms), fmtPct(c.errorRate)]),
-      ),
-    );
-  }
-  return out.join('\n');
 }

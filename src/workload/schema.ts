@@ -1,8 +1,8 @@
 // Workload file schema: the single source of truth for what a workload file may say.
 // Parsing turns YAML/JSON into a typed Workload; everything downstream reads only these types.
 import { z } from 'zod';
-import { caretLines, parseSlo, SloSyntaxError } from '../gates/slo.js';
-import { parseGoodput } from '../gates/goodput.js';
+import { caretLines, parseSlo, SloSyntaxError } from '../slo/grammar.js';
+import { parseGoodput } from '../slo/goodput.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();

@@ -14,7 +14,7 @@ import { lostSlo, type LivePhase } from '../../src/gates/abort.js';
 import { exactLengthClasses, runChecks } from '../../src/gates/runchecks.js';
 import { evaluateGates, VERDICT_EXIT } from '../../src/gates/verdict.js';
 import { renderJunit, renderGatesMarkdown } from '../../src/gates/render.js';
-import type { RegressionResult } from '../../src/gates/result.js';
+import type { RegressionResult } from '../../src/results/gates-schema.js';
 
 function rec(over: Partial<RequestRecord>): RequestRecord {
   return {

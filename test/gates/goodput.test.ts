@@ -6,7 +6,7 @@ import { mergeResults } from '../../src/results/merge.js';
 import type { RunResult } from '../../src/results/format.js';
 import type { DriverResult } from '../../src/metrics/collector.js';
 import type { RequestRecord } from '../../src/client/record.js';
-import { isGood, isValidGood, parseGoodput, type GoodputCriteria } from '../../src/gates/goodput.js';
+import { isGood, isValidGood, parseGoodput, type GoodputCriteria } from '../../src/slo/goodput.js';
 import { SloSyntaxError } from '../../src/gates/slo.js';
 
 function rec(over: Partial<RequestRecord>): RequestRecord {

@@ -10,7 +10,7 @@ import { mergeResults } from '../../src/results/merge.js';
 import { renderRunHtml } from '../../src/report/html.js';
 import { logTicks, sweepSlos } from '../../src/report/html-sweep.js';
 import { esc } from '../../src/report/svg.js';
-import { renderSweepText } from '../../src/sweep/answer.js';
+import { renderSweepText } from '../../src/report/sweep-text.js';
 import { standardRun, synthResult } from './fixtures.js';
 import { SWEEP_SLOS, SWEEP_STEPS, stepName, sweepResult } from './sweep-fixture.js';
 

@@ -4,7 +4,7 @@
 // "Valid goodput" also requires valid structured output (a request that was not judged — no schema,
 // no tool call — counts as valid).
 import type { RequestRecord } from '../client/record.js';
-import { SloSyntaxError } from './slo.js';
+import { SloSyntaxError } from './grammar.js';
 
 export type GoodputField = 'ttft' | 'tpot' | 'e2e' | 'sched_ttft' | 'sched_e2e' | 'first_chunk';
 

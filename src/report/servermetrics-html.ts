@@ -1,7 +1,7 @@
 // Server metrics in the HTML report's time series: engine running/waiting requests, KV-cache usage
 // and GPU power/utilisation per scrape, on the same x axis (seconds since run start). Pure markup.
 import type { RunResult } from '../results/format.js';
-import { lineChart, type Series } from '../report/svg.js';
+import { lineChart, type Series } from './svg.js';
 
 export function serverMetricsCharts(runs: { id: string; result: RunResult }[], palette: readonly string[], markers: { x: number; label: string }[]): string[] {
   const multi = runs.length > 1;

@@ -8,13 +8,13 @@ import { readResult, writeFileAtomic } from '../results/io.js';
 import { parseFailOn } from '../report/failon.js';
 import { usageError } from '../util/errors.js';
 import { sloEntries, type Workload } from '../workload/schema.js';
-import { errorSlos } from './abort.js';
-import { parseGoodput, type GoodputCriteria } from './goodput.js';
-import { DEFAULT_FAIL_ON, regressionGate } from './regression.js';
-import { renderGatesMarkdown, renderJunit } from './render.js';
-import type { GatesResult } from './result.js';
-import { caretLines, needsGoodput, parseSlo, SloSyntaxError, type Slo } from './slo.js';
-import { evaluateGates } from './verdict.js';
+import { errorSlos } from '../gates/abort.js';
+import { parseGoodput, type GoodputCriteria } from '../slo/goodput.js';
+import { DEFAULT_FAIL_ON, regressionGate } from '../report/regression.js';
+import { renderGatesMarkdown, renderJunit } from '../gates/render.js';
+import type { GatesResult } from '../results/gates-schema.js';
+import { caretLines, needsGoodput, parseSlo, SloSyntaxError, type Slo } from '../slo/grammar.js';
+import { evaluateGates } from '../gates/verdict.js';
 
 export interface GateOptions {
   slo?: string[];

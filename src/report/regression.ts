@@ -1,8 +1,8 @@
 // Baseline regression (pure): the run against a baseline result with the reporter's noise-aware
 // compare; a --fail-on clause fails only where the run moved past it AND beyond noise.
-import { compareRuns, type CompareInput } from '../report/compare.js';
-import { evaluateFailOn, parseFailOn } from '../report/failon.js';
-import type { RegressionResult } from './result.js';
+import { compareRuns, type CompareInput } from './compare.js';
+import { evaluateFailOn, parseFailOn } from './failon.js';
+import type { RegressionResult } from '../results/gates-schema.js';
 
 /** Used when --baseline is given without --fail-on. */
 export const DEFAULT_FAIL_ON = 'ttft.p95>+10%,tpot.p95>+10%,e2e.p95>+10%,error_rate>+0.5pp,throughput.output_tps<-10%';
