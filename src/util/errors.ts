@@ -1,3 +1,5 @@
+import { MAX_DURATION_MS, tooLarge } from '../workload/limits.js';
+
 // Typed errors for failed runs (a failed *request* is data on its record, not an exception).
 // Each code maps to one process exit code in the CLI.
 
@@ -27,12 +29,17 @@ export function workloadError(message: string): LoadshapeError {
 export function parseDurationMs(value: string | number, what: string): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) throw usageError(`${what}: expected a non-negative duration, got ${value}`);
-    return value * 1000;
+    return withinBound(value * 1000, what, value);
   }
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!m) throw usageError(`${what}: "${value}" is not a duration; write e.g. "500ms", "30s", "2m" or "1h"`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return n * factor;
+  return withinBound(n * factor, what, value);
+}
+
+function withinBound(ms: number, what: string, value: string | number): number {
+  if (ms > MAX_DURATION_MS) throw usageError(tooLarge(what, `${MAX_DURATION_MS / 3_600_000}h`, value));
+  return ms;
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { usageError } from '../util/errors.js';
 import type { Planner, SizedPlanner } from './plan.js';
+import { formatBound, MAX_TOKENS } from './limits.js';
 
 export interface TraceRow {
   /** Arrival time relative to the trace's first arrival, ms, unscaled. */
@@ -222,6 +223,7 @@ function parseJsonl(text: string, file: string): RawRow[] {
 function tokens(value: unknown, file: string, line: number, column: number, name: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0) fail(file, line, column, `${name}: expected a whole number of tokens >= 0, got ${JSON.stringify(value)}`);
+  if (n > MAX_TOKENS) fail(file, line, column, `${name}: at most ${formatBound(MAX_TOKENS)} tokens (see "Limits" in the README), got ${n}`);
   return n;
 }
 
