@@ -12,6 +12,7 @@ import type { RequestPlan } from '../workload/plan.js';
 import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/output.js';
 import { parseRetryAfterMs } from './retry.js';
 
+/** Each limit in ms; 0 turns it off (the CLI's `off`). */
 export interface ClientTimeouts {
   /** No response byte (headers) within this long → timeout_ttfb. */
   ttfbMs: number;
@@ -176,9 +177,12 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   }
 
   start(agent: Agent, options: Dispatcher.DispatchOptions): void {
-    this.totalTimer = setTimeout(() => {
-      this.abort(new ClientAbort('LOADSHAPE_TIMEOUT_TOTAL', `no complete response within ${this.client.totalTimeoutMs} ms`));
-    }, this.client.totalTimeoutMs);
+    // 0: the limit is off (`--timeout-total off`), as undici reads 0 for the other two.
+    if (this.client.totalTimeoutMs > 0) {
+      this.totalTimer = setTimeout(() => {
+        this.abort(new ClientAbort('LOADSHAPE_TIMEOUT_TOTAL', `no complete response within ${this.client.totalTimeoutMs} ms`));
+      }, this.client.totalTimeoutMs);
+    }
     try {
       agent.dispatch(options, this);
     } catch (err) {

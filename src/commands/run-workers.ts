@@ -14,6 +14,7 @@ import { mergeResults } from '../results/merge.js';
 import { renderSummary } from '../report/text.js';
 import { usageError } from '../util/errors.js';
 import type { EmbeddedSim } from './embedded-sim.js';
+import { STOP_SIGNALS } from './flag-values.js';
 
 /** Flags whose value is rewritten per worker (or that only the parent can honour). */
 const PARENT_ONLY_WITH_VALUE = new Set(['--workers', '--out', '--records', '--checkpoint', '--shard', '--start-at']);
@@ -98,8 +99,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
   const forward = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.exitCode === null) c.kill(signal);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  for (const signal of STOP_SIGNALS) process.on(signal, forward);
   // Detached workers would outlive a parent that dies: take them along.
   const killAll = () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -123,8 +123,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     );
   } finally {
     if (progress) clearInterval(progress);
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    for (const signal of STOP_SIGNALS) process.off(signal, forward);
     process.off('exit', killAll);
   }
   const merged = mergeResults(results, results.map((_, i) => `worker ${i}/${opts.workers}`));

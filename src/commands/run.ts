@@ -32,6 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
+import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
   /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
@@ -304,7 +305,7 @@ function cliPhase(opts: RunOptions): Phase | null {
     arrival: 'poisson',
     burstiness: 1,
     record: true,
-    ...(opts.duration !== undefined ? { duration: `${parseDurationMs(opts.duration, '--duration') / 1000}s` } : {}),
+    ...(opts.duration !== undefined ? { duration: `${parseRunDurationMs(opts.duration) / 1000}s` } : {}),
     ...(opts.requests !== undefined ? { requests: opts.requests } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : { rate: opts.rate }),
   };
@@ -321,7 +322,7 @@ function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { phas
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw usageError(`--speed: expected a positive number, got ${opts.speed}`);
   if (opts.requests !== undefined && (!Number.isInteger(opts.requests) || opts.requests < 1)) throw usageError(`--requests: expected a positive integer, got ${opts.requests}`);
-  const untilMs = opts.duration !== undefined ? parseDurationMs(opts.duration, '--duration') : Infinity;
+  const untilMs = opts.duration !== undefined ? parseRunDurationMs(opts.duration) : Infinity;
   const offsets = traceOffsetsMs(trace, speed);
   let n = Math.min(trace.rows.length, opts.requests ?? Infinity);
   while (n > 0 && !(offsets[n - 1] < untilMs)) n--;
@@ -443,12 +444,12 @@ function startCheckpoints(file: string, everyMs: number, build: () => RunResult)
   };
 }
 
-/** --timeout-ttfb/-idle/-total in ms (unset ones take the client's defaults). */
+/** --timeout-ttfb/-idle/-total in ms, 0 for `off` (unset ones take the client's defaults). */
 export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutIdle' | 'timeoutTotal'>): Partial<ClientTimeouts> {
   return {
-    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
-    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
-    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
+    ttfbMs: opts.timeoutTtfb ? parseTimeoutFlag(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
+    idleMs: opts.timeoutIdle ? parseTimeoutFlag(opts.timeoutIdle, '--timeout-idle') : undefined,
+    totalMs: opts.timeoutTotal ? parseTimeoutFlag(opts.timeoutTotal, '--timeout-total') : undefined,
   };
 }
 
@@ -569,7 +570,7 @@ function startProgress(opts: RunOptions, driver: Driver): () => void {
   };
 }
 
-/** Ctrl-C / SIGTERM: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
+/** Ctrl-C / SIGTERM / SIGHUP: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
 function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlightCount: number; abortAll(): void }, drainMs: number): () => void {
   let drainTimer: NodeJS.Timeout | null = null;
   const handler = (signal: NodeJS.Signals) => {
@@ -583,11 +584,10 @@ function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlig
     drainTimer = setTimeout(() => client.abortAll(), drainMs);
     drainTimer.unref();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // SIGHUP (the terminal or SSH session closed) is a stop like any other: drain, write, mark interrupted.
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
     if (drainTimer) clearTimeout(drainTimer);
   };
 }

@@ -25,6 +25,7 @@ import { loadTokenizer } from '../workload/tokenizer.js';
 import { startClientSampler } from './client-health.js';
 import { resultMeta } from './meta.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
+import { STOP_SIGNALS } from './flag-values.js';
 import { EXIT, buildHeaders, checkTarget, clientTimeouts, discoverModel, parseLabels, verdict } from './run.js';
 
 export interface SweepOptions {
@@ -155,8 +156,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       current?.stop();
       setTimeout(() => client.abortAll(), drainMs).unref();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
     const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
       if (interrupted) throw new Interrupted();
@@ -246,8 +246,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       const value = (s: SweepStep) => (s.load.kind === 'closed' ? s.load.concurrency : s.load.rateRps);
       search = { steps: done, best: held.sort((a, b) => value(b) - value(a))[0] ?? null, firstFail: null, stoppedBy: 'max-steps' };
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       sampler.stop();
       await client.close();
     }

@@ -36,3 +36,13 @@ export function formatBound(n: number): string {
 export function tooLarge(what: string, bound: string, got: unknown): string {
   return `${what}: at most ${bound}, got ${String(got)}; lower it (see "Limits" in the README)`;
 }
+
+// Flags only (the workload file has no such fields).
+/** --workers: processes on one machine. */
+export const MAX_WORKERS = 256;
+/** --max-retries per request. */
+export const MAX_RETRIES = 100;
+/** --max-event-bytes: one SSE event is held whole as a string; V8 strings stop near 512 MiB. */
+export const MAX_EVENT_BYTES = 256 * 1024 * 1024;
+/** sweep --max-steps. */
+export const MAX_SWEEP_STEPS = 1_000;
