@@ -1,9 +1,8 @@
 // `loadshape run`: the I/O edge that wires workload → schedule → client → metrics → result file.
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
@@ -33,6 +32,7 @@ import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.j
 import { judge, prepareGates, watchAbort, writeGateOutputs, type GateOptions } from '../gates/cli.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
+import { checkOutputPaths, openRecords, runOutputPaths, saveResult } from './output-paths.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
   /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
@@ -138,6 +138,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
+  // Before anything is sent: a result, records or JUnit file that cannot be written is found now, not after the run.
+  await checkOutputPaths(runOutputPaths({ ...opts, workloadName: workload.name, checkpoint: checkpointMs !== null }));
 
   let sim: EmbeddedSim | null = null;
   let baseUrl: string;
@@ -243,25 +245,27 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
       await engine.stop();
       sampler.stop();
       await client.close();
-      if (records) await closeStream(records);
+      await records?.close();
     }
     const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample()));
     if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost() ?? null);
+    // The summary first: a disk that fails the write below still leaves the numbers on screen.
+    process.stdout.write(`${renderSummary(result)}\n`);
+    let saved: string;
     try {
       // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
-      await writeResult(file, result);
+      saved = await saveResult(file, result); // falls back to the temp dir, saying so
       // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
-      if (checkpoints) await rm(checkpointFile(file), { force: true });
+      if (checkpoints && saved === file) await rm(checkpointFile(file), { force: true });
     } finally {
       stopSignals();
     }
-    process.stdout.write(`${renderSummary(result)}\n`);
-    process.stdout.write(`result: ${file}\n`);
+    process.stdout.write(`result: ${saved}\n`);
     const code = verdict(result);
-    if (!result.gates) return { result, file, exitCode: code };
-    await writeGateOutputs(opts, result, result.gates, file);
+    if (!result.gates) return { result, file: saved, exitCode: code };
+    await writeGateOutputs(opts, result, result.gates, saved);
     if (result.gates.exitCode !== EXIT.ok && result.gates.exitCode !== EXIT.unreachable) process.stderr.write(`loadshape: ${result.gates.reason}\n`);
-    return { result, file, exitCode: result.gates.exitCode };
+    return { result, file: saved, exitCode: result.gates.exitCode };
   } finally {
     await engine?.close();
     await sim?.close();
@@ -590,27 +594,4 @@ function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlig
     for (const signal of STOP_SIGNALS) process.off(signal, handler);
     if (drainTimer) clearTimeout(drainTimer);
   };
-}
-
-/** Opens the records file before the run (a bad path is a usage error, not a crash mid-run); a later
- * write error (disk full) is reported once and stops the records, never the run. */
-async function openRecords(file: string): Promise<WriteStream> {
-  await mkdir(dirname(file), { recursive: true });
-  const stream = createWriteStream(file);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(usageError(`--records: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
-  });
-  let failed = false;
-  stream.on('error', (err) => {
-    if (failed) return;
-    failed = true;
-    process.stderr.write(`loadshape: --records: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); the run goes on without records\n`);
-  });
-  return stream;
-}
-
-function closeStream(s: WriteStream): Promise<void> {
-  // A write error was already reported; closing never fails the run over records.
-  return new Promise((resolve) => (s.destroyed ? resolve() : s.end(() => resolve())));
 }

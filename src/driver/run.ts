@@ -10,6 +10,7 @@ import { Timeseries, type TimeseriesPoint } from '../metrics/timeseries.js';
 import { arrivalOffsetsMs } from '../schedule/arrivals.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { waitUntil } from '../schedule/timer.js';
+import { startSlots } from './slots.js';
 import { rngFor } from '../util/rng.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
 import type { GoodputCriteria } from '../gates/goodput.js';
@@ -330,7 +331,7 @@ export class Driver {
       }
     };
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
-    await Promise.all(Array.from({ length: this.share(concurrency) }, loop));
+    await startSlots(this.share(concurrency), loop, () => this.stopped); // yields while a big phase starts
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
   }
 
