@@ -116,6 +116,7 @@ async function statOrNull(path: string) {
 }
 
 const REASONS: Record<string, string> = {
+  ENOENT: 'files cannot be created there',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'read-only file system',
