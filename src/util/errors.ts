@@ -1,4 +1,4 @@
-import { MAX_DURATION_MS, tooLarge } from '../workload/limits.js';
+import { formatBound, MAX_DURATION_MS, tooLarge } from '../workload/limits.js';
 
 // Typed errors for failed runs (a failed *request* is data on its record, not an exception).
 // Each code maps to one process exit code in the CLI.
@@ -42,4 +42,11 @@ export function parseDurationMs(value: string | number, what: string): number {
 function withinBound(ms: number, what: string, value: string | number): number {
   if (ms > MAX_DURATION_MS) throw usageError(tooLarge(what, `${MAX_DURATION_MS / 3_600_000}h`, value));
   return ms;
+}
+
+/** At most the first `max` characters of a user's value, JSON-quoted, with the length when cut: an
+ * error quoting a file never fills the terminal (a binary file given as a workload was quoted whole). */
+export function excerpt(text: string, max = 40): string {
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}… (${formatBound(text.length)} characters)`;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { LoadshapeError, workloadError } from '../util/errors.js';
+import { excerpt, LoadshapeError, workloadError } from '../util/errors.js';
 import { WorkloadSchema, type Workload } from './schema.js';
 import { formatBound, MAX_WORKLOAD_FILE_BYTES } from './limits.js';
 
@@ -135,12 +135,6 @@ function looksBinary(text: string): boolean {
   let replaced = 0;
   for (const ch of head) if (ch === '\uFFFD') replaced++;
   return replaced > 8 && replaced > head.length / 100;
-}
-
-/** At most the first 40 characters of a value, JSON-quoted, with the length when cut. */
-export function excerpt(text: string, max = 40): string {
-  if (text.length <= max) return JSON.stringify(text);
-  return `${JSON.stringify(text.slice(0, max))}… (${formatBound(text.length)} characters)`;
 }
 
 /** 1-based "line:column" of a character offset, as editors show it. */

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { usageError } from '../util/errors.js';
+import { excerpt, usageError } from '../util/errors.js';
 import type { Planner, SizedPlanner } from './plan.js';
 import { formatBound, MAX_TOKENS } from './limits.js';
 
@@ -149,7 +149,7 @@ function parseCsv(text: string, file: string): RawRow[] {
   });
   for (const need of ['timestamp', 'input', 'output'] as const) {
     if (index[need] === undefined) {
-      fail(file, headerAt + 1, 1, `no ${need === 'timestamp' ? 'timestamp' : `${need} tokens`} column in the header (accepted: ${ALIASES[need].join(', ')}; got ${header.map((c) => c.value).join(', ')})`);
+      fail(file, headerAt + 1, 1, `no ${need === 'timestamp' ? 'timestamp' : `${need} tokens`} column in the header (accepted: ${ALIASES[need].join(', ')}; got ${excerpt(header.map((c) => c.value).join(', '), 80)})`);
     }
   }
   const rows: RawRow[] = [];
