@@ -98,8 +98,8 @@ describe('signals', () => {
 
     // Ctrl-C reaches the whole foreground process group; a runner cancelling a job signals the step's shell.
     it.each([
-      ['SIGINT', 'to the process group', (pid: number) => process.kill(-pid, 'SIGINT')],
-      ['SIGTERM', 'to the step process', (pid: number) => process.kill(pid, 'SIGTERM')],
+      ['SIGINT', 'to the process group', (pid: number): true => process.kill(-pid, 'SIGINT')],
+      ['SIGTERM', 'to the step process', (pid: number): true => process.kill(pid, 'SIGTERM')],
     ] as const)('%s %s: exit 3 (interrupted), with the result and JUnit file written before the step ends', async (_signal, _to, send) => {
       const out = join(project, 'results');
       rmSync(out, { recursive: true, force: true });
