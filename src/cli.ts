@@ -20,7 +20,7 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 // A file size limit (ulimit -f) then fails the write with EFBIG, handled like a full disk, instead of
 // killing the process before it can say so.
-process.on('SIGXFSZ', () => {});
+if (process.platform !== 'win32') process.on('SIGXFSZ', () => {}); // (Windows has no such signal)
 
 if (measuring && !process.execArgv.some((a) => a.startsWith('--v8-pool-size')) && process.env.LOADSHAPE_GC !== 'default') {
   // Its own process group, so a terminal's Ctrl-C reaches only this process, which forwards it once
