@@ -7,16 +7,21 @@ import { EXIT, runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { reportCommand } from './commands/report.js';
 import { VERSION } from './version.js';
+import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from './workload/limits.js';
+import { describeFailure } from './cli-errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const int = (name: string) => (v: string) => {
+/** A whole number up to `max` (the counts' bounds live in workload/limits.ts and the README's "Limits"). */
+const int = (name: string, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a non-negative integer, got "${v}"`);
+  if (n > max) throw new InvalidArgumentError(tooLarge(name, formatBound(max), v));
   return n;
 };
-const positive = (name: string) => (v: string) => {
+const positive = (name: string, max = Number.MAX_VALUE) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got "${v}"`);
+  if (n > max) throw new InvalidArgumentError(tooLarge(name, formatBound(max), v));
   return n;
 };
 
@@ -34,9 +39,9 @@ function requestOptions(cmd: Command): Command {
   .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
   .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [])
   .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
-  .option('--timeout-ttfb <d>', 'limit on time to the response headers', '120s')
-  .option('--timeout-idle <d>', 'limit on silence between chunks', '60s')
-  .option('--timeout-total <d>', 'limit on a whole request', '600s');
+  .option('--timeout-ttfb <d>', 'limit on time to the response headers ("off": none)', '120s')
+  .option('--timeout-idle <d>', 'limit on silence between chunks ("off": none)', '60s')
+  .option('--timeout-total <d>', 'limit on a whole request ("off": none)', '600s');
 }
 
 /** The values of requestOptions(), as run and sweep take them. */
@@ -66,12 +71,12 @@ requestOptions(program.command('run'))
   .option('--speed <x>', 'time scale of a --trace replay: 2 replays twice as fast', positive('--speed'))
   .option('--target <url>', 'base URL of the endpoint, ending in /v1 (default: start the embedded simulator)')
   .option('--model <name>', 'model to request (default: the workload\'s, else the first of /v1/models)')
-  .option('--concurrency <n>', 'closed loop: replace the phases with one phase of N in flight', int('--concurrency'))
-  .option('--rate <rps>', 'open loop: replace the phases with one Poisson phase at R req/s', positive('--rate'))
+  .option('--concurrency <n>', 'closed loop: replace the phases with one phase of N in flight', int('--concurrency', MAX_CONCURRENCY))
+  .option('--rate <rps>', 'open loop: replace the phases with one Poisson phase at R req/s', positive('--rate', MAX_RATE_RPS))
   .option('--duration <d>', 'length of the --concurrency/--rate phase, e.g. 30s')
-  .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests'))
+  .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests', MAX_REQUESTS))
   .option('--seed <n>', 'override the workload seed', int('--seed'))
-  .option('--workers <n>', 'run N processes, each sending its shard of the schedule, merged exactly (default: cores − 1, at least 1)', int('--workers'))
+  .option('--workers <n>', 'run N processes, each sending its shard of the schedule, merged exactly (default: cores − 1, at least 1)', int('--workers', MAX_WORKERS))
   .addOption(new Option('--start-at <epochMs>', 'start the run clock at this wall-clock instant (used by --workers)').argParser(int('--start-at')).hideHelp())
   .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
   .option('--out <dir>', 'directory for the result file', 'results')
@@ -80,12 +85,12 @@ requestOptions(program.command('run'))
   .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
   .option('--max-client-lag <d>', "the harness's own lag (event-loop delay p99, open-loop dispatch lag p99) past which the run is client-saturated and invalid (default 10ms; raise it knowingly on a shared runner)")
   .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
-  .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries'))
-  .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes'))
+  .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries', MAX_RETRIES))
+  .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes', MAX_EVENT_BYTES))
   .option('--max-answer-bytes <n>', 'answer bytes kept per request for validation and conversations; a longer answer is read to its end, dropped and judged `too_large` (default 1 MiB)', int('--max-answer-bytes'))
   .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
   .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
-  .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests'))
+  .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests', MAX_REQUESTS))
   .option('--recipe <recipe.yaml>', 'embed the serving recipe (engine, model, GPUs, flags, $ per GPU-hour) with its sha256')
   .option('--server-metrics <url>', 'scrape this Prometheus endpoint every second (repeatable; default: /metrics at the target root when it answers; "none" turns that off)', collect, [])
   .option('--server-metric <name>', 'also keep this metric from the scraped endpoints (repeatable)', collect, [])
@@ -168,9 +173,9 @@ requestOptions(program.command('sweep'))
   .option('--step-duration <d>', 'longest a step runs (it ends earlier once steady or clearly saturated)', '60s')
   .option('--min-step-duration <d>', 'shortest a steady step runs (each refinement step near the boundary runs twice as long as the one before, up to --step-duration)', '10s')
   .option('--steady-window <d>', 'rolling window of the steady-state check: two consecutive windows must agree', '3s')
-  .option('--min-step-requests <n>', 'completions a step needs before it may be called steady', int('--min-step-requests'), 30)
-  .option('--max-steps <n>', 'steps in all, baseline and probe included', int('--max-steps'), 12)
-  .option('--probe-concurrency <n>', 'in-flight requests of the throughput probe', int('--probe-concurrency'), 64)
+  .option('--min-step-requests <n>', 'completions a step needs before it may be called steady', int('--min-step-requests', MAX_REQUESTS), 30)
+  .option('--max-steps <n>', 'steps in all, baseline and probe included', int('--max-steps', MAX_SWEEP_STEPS), 12)
+  .option('--probe-concurrency <n>', 'in-flight requests of the throughput probe', int('--probe-concurrency', MAX_CONCURRENCY), 64)
   .option('--tolerance <f>', 'stop refining when the boundary is known within this fraction (the load reported is then run again to confirm it)', positive('--tolerance'), 0.05)
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--drain <d>', 'after a step stops, how long its in-flight requests may finish before being cancelled', '10s')
@@ -332,18 +337,24 @@ const EXIT_BY_CODE: Record<LoadshapeError['code'], number> = {
   unreachable: EXIT.unreachable,
 };
 
+// An error thrown outside the command's promise (a timer, a stream event) gets the same treatment.
+process.on('uncaughtException', (err) => {
+  const failure = describeFailure(err, err instanceof LoadshapeError ? EXIT_BY_CODE[err.code] : EXIT.usage);
+  process.stderr.write(`${failure.message}\n`);
+  process.exit(failure.exitCode);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as { code?: string; exitCode?: number };
-  if (err instanceof LoadshapeError) {
-    process.stderr.write(`loadshape: ${err.message}\n`);
-    process.exitCode = EXIT_BY_CODE[err.code];
-  } else if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
     // commander already printed the message (or help/version, which exit 0)
     process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
   } else {
-    process.stderr.write(`loadshape: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 70;
+    // One line for anything the user can fix (exit 4/5); a stack only for a true bug (exit 70).
+    const failure = describeFailure(err, err instanceof LoadshapeError ? EXIT_BY_CODE[err.code] : EXIT.usage);
+    process.stderr.write(`${failure.message}\n`);
+    process.exitCode = failure.exitCode;
   }
 }

@@ -12,9 +12,21 @@ const GC_FLAG = '--v8-pool-size=1';
 const command = process.argv[2];
 const measuring = command === 'run' || command === 'sweep';
 
+/** The signals a run drains on: Ctrl-C, a service manager's stop, a closed terminal or SSH session. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+// A closed terminal (EIO) or a closed pipe (EPIPE, `| head`) must not kill a run with its numbers
+// unwritten: output that cannot be shown is dropped, the result file is still written.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+// A file size limit (ulimit -f) then fails the write with EFBIG, handled like a full disk, instead of
+// killing the process before it can say so.
+if (process.platform !== 'win32') process.on('SIGXFSZ', () => {}); // (Windows has no such signal)
+
 if (measuring && !process.execArgv.some((a) => a.startsWith('--v8-pool-size')) && process.env.LOADSHAPE_GC !== 'default') {
   // Its own process group, so a terminal's Ctrl-C reaches only this process, which forwards it once
-  // (a second signal means "cancel now" to a run).
+  // (a second signal means "cancel now" to a run). This process stays until the child has written
+  // its result and exits with the child's code, so whoever waits on it (a shell, a CI runner) sees
+  // the documented exit code, not a signal's.
   const child = spawn(process.execPath, [GC_FLAG, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     detached: true,
@@ -22,8 +34,7 @@ if (measuring && !process.execArgv.some((a) => a.startsWith('--v8-pool-size')) &
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null) child.kill(signal);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  for (const signal of STOP_SIGNALS) process.on(signal, forward);
   child.on('exit', (code, signal) => {
     process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0));
   });

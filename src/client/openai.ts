@@ -15,6 +15,7 @@ import { NO_SECRETS, Scrubber, secretsOf, secretsOfUrl } from '../util/redact.js
 
 export { secretsOf } from '../util/redact.js';
 
+/** Each limit in ms; 0 turns it off (the CLI's `off`). */
 export interface ClientTimeouts {
   /** No response byte (headers) within this long → timeout_ttfb. */
   ttfbMs: number;
@@ -193,9 +194,12 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   }
 
   start(agent: Agent, options: Dispatcher.DispatchOptions): void {
-    this.totalTimer = setTimeout(() => {
-      this.abort(new ClientAbort('LOADSHAPE_TIMEOUT_TOTAL', `no complete response within ${this.client.totalTimeoutMs} ms`));
-    }, this.client.totalTimeoutMs);
+    // 0: the limit is off (`--timeout-total off`), as undici reads 0 for the other two.
+    if (this.client.totalTimeoutMs > 0) {
+      this.totalTimer = setTimeout(() => {
+        this.abort(new ClientAbort('LOADSHAPE_TIMEOUT_TOTAL', `no complete response within ${this.client.totalTimeoutMs} ms`));
+      }, this.client.totalTimeoutMs);
+    }
     try {
       agent.dispatch(options, this);
     } catch (err) {

@@ -9,11 +9,13 @@ import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { readResult, resultFileName, writeResult } from '../results/io.js';
+import { readResult, resultFileName } from '../results/io.js';
+import { saveResult } from './output-paths.js';
 import { mergeResults } from '../results/merge.js';
 import { renderSummary } from '../report/text.js';
 import { usageError } from '../util/errors.js';
 import type { EmbeddedSim } from './embedded-sim.js';
+import { STOP_SIGNALS } from './flag-values.js';
 
 /** Flags whose value is rewritten per worker (or that only the parent can honour). */
 const PARENT_ONLY_WITH_VALUE = new Set(['--workers', '--out', '--records', '--checkpoint', '--shard', '--start-at']);
@@ -98,8 +100,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
   const forward = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.exitCode === null) c.kill(signal);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  for (const signal of STOP_SIGNALS) process.on(signal, forward);
   // Detached workers would outlive a parent that dies: take them along.
   const killAll = () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -123,22 +124,21 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     );
   } finally {
     if (progress) clearInterval(progress);
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    for (const signal of STOP_SIGNALS) process.off(signal, forward);
     process.off('exit', killAll);
   }
   const merged = mergeResults(results, results.map((_, i) => `worker ${i}/${opts.workers}`));
   delete merged.meta.shard;
   merged.meta.argv = merged.meta.argv.filter((a, i, all) => !(a === '--shard' || all[i - 1] === '--shard'));
   const file = join(opts.out, resultFileName(new Date(merged.meta.startedAt), opts.workloadName));
-  await writeResult(file, merged);
+  process.stdout.write(`${renderSummary(merged)}\n`); // first: a failing disk still leaves the numbers on screen
+  const saved = await saveResult(file, merged); // falls back to the temp dir, saying so
   if (opts.records) {
     const sink = createWriteStream(opts.records);
     for (const p of parts) await pipeline(createReadStream(p), sink, { end: false });
     await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
   await rm(base, { recursive: true, force: true });
-  process.stdout.write(`${renderSummary(merged)}\n`);
-  process.stdout.write(`result: ${file} (merged from ${opts.workers} workers)\n`);
-  return { file, exitCode: 0, result: merged };
+  process.stdout.write(`result: ${saved} (merged from ${opts.workers} workers)\n`);
+  return { file: saved, exitCode: 0, result: merged };
 }

@@ -39,6 +39,8 @@ import { redactUrl } from '../util/redact.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
 export { redactArgv, redactUrl } from '../util/redact.js';
+import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
+import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
 
 export interface RunOptions extends EngineSideFlags, GateOptions {
   /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
@@ -153,6 +155,8 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
+  // Before anything is sent: a result, records or JUnit file that cannot be written is found now, not after the run.
+  await checkOutputPaths(runOutputPaths({ ...opts, workloadName: workload.name, checkpoint: checkpointMs !== null }));
 
   let sim: EmbeddedSim | null = null;
   let baseUrl: string;
@@ -254,21 +258,23 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     }
     const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample(), lagLimitMs));
     if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost ?? null);
+    // The summary first: a disk that fails the write below still leaves the numbers on screen.
+    process.stdout.write(`${renderSummary(result)}\n`);
+    let saved: string;
     try {
       // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
-      await writeResult(file, result);
+      saved = await saveResult(file, result); // falls back to the temp dir, saying so
       // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
-      if (checkpointMs !== null) await rm(checkpointFile(file), { force: true });
+      if (checkpointMs !== null && saved === file) await rm(checkpointFile(file), { force: true });
     } finally {
       stopSignals();
     }
-    process.stdout.write(`${renderSummary(result)}\n`);
-    process.stdout.write(`result: ${file}\n`);
+    process.stdout.write(`result: ${saved}\n`);
     const code = verdict(result);
-    if (!result.gates) return { result, file, exitCode: code };
-    await writeGateOutputs(opts, result, result.gates, file);
+    if (!result.gates) return { result, file: saved, exitCode: code };
+    await writeGateOutputs(opts, result, result.gates, saved);
     if (result.gates.exitCode !== EXIT.ok && result.gates.exitCode !== EXIT.unreachable) process.stderr.write(`loadshape: ${result.gates.reason}\n`);
-    return { result, file, exitCode: result.gates.exitCode };
+    return { result, file: saved, exitCode: result.gates.exitCode };
   } finally {
     await engine?.close();
     await sim?.close();
@@ -312,7 +318,7 @@ function cliPhase(opts: RunOptions): Phase | null {
     arrival: 'poisson',
     burstiness: 1,
     record: true,
-    ...(opts.duration !== undefined ? { duration: `${parseDurationMs(opts.duration, '--duration') / 1000}s` } : {}),
+    ...(opts.duration !== undefined ? { duration: `${parseRunDurationMs(opts.duration) / 1000}s` } : {}),
     ...(opts.requests !== undefined ? { requests: opts.requests } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : { rate: opts.rate }),
   };
@@ -329,7 +335,7 @@ function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { phas
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw usageError(`--speed: expected a positive number, got ${opts.speed}`);
   if (opts.requests !== undefined && (!Number.isInteger(opts.requests) || opts.requests < 1)) throw usageError(`--requests: expected a positive integer, got ${opts.requests}`);
-  const untilMs = opts.duration !== undefined ? parseDurationMs(opts.duration, '--duration') : Infinity;
+  const untilMs = opts.duration !== undefined ? parseRunDurationMs(opts.duration) : Infinity;
   const offsets = traceOffsetsMs(trace, speed);
   let n = Math.min(trace.rows.length, opts.requests ?? Infinity);
   while (n > 0 && !(offsets[n - 1] < untilMs)) n--;
@@ -425,12 +431,12 @@ export function checkpointFile(resultFile: string): string {
   return resultFile.replace(/\.json$/, '.checkpoint.json');
 }
 
-/** --timeout-ttfb/-idle/-total in ms (unset ones take the client's defaults). */
+/** --timeout-ttfb/-idle/-total in ms, 0 for `off` (unset ones take the client's defaults). */
 export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutIdle' | 'timeoutTotal'>): Partial<ClientTimeouts> {
   return {
-    ttfbMs: opts.timeoutTtfb ? parseDurationMs(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
-    idleMs: opts.timeoutIdle ? parseDurationMs(opts.timeoutIdle, '--timeout-idle') : undefined,
-    totalMs: opts.timeoutTotal ? parseDurationMs(opts.timeoutTotal, '--timeout-total') : undefined,
+    ttfbMs: opts.timeoutTtfb ? parseTimeoutFlag(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
+    idleMs: opts.timeoutIdle ? parseTimeoutFlag(opts.timeoutIdle, '--timeout-idle') : undefined,
+    totalMs: opts.timeoutTotal ? parseTimeoutFlag(opts.timeoutTotal, '--timeout-total') : undefined,
   };
 }
 
@@ -491,7 +497,7 @@ function log(opts: RunOptions, msg: string): void {
   if (!opts.quiet) process.stderr.write(`${msg}\n`);
 }
 
-/** Ctrl-C / SIGTERM: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
+/** Ctrl-C / SIGTERM / SIGHUP: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
 function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlightCount: number; abortAll(): void }, drainMs: number): () => void {
   let drainTimer: NodeJS.Timeout | null = null;
   const handler = (signal: NodeJS.Signals) => {
@@ -505,11 +511,10 @@ function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlig
     drainTimer = setTimeout(() => client.abortAll(), drainMs);
     drainTimer.unref();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // SIGHUP (the terminal or SSH session closed) is a stop like any other: drain, write, mark interrupted.
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
     if (drainTimer) clearTimeout(drainTimer);
   };
 }

@@ -15,7 +15,7 @@ import { evaluateSlos, type Slo } from '../gates/slo.js';
 import { mergeHistograms } from '../metrics/histogram.js';
 import { assembleResult, type ClientSample } from '../results/assemble.js';
 import type { RunResult, SweepResult } from '../results/format.js';
-import { resultFileName, writeResult } from '../results/io.js';
+import { resultFileName } from '../results/io.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, type StepNote, type SweepAnswer } from '../sweep/answer.js';
 import { renderSweepText } from '../report/sweep-text.js';
@@ -27,6 +27,8 @@ import { loadTokenizer } from '../workload/tokenizer.js';
 import { startClientSampler } from './client-health.js';
 import { resultMeta } from './meta.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
+import { STOP_SIGNALS } from './flag-values.js';
+import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
 import { EXIT, buildHeaders, checkTarget, clientTimeouts, discoverModel, parseLabels, verdict } from './run.js';
 
 export interface SweepOptions {
@@ -108,6 +110,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
+  await checkOutputPaths(runOutputPaths({ out: opts.out, workloadName: `${workload.name}-sweep` })); // before anything is sent
   const log = (m: string) => {
     if (!opts.quiet) process.stderr.write(`${m}\n`);
   };
@@ -157,8 +160,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       current?.stop();
       setTimeout(() => client.abortAll(), drainMs).unref();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
     const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
       if (interrupted) throw new Interrupted();
@@ -221,8 +223,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       const value = (s: SweepStep) => (s.load.kind === 'closed' ? s.load.concurrency : s.load.rateRps);
       search = { steps: done, best: held.sort((a, b) => value(b) - value(a))[0] ?? null, firstFail: null, stoppedBy: 'max-steps' };
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       sampler.stop();
       await client.close();
     }
@@ -239,12 +240,14 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     const answer = buildAnswer(result, search, gates.slos, notes, file, by);
     // The answer travels in the result file, so `report` (text and HTML) can show it later.
     result.sweep = sweepRecord(answer, result, gates.slos);
-    await writeResult(file, result);
+    // The answer first: a disk that fails the write still leaves it on screen.
     if (opts.json) process.stdout.write(`${JSON.stringify(result.sweep, null, 2)}\n`);
-    else process.stdout.write(`${renderSweepText(answer)}\nresult: ${file}\n`);
+    else process.stdout.write(`${renderSweepText(answer)}\n`);
+    const saved = await saveResult(file, result); // falls back to the temp dir, saying so
+    if (!opts.json) process.stdout.write(`result: ${saved}\n`);
     const reached = verdict(result);
     const exitCode = reached === EXIT.unreachable ? EXIT.unreachable : interrupted ? EXIT.invalidRun : answer.bestPhase === null ? EXIT.slo : EXIT.ok;
-    return { answer, result, file, exitCode };
+    return { answer, result, file: saved, exitCode };
   } finally {
     await sim?.close();
   }

@@ -8,6 +8,7 @@ import { newHistogram, recordMs, type Histogram } from '../metrics/histogram.js'
 import { arrivalOffsetsMs } from '../schedule/arrivals.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Clock } from '../util/clock.js';
+import { startSlots } from './slots.js';
 import { rngFor } from '../util/rng.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
 import type { LiveView, PhaseCounts, RunSink } from './sink.js';
@@ -241,7 +242,7 @@ export class Driver {
       }
     };
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
-    await Promise.all(Array.from({ length: this.share(concurrency) }, loop));
+    await startSlots(this.share(concurrency), loop, () => this.live.stopped); // yields while a big phase starts
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
   }
 

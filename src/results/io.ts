@@ -1,6 +1,6 @@
 // Reading and writing result files. Writes are atomic (temp file + rename) so a crash never leaves
 // a half-written result; reads validate and say exactly what is wrong with a file.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LoadshapeError } from '../util/errors.js';
 import { RESULT_FORMAT, RESULT_VERSION, ResultSchema, type RunResult } from './format.js';
@@ -8,8 +8,14 @@ import { RESULT_FORMAT, RESULT_VERSION, ResultSchema, type RunResult } from './f
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(tmp, content);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (err) {
+    // A full disk leaves a zero-byte or partial temp file: never leave it behind.
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
 }
 
 export async function writeResult(path: string, result: RunResult): Promise<void> {

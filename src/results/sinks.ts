@@ -2,11 +2,11 @@
 // `--checkpoint` (the result so far, atomically, every interval). Both are fed by the Driver (records
 // and ticks); neither polls it, and neither may slow the measuring loop or fail the run.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RequestRecord } from '../client/record.js';
 import type { LiveView, RunSink } from '../driver/sink.js';
-import { usageError } from '../util/errors.js';
+import { fsReason, usageError } from '../util/errors.js';
 import type { RunResult } from './format.js';
 import { writeResult } from './io.js';
 
@@ -19,13 +19,17 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024;
  * `--records FILE.jsonl`. Lines are joined into ~64 KiB writes; while the stream asks to wait (a slow
  * disk: write() returned false), lines gather in one pending string until 'drain', so the stream's own
  * buffer never grows past one batch. A disk too slow for the run for long (256 MiB pending) loses
- * records, counted and reported, rather than memory without bound or the run's pace.
+ * records, counted and reported, rather than memory without bound or the run's pace. A write error
+ * (disk full, file size limit) is said once and stops the records, never the run; the file is then cut
+ * back to the last batch the disk took whole, so it never ends mid-line.
  */
 export class RecordsFile implements RunSink {
   private pending = '';
   private waitingDrain = false;
   private failed = false;
   private lost = 0;
+  /** Bytes of the batches the disk took whole, in order (write callbacks arrive in order). */
+  private wholeBytes = 0;
 
   private constructor(
     private readonly file: string,
@@ -36,7 +40,7 @@ export class RecordsFile implements RunSink {
       if (this.failed) return;
       this.failed = true;
       this.pending = '';
-      warn(`loadshape: --records: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); the run goes on without records\n`);
+      warn(`loadshape: --records: writing ${file} failed (${fsReason(err)}); the run goes on without records\n`);
     });
     stream.on('drain', () => {
       this.waitingDrain = false;
@@ -46,11 +50,13 @@ export class RecordsFile implements RunSink {
 
   /** Opens the file before the run: a bad path is a usage error, not a crash mid-run. */
   static async open(file: string, warn: (message: string) => void = (m) => process.stderr.write(m)): Promise<RecordsFile> {
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => {
+      throw usageError(`--records: cannot write ${file} (${fsReason(err)}); give a writable path`);
+    });
     const stream = createWriteStream(file);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(usageError(`--records: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+      stream.once('error', (err) => reject(usageError(`--records: cannot write ${file} (${fsReason(err)}); give a writable path`)));
     });
     return new RecordsFile(file, stream, warn);
   }
@@ -77,18 +83,28 @@ export class RecordsFile implements RunSink {
   async close(): Promise<void> {
     if (!this.failed && !this.waitingDrain) this.flush();
     if (this.waitingDrain && !this.failed) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()).once('error', () => resolve()));
-    if (this.pending && !this.failed) this.stream.write(this.pending);
+    if (this.pending && !this.failed) this.write(this.pending);
     this.pending = '';
     if (this.lost > 0) this.warn(`loadshape: --records: the disk fell behind; ${this.lost} records were not written to ${this.file}\n`);
     // A write error was already reported; closing never fails the run over records.
     await new Promise<void>((resolve) => (this.stream.destroyed ? resolve() : this.stream.end(() => resolve())));
+    // A failed write may have left part of a batch: cut back to the last whole one.
+    if (this.failed) await truncate(this.file, this.wholeBytes).catch(() => {});
+  }
+
+  /** Every batch ends with a newline: counting the ones written whole gives a cut that ends a line. */
+  private write(text: string): boolean {
+    const bytes = Buffer.byteLength(text);
+    return this.stream.write(text, (err) => {
+      if (!err && !this.failed) this.wholeBytes += bytes;
+    });
   }
 
   private flush(): void {
     if (this.failed || this.waitingDrain || this.pending === '') return;
     const text = this.pending;
     this.pending = '';
-    if (!this.stream.write(text)) this.waitingDrain = true;
+    if (!this.write(text)) this.waitingDrain = true;
   }
 }
 

@@ -4,11 +4,12 @@ import { normal, type Rng } from '../util/rng.js';
 import type { Distribution } from './schema.js';
 
 /**
- * Draws one integer from `d`, rounded and clamped to [min, max] (min defaults to 0; max to no bound).
+ * Draws one integer from `d`, rounded and clamped to [min, max] (min defaults to 0; max to `bound`, the
+ * field's limit from workload/limits.ts, so a long tail never asks for a 10⁸-token prompt).
  * `fixed` draws nothing from the rng and the others a variable number of values, so callers that
  * want reproducible plans must draw in a fixed order (plan.ts does).
  */
-export function sampleDistribution(d: Distribution, rng: Rng): number {
+export function sampleDistribution(d: Distribution, rng: Rng, bound = Infinity): number {
   switch (d.type) {
     case 'fixed':
       return d.value;
@@ -16,10 +17,10 @@ export function sampleDistribution(d: Distribution, rng: Rng): number {
       // Inclusive on both ends: uniform 1..3 yields 1, 2 and 3 equally often.
       return clamp(d.min + Math.floor(rng() * (d.max - d.min + 1)), d.min, d.max);
     case 'normal':
-      return clamp(Math.round(d.mean + d.stddev * normal(rng)), d.min ?? 0, d.max ?? Infinity);
+      return clamp(Math.round(d.mean + d.stddev * normal(rng)), d.min ?? 0, d.max ?? bound);
     case 'lognormal': {
       const { mu, sigma } = lognormalParams(d.mean, d.stddev);
-      return clamp(Math.round(Math.exp(mu + sigma * normal(rng))), d.min ?? 0, d.max ?? Infinity);
+      return clamp(Math.round(Math.exp(mu + sigma * normal(rng))), d.min ?? 0, d.max ?? bound);
     }
   }
 }

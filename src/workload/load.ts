@@ -2,14 +2,15 @@
 // problem as `file: field.path: what was expected`. The only I/O of the workload stage;
 // parseWorkload itself is pure so other commands (and tests) can validate text they already hold.
 import { createHash } from 'node:crypto';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { workloadError } from '../util/errors.js';
+import { excerpt, LoadshapeError, workloadError } from '../util/errors.js';
 import { WorkloadSchema, type Workload } from './schema.js';
+import { formatBound, MAX_WORKLOAD_FILE_BYTES } from './limits.js';
 
 export interface LoadedWorkload {
   workload: Workload;
@@ -32,9 +33,15 @@ export async function loadWorkload(fileOrName: string): Promise<LoadedWorkload> 
   const file = await resolveWorkloadFile(fileOrName);
   let text: string;
   try {
+    // Read whole and parsed in memory: a huge file (a disk image given by mistake) is refused first.
+    const size = (await stat(file)).size;
+    if (size > MAX_WORKLOAD_FILE_BYTES) {
+      throw workloadError(`${file}: ${formatBound(size)} bytes; a workload file is at most ${formatBound(MAX_WORKLOAD_FILE_BYTES)} bytes (see "Limits" in the README): give the YAML or JSON workload`);
+    }
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw workloadError(`${file}: cannot read the workload file (${err instanceof Error ? err.message : String(err)})`);
+    if (err instanceof LoadshapeError) throw err;
+    throw workloadError(`${file}: cannot read the workload file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const workload = parseWorkload(text, file);
   return { workload, file, text, sha256: createHash('sha256').update(text).digest('hex') };
@@ -78,6 +85,10 @@ async function shippedWorkloadNames(): Promise<string[]> {
  * JSON content. Throws one workloadError whose message has one line per problem.
  */
 export function parseWorkload(text: string, file: string): Workload {
+  // A binary file (an image, an archive) is named as such; quoting it would fill the terminal.
+  if (looksBinary(text)) {
+    throw workloadError(`${file}: not a text file (starts ${excerpt(text, 16)}); give a YAML or JSON workload file`);
+  }
   const data = extname(file).toLowerCase() === '.json' ? parseJson(text, file) : parseYaml(text, file);
   if (data === undefined || data === null) {
     throw workloadError(`${file}: the file is empty; expected a mapping with name, classes and phases`);
@@ -103,7 +114,7 @@ function parseJson(text: string, file: string): unknown {
     // does, so it is asked where the text stops making sense.
     const position = /position (\d+)/.exec(message)?.[1] ?? parseDocument(text).errors[0]?.pos[0];
     const where = position !== undefined ? `:${lineCol(text, Number(position))}` : '';
-    throw workloadError(`${file}${where}: JSON syntax error: ${message}`);
+    throw workloadError(`${file}${where}: JSON syntax error: ${message.slice(0, 200)}`);
   }
 }
 
@@ -111,10 +122,19 @@ function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     throw workloadError(
-      doc.errors.map((e) => `${file}:${lineCol(text, e.pos[0])}: YAML syntax error: ${e.message.split('\n')[0]}`).join('\n'),
+      doc.errors.slice(0, 20).map((e) => `${file}:${lineCol(text, e.pos[0])}: YAML syntax error: ${e.message.split('\n')[0].slice(0, 200)}`).join('\n'),
     );
   }
   return doc.toJS({ maxAliasCount: 1000 });
+}
+
+/** NUL bytes, or many bytes that are not UTF-8 (decoded as U+FFFD): no YAML or JSON file holds those. */
+function looksBinary(text: string): boolean {
+  const head = text.slice(0, 8192);
+  if (head.includes('\u0000')) return true;
+  let replaced = 0;
+  for (const ch of head) if (ch === '\uFFFD') replaced++;
+  return replaced > 8 && replaced > head.length / 100;
 }
 
 /** 1-based "line:column" of a character offset, as editors show it. */
@@ -235,7 +255,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? excerpt(value) : String(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

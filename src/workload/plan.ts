@@ -4,6 +4,7 @@
 import { parseDurationMs } from '../util/errors.js';
 import { mixSeed, rngFor, type Rng } from '../util/rng.js';
 import { sampleDistribution } from './distributions.js';
+import { MAX_THINK_MS, MAX_TOKENS, MAX_TURNS } from './limits.js';
 import { promptSynthFor, type PromptSynth } from './prompts.js';
 import type { Distribution, RequestClass, ThinkTime, ToolDefinition, Workload } from './schema.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -193,7 +194,7 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
 function conversationTurns(t: ClassTemplate, seed: number, phaseIndex: number, requestIndex: number): number | undefined {
   if (!t.converses) return undefined;
   const session = t.cls.session;
-  return session === undefined ? 1 : Math.max(1, sampleDistribution(session.turns, rngFor(seed, SESSION_STREAM, phaseIndex, requestIndex, 0)));
+  return session === undefined ? 1 : Math.max(1, sampleDistribution(session.turns, rngFor(seed, SESSION_STREAM, phaseIndex, requestIndex, 0), MAX_TURNS));
 }
 
 function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Reply, t: ClassTemplate, synth: PromptSynth, model: string, seed: number): FollowUp | null {
@@ -205,7 +206,7 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
   if (!roundTrip && conv.turn >= conv.turns) return null;
   const step = conv.turn * 2 + (roundTrip ? 1 : 0);
   const rng = rngFor(seed, TURN_STREAM, prev.phaseIndex, prev.requestIndex, step);
-  const maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
+  const maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng, MAX_TOKENS));
   let added: ChatMessage[];
   let addedTokens: number;
   let thinkMs = 0;
@@ -220,7 +221,7 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     added = [assistant];
     addedTokens = (reply.text ? tok.count(reply.text) : 0) + calls.reduce((n, c) => n + tok.count(c.arguments), 0);
     for (const call of toolCalls) {
-      const n = sampleDistribution(cls.tool_result_tokens ?? DEFAULT_TOOL_RESULT_TOKENS, rng);
+      const n = sampleDistribution(cls.tool_result_tokens ?? DEFAULT_TOOL_RESULT_TOKENS, rng, MAX_TOKENS);
       const content = JSON.stringify({ result: synth.text(n, rng) });
       added.push({ role: 'tool', tool_call_id: call.id, content });
       addedTokens += tok.count(content);
@@ -229,7 +230,7 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     // A tool call left unanswered (no round_trip) goes back as the assistant's words, so the
     // conversation stays one a server accepts (tool_calls must be followed by tool messages).
     const said = reply.text ?? (calls.length > 0 ? JSON.stringify(calls.map((c) => ({ name: c.name, arguments: c.arguments }))) : '');
-    const words = Math.max(1, sampleDistribution(cls.prompt_tokens, rng));
+    const words = Math.max(1, sampleDistribution(cls.prompt_tokens, rng, MAX_TOKENS));
     const text = synth.text(words, rng);
     const asked: Counted = { text, tokens: synth.exact ? words : tok.count(text) };
     const user = cls.suffix !== undefined ? appendLiteral(synth, asked, cls.suffix) : asked;
@@ -265,7 +266,7 @@ function parsesAsJson(text: string): boolean {
 }
 
 function thinkTimeMs(think: ThinkTime, rng: Rng): number {
-  return typeof think === 'object' ? sampleDistribution(think, rng) : parseDurationMs(think, 'think_time');
+  return typeof think === 'object' ? sampleDistribution(think, rng, MAX_THINK_MS) : parseDurationMs(think, 'think_time');
 }
 
 /** The body every request shares: the model, its prompt, streaming with usage, then the class's fixed fields. */
@@ -275,8 +276,8 @@ function requestBody(model: string, prompt: { messages: ChatMessage[] } | { prom
 
 function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
   const cls = t.cls;
-  let promptWords = sampleDistribution(cls.prompt_tokens, rng);
-  let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng));
+  let promptWords = sampleDistribution(cls.prompt_tokens, rng, MAX_TOKENS);
+  let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng, MAX_TOKENS));
   const uniqueTokens = cls.unique_prefix_tokens ?? 0;
   if (size !== undefined) {
     // A given total: the class's fixed text is counted in it and the synthesised words fill the rest

@@ -3,34 +3,53 @@
 import { z } from 'zod';
 import { caretLines, parseSlo, SloSyntaxError } from '../slo/grammar.js';
 import { parseGoodput } from '../slo/goodput.js';
+import {
+  formatBound, MAX_CLASSES, MAX_CONCURRENCY, MAX_DURATION_MS, MAX_PHASES, MAX_RATE_RPS, MAX_REQUESTS, MAX_THINK_MS, MAX_TOKENS, MAX_TOOLS, MAX_TURNS,
+} from './limits.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 
-/** Durations are written as "30s", "500ms", "2m", "1h" or a number of seconds. */
-export const DurationSchema = z.union([
-  nonNegative,
-  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as "500ms", "30s", "2m" or "1h"'),
-]);
+/** The message of a bound (issueLines adds ", got <value>"): every count and size has one (workload/limits.ts). */
+const atMost = (bound: number, unit: string) => `at most ${formatBound(bound)} ${unit} (see "Limits" in the README)`;
 
-/** A length distribution in tokens, always clamped to [min, max]. */
-export const DistributionSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('fixed'), value: z.number().int().nonnegative() }),
-  z.strictObject({ type: z.literal('uniform'), min: z.number().int().nonnegative(), max: z.number().int().nonnegative() }),
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** Durations are written as "30s", "500ms", "2m", "1h" or a number of seconds, up to `maxMs` (`label` says it). */
+function durationSchema(maxMs: number, label: string) {
+  const bound = `at most ${label} (see "Limits" in the README)`;
+  return z.union([
+    nonNegative.max(maxMs / 1000, bound),
+    z.string().regex(DURATION_TEXT, 'expected a duration such as "500ms", "30s", "2m" or "1h"').superRefine((s, ctx) => {
+      const m = DURATION_TEXT.exec(s);
+      if (m !== null && Number(m[1]) * DURATION_UNIT_MS[m[2]] > maxMs) ctx.addIssue({ code: 'custom', message: `${bound}, got ${JSON.stringify(s)}` });
+    }),
+  ]);
+}
+export const DurationSchema = durationSchema(MAX_DURATION_MS, `${MAX_DURATION_MS / 3_600_000}h`);
+
+/** A length distribution (tokens, turns or ms), always clamped to [min, max] and to `bound`. */
+function distributionSchema(bound: number, unit: string) {
+  const count = z.number().int().nonnegative().max(bound, atMost(bound, unit));
+  const real = (base: z.ZodNumber) => base.max(bound, atMost(bound, unit));
+  return z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('fixed'), value: count }),
+  z.strictObject({ type: z.literal('uniform'), min: count, max: count }),
   z.strictObject({
     type: z.literal('normal'),
-    mean: nonNegative,
-    stddev: nonNegative,
-    min: z.number().int().nonnegative().optional(),
-    max: z.number().int().nonnegative().optional(),
+    mean: real(nonNegative),
+    stddev: real(nonNegative),
+    min: count.optional(),
+    max: count.optional(),
   }),
   z.strictObject({
     type: z.literal('lognormal'),
     /** Mean and standard deviation of the distribution itself (not of its logarithm). */
-    mean: positive,
-    stddev: nonNegative,
-    min: z.number().int().nonnegative().optional(),
-    max: z.number().int().nonnegative().optional(),
+    mean: real(positive),
+    stddev: real(nonNegative),
+    min: count.optional(),
+    max: count.optional(),
   }),
 ]).superRefine((d, ctx) => {
   // Bounds that cannot hold together. Reported on the field to change, so the message reads
@@ -51,6 +70,11 @@ export const DistributionSchema = z.discriminatedUnion('type', [
     ctx.addIssue({ code: 'custom', path: ['mean'], message: `expected a mean within [min, max], got ${d.mean} above max ${max}` });
   }
 });
+}
+/** Lengths in tokens. Samples past the bound are clamped to it (a long lognormal tail included). */
+export const DistributionSchema = distributionSchema(MAX_TOKENS, 'tokens');
+const TurnsSchema = distributionSchema(MAX_TURNS, 'turns');
+const ThinkMsSchema = distributionSchema(MAX_THINK_MS, 'ms');
 export type Distribution = z.infer<typeof DistributionSchema>;
 
 /** An OpenAI function tool definition, passed to the server verbatim. */
@@ -85,13 +109,13 @@ export const ResponseFormatSchema = z.discriminatedUnion('type', [
 export type ResponseFormat = z.infer<typeof ResponseFormatSchema>;
 
 /** Think time between turns: a duration ("2s"), or a distribution of milliseconds. */
-export const ThinkTimeSchema = z.union([DurationSchema, DistributionSchema]);
+export const ThinkTimeSchema = z.union([durationSchema(MAX_THINK_MS, `${MAX_THINK_MS / 3_600_000}h`), ThinkMsSchema]);
 export type ThinkTime = z.infer<typeof ThinkTimeSchema>;
 
 /** A multi-turn conversation: each turn resends the whole conversation so far, replies included. */
 export const SessionSchema = z.strictObject({
   /** User turns per conversation (at least 1). */
-  turns: DistributionSchema,
+  turns: TurnsSchema,
   /** Wait after a reply before the next user turn (a user reading and typing); 0 when absent. */
   think_time: ThinkTimeSchema.optional(),
 });
@@ -108,15 +132,15 @@ export const ClassSchema = z.strictObject({
   /** A literal system prompt (chat only). */
   system_prompt: z.string().optional(),
   /** Synthesised tokens common to every request of this class: exercises prefix caching (RAG documents, long system prompts). */
-  shared_prefix_tokens: z.number().int().nonnegative().optional(),
+  shared_prefix_tokens: z.number().int().nonnegative().max(MAX_TOKENS, atMost(MAX_TOKENS, 'tokens')).optional(),
   /**
    * Tokens of a per-request prefix placed first (right after the shared prefix when there is one,
    * otherwise before the system prompt), so no two requests share a cacheable prefix beyond it.
    */
-  unique_prefix_tokens: z.number().int().positive().optional(),
+  unique_prefix_tokens: z.number().int().positive().max(MAX_TOKENS, atMost(MAX_TOKENS, 'tokens')).optional(),
   /** Text appended after the synthesised prompt, e.g. a question or an instruction. */
   suffix: z.string().optional(),
-  tools: z.array(ToolSchema).min(1).optional(),
+  tools: z.array(ToolSchema).min(1).max(MAX_TOOLS, atMost(MAX_TOOLS, 'tools')).optional(),
   tool_choice: ToolChoiceSchema.optional(),
   response_format: ResponseFormatSchema.optional(),
   /** Extra body fields for this class only, merged over the workload defaults' extra_body. */
@@ -194,18 +218,21 @@ export const ArrivalSchema = z.enum(['constant', 'poisson', 'gamma']);
 export const PhaseSchema = z.strictObject({
   name: z.string().min(1),
   duration: DurationSchema.optional(),
-  requests: z.number().int().positive().optional(),
+  requests: z.number().int().positive().max(MAX_REQUESTS, atMost(MAX_REQUESTS, 'requests')).optional(),
   /** Closed loop: this many requests always in flight. */
-  concurrency: z.number().int().positive().optional(),
+  concurrency: z.number().int().positive().max(MAX_CONCURRENCY, atMost(MAX_CONCURRENCY, 'in flight')).optional(),
   /** Open loop: requests per second. */
-  rate: positive.optional(),
+  rate: positive.max(MAX_RATE_RPS, atMost(MAX_RATE_RPS, 'req/s')).optional(),
   /** Open loop: a linear ramp of the rate over the phase's duration. */
-  ramp: z.strictObject({ from: nonNegative, to: nonNegative }).optional(),
+  ramp: z.strictObject({
+    from: nonNegative.max(MAX_RATE_RPS, atMost(MAX_RATE_RPS, 'req/s')),
+    to: nonNegative.max(MAX_RATE_RPS, atMost(MAX_RATE_RPS, 'req/s')),
+  }).optional(),
   arrival: ArrivalSchema.default('poisson'),
   /** Gamma arrivals: 1 is Poisson, below 1 burstier, above 1 more regular. */
   burstiness: positive.default(1),
   /** Open loop: at most this many requests in flight; later arrivals wait (and their wait shows as queueMs). */
-  max_concurrency: z.number().int().positive().optional(),
+  max_concurrency: z.number().int().positive().max(MAX_CONCURRENCY, atMost(MAX_CONCURRENCY, 'in flight')).optional(),
   /** false marks warm-up: the phase runs but is kept out of the recorded results. */
   record: z.boolean().default(true),
 }).superRefine((p, ctx) => {
@@ -302,8 +329,8 @@ export const WorkloadSchema = z.strictObject({
   description: z.string().optional(),
   seed: z.number().int().nonnegative().default(1),
   defaults: DefaultsSchema.default({}),
-  classes: z.array(ClassSchema).min(1, 'a workload needs at least one class'),
-  phases: z.array(PhaseSchema).min(1, 'a workload needs at least one phase'),
+  classes: z.array(ClassSchema).min(1, 'a workload needs at least one class').max(MAX_CLASSES, atMost(MAX_CLASSES, 'classes')),
+  phases: z.array(PhaseSchema).min(1, 'a workload needs at least one phase').max(MAX_PHASES, atMost(MAX_PHASES, 'phases')),
   /** Promotion gates: SLOs for all classes and per class, and the per-request criteria of goodput. */
   slo: SloBlockSchema.optional(),
 }).superRefine((w, ctx) => {

@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { usageError } from '../util/errors.js';
+import { excerpt, usageError } from '../util/errors.js';
 import type { Planner, SizedPlanner } from './plan.js';
+import { formatBound, MAX_TOKENS } from './limits.js';
 
 export interface TraceRow {
   /** Arrival time relative to the trace's first arrival, ms, unscaled. */
@@ -148,7 +149,7 @@ function parseCsv(text: string, file: string): RawRow[] {
   });
   for (const need of ['timestamp', 'input', 'output'] as const) {
     if (index[need] === undefined) {
-      fail(file, headerAt + 1, 1, `no ${need === 'timestamp' ? 'timestamp' : `${need} tokens`} column in the header (accepted: ${ALIASES[need].join(', ')}; got ${header.map((c) => c.value).join(', ')})`);
+      fail(file, headerAt + 1, 1, `no ${need === 'timestamp' ? 'timestamp' : `${need} tokens`} column in the header (accepted: ${ALIASES[need].join(', ')}; got ${excerpt(header.map((c) => c.value).join(', '), 80)})`);
     }
   }
   const rows: RawRow[] = [];
@@ -222,6 +223,7 @@ function parseJsonl(text: string, file: string): RawRow[] {
 function tokens(value: unknown, file: string, line: number, column: number, name: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0) fail(file, line, column, `${name}: expected a whole number of tokens >= 0, got ${JSON.stringify(value)}`);
+  if (n > MAX_TOKENS) fail(file, line, column, `${name}: at most ${formatBound(MAX_TOKENS)} tokens (see "Limits" in the README), got ${n}`);
   return n;
 }
 
