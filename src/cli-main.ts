@@ -7,7 +7,7 @@ import { EXIT, runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { reportCommand } from './commands/report.js';
 import { VERSION } from './version.js';
-import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from './workload/limits.js';
+import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from './util/limits.js';
 import { describeFailure } from './cli-errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -1,4 +1,4 @@
-import { formatBound, MAX_DURATION_MS, tooLarge } from '../workload/limits.js';
+import { formatBound, MAX_DURATION_MS, tooLarge } from './limits.js';
 
 // Typed errors for failed runs (a failed *request* is data on its record, not an exception).
 // Each code maps to one process exit code in the CLI.

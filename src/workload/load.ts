@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { excerpt, LoadshapeError, workloadError } from '../util/errors.js';
 import { WorkloadSchema, type Workload } from './schema.js';
-import { formatBound, MAX_WORKLOAD_FILE_BYTES } from './limits.js';
+import { formatBound, MAX_WORKLOAD_FILE_BYTES } from '../util/limits.js';
 
 export interface LoadedWorkload {
   workload: Workload;

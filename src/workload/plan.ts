@@ -4,7 +4,7 @@
 import { parseDurationMs } from '../util/errors.js';
 import { mixSeed, rngFor, type Rng } from '../util/rng.js';
 import { sampleDistribution } from './distributions.js';
-import { MAX_THINK_MS, MAX_TOKENS, MAX_TURNS } from './limits.js';
+import { MAX_THINK_MS, MAX_TOKENS, MAX_TURNS } from '../util/limits.js';
 import { promptSynthFor, type PromptSynth } from './prompts.js';
 import type { Distribution, RequestClass, ThinkTime, ToolDefinition, Workload } from './schema.js';
 import type { Tokenizer } from './tokenizer.js';

@@ -5,7 +5,7 @@ import { caretLines, parseSlo, SloSyntaxError } from '../slo/grammar.js';
 import { parseGoodput } from '../slo/goodput.js';
 import {
   formatBound, MAX_CLASSES, MAX_CONCURRENCY, MAX_DURATION_MS, MAX_PHASES, MAX_RATE_RPS, MAX_REQUESTS, MAX_THINK_MS, MAX_TOKENS, MAX_TOOLS, MAX_TURNS,
-} from './limits.js';
+} from '../util/limits.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { excerpt, usageError } from '../util/errors.js';
 import type { Planner, SizedPlanner } from './plan.js';
-import { formatBound, MAX_TOKENS } from './limits.js';
+import { formatBound, MAX_TOKENS } from '../util/limits.js';
 
 export interface TraceRow {
   /** Arrival time relative to the trace's first arrival, ms, unscaled. */

@@ -6,7 +6,7 @@ import { Driver, type RequestSender } from '../../src/driver/run.js';
 import { realClock } from '../../src/util/clock.js';
 import type { RequestInput, RequestOutcome } from '../../src/client/openai.js';
 import type { Planner, RequestPlan } from '../../src/workload/plan.js';
-import { MAX_CONCURRENCY } from '../../src/workload/limits.js';
+import { MAX_CONCURRENCY } from '../../src/util/limits.js';
 
 /** Holds every request until released: a server that never answers. */
 class HoldingClient implements RequestSender {

@@ -8,7 +8,7 @@ import { startSimulator, type SimServer } from '../../src/sim/server.js';
 import { parseWorkload } from '../../src/workload/load.js';
 import { sampleDistribution } from '../../src/workload/distributions.js';
 import { mulberry32 } from '../../src/util/rng.js';
-import { MAX_TOKENS } from '../../src/workload/limits.js';
+import { MAX_TOKENS } from '../../src/util/limits.js';
 import { runCli, tempDir } from '../commands/helpers.js';
 
 const workload = (cls: string, phase: string) => `
