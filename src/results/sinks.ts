@@ -2,7 +2,7 @@
 // `--checkpoint` (the result so far, atomically, every interval). Both are fed by the Driver (records
 // and ticks); neither polls it, and neither may slow the measuring loop or fail the run.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, truncate } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RequestRecord } from '../client/record.js';
 import type { LiveView, RunSink } from '../driver/sink.js';
@@ -88,8 +88,7 @@ export class RecordsFile implements RunSink {
     if (this.lost > 0) this.warn(`loadshape: --records: the disk fell behind; ${this.lost} records were not written to ${this.file}\n`);
     // A write error was already reported; closing never fails the run over records.
     await new Promise<void>((resolve) => (this.stream.destroyed ? resolve() : this.stream.end(() => resolve())));
-    // A failed write may have left part of a batch: cut back to the last whole one.
-    if (this.failed) await truncate(this.file, this.wholeBytes).catch(() => {});
+    if (this.failed) await cutToLastLine(this.file, this.wholeBytes).catch(() => {});
   }
 
   /** Every batch ends with a newline: counting the ones written whole gives a cut that ends a line. */
@@ -105,6 +104,23 @@ export class RecordsFile implements RunSink {
     const text = this.pending;
     this.pending = '';
     if (!this.write(text)) this.waitingDrain = true;
+  }
+}
+
+/**
+ * A failed write may have left part of a batch after the last batch the disk took whole: keep the lines
+ * of it that landed whole, cut the rest, so the file ends with a complete line.
+ */
+async function cutToLastLine(file: string, wholeBytes: number): Promise<void> {
+  const fh = await open(file, 'r+');
+  try {
+    const { size } = await fh.stat();
+    const tail = Buffer.alloc(Math.max(0, size - wholeBytes));
+    if (tail.length > 0) await fh.read(tail, 0, tail.length, wholeBytes);
+    const lastNewline = tail.lastIndexOf(0x0a);
+    await fh.truncate(lastNewline >= 0 ? wholeBytes + lastNewline + 1 : wholeBytes);
+  } finally {
+    await fh.close();
   }
 }
 
