@@ -160,10 +160,22 @@ def main() -> int:
     tok_tmp = args.out / "tokenizer.json.tmp"
     gguf_tmp = args.out / "tiny-llama.gguf.tmp"
     tok.save(str(tok_tmp))
+    # For the peers' tokenizer loaders (transformers' AutoTokenizer): the same tokenizer.json, as a fast tokenizer.
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": "<|endoftext|>",
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "unk_token": None,
+        "add_bos_token": False,
+        "model_max_length": CONTEXT_LENGTH,
+        "chat_template": CHAT_TEMPLATE,
+    }
+    (args.out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
     write_gguf(tok, gguf_tmp, np.random.default_rng(SEED))
     gguf_tmp.replace(args.out / "tiny-llama.gguf")
     tok_tmp.replace(args.out / "tokenizer.json")
-    for name in ("tokenizer.json", "tiny-llama.gguf"):
+    for name in ("tokenizer.json", "tokenizer_config.json", "tiny-llama.gguf"):
         p = args.out / name
         print(f"{name}: {p.stat().st_size} bytes sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:16]}")
     return 0
