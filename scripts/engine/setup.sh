@@ -63,7 +63,7 @@ if [[ ! -x "$SERVER_BIN" ]]; then
     -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF -DGGML_OPENMP=OFF -DGGML_BLAS=OFF -DGGML_CCACHE=OFF \
     >"$ENGINE_DIR/cmake-configure.log" 2>&1 \
     || { tail -40 "$ENGINE_DIR/cmake-configure.log" >&2; fail "cmake configure (log: $ENGINE_DIR/cmake-configure.log)"; }
-  say "building llama-server with -j$JOBS (about 10-20 min on 2 cores; log: $ENGINE_DIR/cmake-build.log)"
+  say "building llama-server with -j$JOBS (about 20-25 min on 2 busy cores; log: $ENGINE_DIR/cmake-build.log)"
   cmake --build "$BUILD" --target llama-server -j "$JOBS" >"$ENGINE_DIR/cmake-build.log" 2>&1 \
     || { tail -40 "$ENGINE_DIR/cmake-build.log" >&2; fail "cmake --build --target llama-server (log: $ENGINE_DIR/cmake-build.log)"; }
   [[ -x "$SERVER_BIN" ]] || fail "the build finished but $SERVER_BIN is missing"
@@ -71,7 +71,7 @@ if [[ ! -x "$SERVER_BIN" ]]; then
 fi
 
 # 4. The tiny model and its tokenizer, deterministic from a fixed seed and a corpus made in the script.
-if [[ ! -f "$MODEL_DIR/tiny-llama.gguf" || ! -f "$MODEL_DIR/tokenizer.json" ]]; then
+if [[ ! -f "$MODEL_DIR/tiny-llama.gguf" || ! -f "$MODEL_DIR/tokenizer.json" || ! -f "$MODEL_DIR/tokenizer_config.json" ]]; then
   say "generating the tiny model in $MODEL_DIR"
   "$VENV/bin/python" scripts/engine/make_model.py --out "$MODEL_DIR" || fail "scripts/engine/make_model.py"
 fi

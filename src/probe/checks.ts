@@ -65,9 +65,12 @@ export function fillerPrompt(words: number): string {
   return out.join(' ');
 }
 
+// The string is bounded so that an engine enforcing the schema (a grammar) closes the JSON within the
+// probe's 128 tokens whatever its model samples: a random-weight model otherwise fills the string
+// until max_tokens, and the cut answer shows nothing about enforcement.
 const JSON_SCHEMA = {
   type: 'object',
-  properties: { city: { type: 'string' }, population: { type: 'integer' } },
+  properties: { city: { type: 'string', maxLength: 40 }, population: { type: 'integer' } },
   required: ['city', 'population'],
   additionalProperties: false,
 };
@@ -244,11 +247,18 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   if (js.error) checks.push({ capability: 'json_schema', verdict: 'not_supported', evidence: js.error, implies: 'remove response_format json_schema classes from the workload' });
   else {
     const v = judgeJsonOutput(js.text, js.finishReason, compileSchema(JSON_SCHEMA));
+    // Cut at max_tokens inside an object: neither shows nor refutes enforcement (free text would not start so).
+    const cutInsideJson = v.validity === 'truncated' && /^\s*\{/.test(js.text);
     checks.push({
       capability: 'json_schema',
-      verdict: v.validity === 'valid' ? 'supported' : v.validity === 'schema_invalid' ? 'partial' : 'not_supported',
+      verdict: v.validity === 'valid' ? 'supported' : v.validity === 'schema_invalid' || cutInsideJson ? 'partial' : 'not_supported',
       evidence: `output ${v.validity}${v.detail ? ` (${v.detail})` : ''}: ${JSON.stringify(js.text.slice(0, 80))}`,
-      implies: v.validity === 'valid' ? undefined : 'structured output is not enforced: expect a low validity rate for json_schema classes',
+      implies:
+        v.validity === 'valid'
+          ? undefined
+          : cutInsideJson
+            ? 'the answer was cut at max_tokens inside the JSON: give json_schema classes output_tokens above their longest answer'
+            : 'structured output is not enforced: expect a low validity rate for json_schema classes',
     });
   }
 
