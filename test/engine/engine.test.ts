@@ -324,7 +324,7 @@ describe('the engine suite: llama-server and the simulator side by side', () => 
         phases: [{ name: 'main', duration: '5s', rate: 2 }],
       }),
     );
-    const found: Record<string, { maxRateRps: number; steps: { achievedRps: number; pass: boolean }[]; stoppedBy: string }> = {};
+    const found: Record<string, { maxRateRps: number; steps: { achievedRps: number; pass: boolean; failed: string[] }[]; stoppedBy: string }> = {};
     for (const t of targets) {
       const out = tempDir(`loadshape-engine-sweep-${t.name}-`);
       const r = await runCli(
@@ -342,6 +342,8 @@ describe('the engine suite: llama-server and the simulator side by side', () => 
       for (const step of a.steps) expect(step.achievedRps).toBeGreaterThan(0);
     }
     const fmt = (a: (typeof found)[string]) => `${a.maxRateRps} req/s (${a.steps.length} steps, ${a.stoppedBy})`;
-    note('sweep: max rate with ttft.p95 < 1 s (128 in, 32 out)', fmt(found['llama-server']), fmt(found.simulator), 'the simulator is GPU-fast by default: its capacity says nothing about this CPU');
+    note('sweep: max rate with ttft.p95 < 1 s (128 in, 32 out)', fmt(found['llama-server']), fmt(found.simulator), 'same grid on both: the capacities agree only as far as the grid resolves them');
+    const firstFail = (a: (typeof found)[string]) => a.steps.find((x) => !x.pass)?.failed.join('; ') ?? 'none failed';
+    note('sweep: why the first failed step failed', firstFail(found['llama-server']), firstFail(found.simulator), 'requests the sweep itself cancels when it cuts a saturated step count as errors');
   }, 600_000);
 });
