@@ -55,6 +55,7 @@ interface Reported {
 
 interface Tool {
   name: string;
+  env: Record<string, string>;
   version(): string;
   argv(url: string, out: string): string[];
   parse(out: string): Reported;
@@ -90,6 +91,7 @@ const pipVersion = (pkg: string) => {
 const TOOLS: Tool[] = [
   {
     name: 'loadshape',
+    env: {},
     version: () => JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string,
     argv: (url, out) => {
       const wl = join(out, 'peers.yaml');
@@ -107,10 +109,10 @@ const TOOLS: Tool[] = [
           '',
         ].join('\n'),
       );
-      return [process.execPath, join(ROOT, 'dist/cli.js'), 'run', wl, '--target', url, '--model', 'bench', '--tokenizer', join(MODEL_DIR, 'tokenizer.json'), '--workers', '1', '--server-metrics', 'none', '--quiet', '--out', out];
+      return [process.execPath, join(ROOT, 'dist/cli.js'), 'run', wl, '--target', url, '--model', 'bench', '--tokenizer', join(MODEL_DIR, 'tokenizer.json'), '--workers', '1', '--server-metrics', 'none', '--quiet', '--out', join(out, 'result')];
     },
     parse: (out) => {
-      const r = JSON.parse(readFileSync(findFile(out, /^[^.].*\.json$/), 'utf8')) as {
+      const r = JSON.parse(readFileSync(findFile(join(out, 'result'), /\.json$/), 'utf8')) as {
         phases: { achievedRateRps: number | null; groups: { metrics: Record<string, { p50Ms: number; p99Ms: number }>; throughput: { requestsPerS: number } }[] }[];
       };
       const m = r.phases[0].groups[0].metrics;
@@ -120,15 +122,28 @@ const TOOLS: Tool[] = [
   {
     name: 'guidellm',
     version: () => pipVersion('guidellm'),
-    argv: (url, out) => [
-      py('guidellm'), 'benchmark', 'run',
-      '--target', url.replace(/\/v1$/, ''), '--model', 'bench', '--processor', MODEL_DIR,
-      '--data', `prompt_tokens=${PROMPT_TOKENS},output_tokens=${OUTPUT_TOKENS}`,
-      '--profile', 'concurrent', '--rate', String(CONCURRENCY), '--max-requests', String(REQUESTS),
-      '--output-dir', out, '--outputs', 'json', '--disable-console-interactive',
-    ],
+    // guidellm 0.8 takes its settings as a scenario file (its CLI options are kind=... objects).
+    env: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
+    argv: (url, out) => {
+      const scenario = join(out, 'scenario.json');
+      writeFileSync(
+        scenario,
+        JSON.stringify({
+          metadata: { name: 'bench-peers', description: 'loadshape scripts/bench-peers.ts' },
+          spec: {
+            backend: { kind: 'openai_http', target: url.replace(/\/v1$/, ''), model: 'bench', request_format: '/v1/chat/completions' },
+            profile: { kind: 'concurrent', streams: [CONCURRENCY] },
+            constraints: [{ kind: 'max_requests', count: REQUESTS }],
+            tokenizer: { kind: 'huggingface_auto', model: MODEL_DIR },
+            data: [{ kind: 'synthetic_text', prompt_tokens: PROMPT_TOKENS, output_tokens: OUTPUT_TOKENS }],
+            outputs: [{ kind: 'json', path: join(out, 'benchmarks.json') }],
+          },
+        }),
+      );
+      return [py('guidellm'), 'run', '-c', scenario, '--disable-console-interactive'];
+    },
     parse: (out) => {
-      const j = JSON.parse(readFileSync(findFile(out, /\.json$/), 'utf8')) as { benchmarks: { metrics: Record<string, { successful: { percentiles: Record<string, number>; mean: number } }> }[] };
+      const j = JSON.parse(readFileSync(join(out, 'benchmarks.json'), 'utf8')) as { benchmarks: { metrics: Record<string, { successful: { percentiles: Record<string, number>; mean: number } }> }[] };
       const m = j.benchmarks[0].metrics;
       const p = (k: string, q: string) => m[k]?.successful.percentiles[q] ?? null;
       return {
@@ -144,14 +159,16 @@ const TOOLS: Tool[] = [
   {
     name: 'aiperf',
     version: () => pipVersion('aiperf'),
+    // No HF_HUB_OFFLINE here: in offline mode AIPerf 0.13 looks even a local path up in the hub cache
+    // and fails; online, it loads a local directory without asking the hub.
+    env: {},
     argv: (url, out) => [
       py('aiperf'), 'profile',
       '--model', 'bench', '--url', url.replace(/\/v1$/, ''), '--endpoint-type', 'chat', '--streaming',
       '--tokenizer', MODEL_DIR,
-      '--synthetic-input-tokens-mean', String(PROMPT_TOKENS), '--synthetic-input-tokens-stddev', '0',
-      '--output-tokens-mean', String(OUTPUT_TOKENS), '--output-tokens-stddev', '0',
+      '--isl', String(PROMPT_TOKENS), '--isl-stddev', '0', '--osl', String(OUTPUT_TOKENS), '--osl-stddev', '0',
       '--concurrency', String(CONCURRENCY), '--request-count', String(REQUESTS),
-      '--artifact-dir', out, '--ui-type', 'none',
+      '--artifact-dir', join(out, 'aiperf'), '--ui', 'none',
     ],
     parse: (out) => {
       const j = JSON.parse(readFileSync(findFile(out, /^profile_export_aiperf\.json$/), 'utf8')) as Record<string, { p50?: number; p99?: number; avg?: number }>;
@@ -252,7 +269,7 @@ async function runTool(tool: Tool): Promise<Row> {
   try {
     const usageFile = join(out, 'rusage.json');
     const argv = pinned(0, ['python3', join(ROOT, 'scripts/rusage.py'), usageFile, ...tool.argv(server.url, out)]);
-    const child = spawn(argv[0], argv.slice(1), { cwd: out, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', NO_COLOR: '1' } });
+    const child = spawn(argv[0], argv.slice(1), { cwd: out, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...tool.env } });
     let log = '';
     child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -305,20 +322,19 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   }
+  // Errors are the tool's percentile minus the same percentile of the truth of its own run (each tool
+  // gets a fresh server; its stamps say what the server really did, late sends included).
   const lines = [
-    `| tool | version | CPU µs per streamed token | CPU s / wall s | peak RSS MB (tree) | achieved req/s (server) | its req/s | TTFT p50 / p99 error ms | ITL p50 / p99 error ms | what it reports (ms): TTFT p50 / p99, ITL p50 / p99 | its names |`,
+    '| tool | version | CPU µs per streamed token | CPU s / wall s | peak RSS MB (tree) | achieved req/s (server) / its own | TTFT p50 / p99 error ms | ITL p50 / p99 error ms | it reports (ms): TTFT p50 / p99; ITL p50 / p99 | truth (ms): TTFT p50 / p99; ITL p50 / p99 | its names |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.tool} | ${r.version} | ${f(r.cpuUsPerToken, 1)} | ${f(r.cpuS, 1)} / ${f(r.wallS, 1)} | ${f(r.peakRssMb, 0)} | ${f(r.achievedRps)} | ${f(r.reportedRps)} | ` +
+        `| ${r.tool} | ${r.version} | ${f(r.cpuUsPerToken, 1)} | ${f(r.cpuS, 1)} / ${f(r.wallS, 1)} | ${f(r.peakRssMb, 0)} | ${f(r.achievedRps)} / ${f(r.reportedRps)} | ` +
         `${err(r.reported.ttftP50Ms, r.truth.ttftP50Ms)} / ${err(r.reported.ttftP99Ms, r.truth.ttftP99Ms)} | ${err(r.reported.itlP50Ms, r.truth.itlP50Ms)} / ${err(r.reported.itlP99Ms, r.truth.itlP99Ms)} | ` +
-        `${f(r.reported.ttftP50Ms)} / ${f(r.reported.ttftP99Ms)}, ${f(r.reported.itlP50Ms)} / ${f(r.reported.itlP99Ms)} | ${r.reported.names} |`,
+        `${f(r.reported.ttftP50Ms)} / ${f(r.reported.ttftP99Ms)}; ${f(r.reported.itlP50Ms)} / ${f(r.reported.itlP99Ms)} | ` +
+        `${f(r.truth.ttftP50Ms)} / ${f(r.truth.ttftP99Ms)}; ${f(r.truth.itlP50Ms)} / ${f(r.truth.itlP99Ms)} | ${r.reported.names} |`,
     ),
   ];
-  if (rows.length) {
-    const t = rows[0].truth;
-    lines.push('', `Truth from the server's stamps (first run): TTFT p50 ${f(t.ttftP50Ms)} / p99 ${f(t.ttftP99Ms)} ms, per-request ITL p50 ${f(t.itlP50Ms)} / p99 ${f(t.itlP99Ms)} ms.`);
-  }
   console.log(lines.join('\n'));
   const dir = join(ROOT, 'results/bench');
   mkdirSync(dir, { recursive: true });

@@ -86,6 +86,12 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const t0 = performance.now();
+    // Peers check /health before they start.
+    if (req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+      return;
+    }
     if (req.method !== 'POST' && !req.url?.endsWith('/models')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":{"message":"not found"}}');
