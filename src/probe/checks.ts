@@ -65,9 +65,31 @@ export function fillerPrompt(words: number): string {
   return out.join(' ');
 }
 
+/** The json_schema capability from the probe's answer: judged by the schema, as a run judges it. */
+function jsonSchemaCheck(js: { error?: string | null; text: string; finishReason: string | null }): CheckResult {
+  if (js.error) return { capability: 'json_schema', verdict: 'not_supported', evidence: js.error, implies: 'remove response_format json_schema classes from the workload' };
+  const v = judgeJsonOutput(js.text, js.finishReason, compileSchema(JSON_SCHEMA));
+  // Cut at max_tokens inside an object: neither shows nor refutes enforcement (free text would not start so).
+  const cutInsideJson = v.validity === 'truncated' && /^\s*\{/.test(js.text);
+  return {
+    capability: 'json_schema',
+    verdict: v.validity === 'valid' ? 'supported' : v.validity === 'schema_invalid' || cutInsideJson ? 'partial' : 'not_supported',
+    evidence: `output ${v.validity}${v.detail ? ` (${v.detail})` : ''}: ${JSON.stringify(js.text.slice(0, 80))}`,
+    implies:
+      v.validity === 'valid'
+        ? undefined
+        : cutInsideJson
+          ? 'the answer was cut at max_tokens inside the JSON: give json_schema classes output_tokens above their longest answer'
+          : 'structured output is not enforced: expect a low validity rate for json_schema classes',
+  };
+}
+
+// The string is bounded so that an engine enforcing the schema (a grammar) closes the JSON within the
+// probe's 128 tokens whatever its model samples: a random-weight model otherwise fills the string
+// until max_tokens, and the cut answer shows nothing about enforcement.
 const JSON_SCHEMA = {
   type: 'object',
-  properties: { city: { type: 'string' }, population: { type: 'integer' } },
+  properties: { city: { type: 'string', maxLength: 40 }, population: { type: 'integer' } },
   required: ['city', 'population'],
   additionalProperties: false,
 };
@@ -241,16 +263,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
     max_tokens: 128,
     response_format: { type: 'json_schema', json_schema: { name: 'city', schema: JSON_SCHEMA } },
   });
-  if (js.error) checks.push({ capability: 'json_schema', verdict: 'not_supported', evidence: js.error, implies: 'remove response_format json_schema classes from the workload' });
-  else {
-    const v = judgeJsonOutput(js.text, js.finishReason, compileSchema(JSON_SCHEMA));
-    checks.push({
-      capability: 'json_schema',
-      verdict: v.validity === 'valid' ? 'supported' : v.validity === 'schema_invalid' ? 'partial' : 'not_supported',
-      evidence: `output ${v.validity}${v.detail ? ` (${v.detail})` : ''}: ${JSON.stringify(js.text.slice(0, 80))}`,
-      implies: v.validity === 'valid' ? undefined : 'structured output is not enforced: expect a low validity rate for json_schema classes',
-    });
-  }
+  checks.push(jsonSchemaCheck(js));
 
   // 10. Tool calling (named tool choice; `auto` when named is refused).
   let tc = await chat('What is the weather in Paris?', { max_tokens: 128, tools: [WEATHER_TOOL], tool_choice: { type: 'function', function: { name: 'get_weather' } } });

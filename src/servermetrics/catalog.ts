@@ -1,6 +1,6 @@
 // Which engine metrics loadshape recognises, under one canonical name each, and how series with
 // several label sets (models, engines, GPUs) are combined. Names from vLLM (V0 and V1), SGLang,
-// TGI, TensorRT-LLM (trtllm-serve) and NVIDIA's DCGM exporter. Pure.
+// TGI, TensorRT-LLM (trtllm-serve), llama.cpp's llama-server and NVIDIA's DCGM exporter. Pure.
 import type { Sample } from './parse.js';
 
 export type Combine = 'sum' | 'max' | 'mean';
@@ -29,10 +29,11 @@ export const CANONICAL_KEYS = [
 export type CanonicalKey = (typeof CANONICAL_KEYS)[number];
 
 export const KNOWN_METRICS: KnownMetric[] = [
-  { key: 'running', names: ['vllm:num_requests_running', 'sglang:num_running_reqs', 'tgi_batch_current_size', 'trtllm_num_requests_running'], combine: 'sum', what: 'requests being decoded' },
-  { key: 'waiting', names: ['vllm:num_requests_waiting', 'sglang:num_queue_reqs', 'tgi_queue_size', 'trtllm_num_requests_waiting'], combine: 'sum', what: 'requests queued in the engine' },
-  // Fractions 0..1: vLLM V0 gpu_cache_usage_perc, V1 kv_cache_usage_perc, SGLang token_usage, TRT-LLM kv_cache_utilization.
-  { key: 'kvCacheUsage', names: ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc', 'sglang:token_usage', 'trtllm_kv_cache_utilization'], combine: 'max', what: 'KV-cache usage (0..1)' },
+  { key: 'running', names: ['vllm:num_requests_running', 'sglang:num_running_reqs', 'tgi_batch_current_size', 'trtllm_num_requests_running', 'llamacpp:requests_processing'], combine: 'sum', what: 'requests being decoded' },
+  { key: 'waiting', names: ['vllm:num_requests_waiting', 'sglang:num_queue_reqs', 'tgi_queue_size', 'trtllm_num_requests_waiting', 'llamacpp:requests_deferred'], combine: 'sum', what: 'requests queued in the engine' },
+  // Fractions 0..1: vLLM V0 gpu_cache_usage_perc, V1 kv_cache_usage_perc, SGLang token_usage, TRT-LLM kv_cache_utilization,
+  // llama.cpp kv_cache_usage_ratio (older builds; current ones export no KV usage).
+  { key: 'kvCacheUsage', names: ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc', 'sglang:token_usage', 'trtllm_kv_cache_utilization', 'llamacpp:kv_cache_usage_ratio'], combine: 'max', what: 'KV-cache usage (0..1)' },
   { key: 'prefixCacheQueries', names: ['vllm:prefix_cache_queries', 'vllm:gpu_prefix_cache_queries'], combine: 'sum', counter: true, what: 'prefix-cache queries (tokens)' },
   { key: 'prefixCacheHits', names: ['vllm:prefix_cache_hits', 'vllm:gpu_prefix_cache_hits'], combine: 'sum', counter: true, what: 'prefix-cache hits (tokens)' },
   { key: 'prefixCacheHitRate', names: ['vllm:gpu_prefix_cache_hit_rate', 'sglang:cache_hit_rate', 'trtllm_kv_cache_hit_rate'], combine: 'mean', what: 'prefix-cache hit rate (0..1)' },

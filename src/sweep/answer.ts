@@ -74,6 +74,10 @@ export function fmtNum(x: number): string {
 export function fmtMs(x: number | null): string {
   return x === null ? '-' : x >= 1000 ? `${(x / 1000).toFixed(2)}s` : x >= 100 ? x.toFixed(0) : x.toFixed(1);
 }
+/** A measured latency with its unit: "850 ms", "1.71 s" (fmtMs alone ends a second or more in "s" already). */
+export function measuredMsText(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${fmtMs(x)} ms`;
+}
 export function fmtPct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 }
@@ -92,7 +96,7 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
     const g = p?.groups.find((x) => x.class === '*');
     const failed = checks
       .filter((c) => c.phase === name && !c.pass)
-      .map((c) => `${c.slo}${c.class === '*' ? '' : ` [${c.class}]`} (measured ${c.measured === null ? 'no data' : c.kind === 'latency' ? `${fmtMs(c.measured)} ms` : c.kind === 'rate' ? fmtPct(c.measured) : fmtNum(c.measured)})`);
+      .map((c) => `${c.slo}${c.class === '*' ? '' : ` [${c.class}]`} (measured ${c.measured === null ? 'no data' : c.kind === 'latency' ? measuredMsText(c.measured) : c.kind === 'rate' ? fmtPct(c.measured) : fmtNum(c.measured)})`);
     if (note?.saturated) failed.push('saturated: the queue grew without bound');
     return {
       index: s.index,

@@ -54,6 +54,12 @@ describe('Prometheus text → canonical values', () => {
     expect(d.values).toEqual({ running: 4, waiting: 3, kvCacheUsage: 0.3, prefixCacheHitRate: 0.6, gpuUtilPct: 70, gpuMemoryUsedMiB: 3000, gpuPowerW: 250.5 });
   });
 
+  it("recognises llama.cpp's llama-server names (slots busy, requests deferred)", () => {
+    // As llama-server --metrics writes them: no labels, counters already ending in _total.
+    const d = digest(parsePrometheus('# TYPE llamacpp:requests_processing gauge\nllamacpp:requests_processing 3\n# TYPE llamacpp:requests_deferred gauge\nllamacpp:requests_deferred 5\nllamacpp:prompt_tokens_total 120\n'));
+    expect(d.values).toEqual({ running: 3, waiting: 5 });
+  });
+
   it('bucket quantiles interpolate as histogram_quantile does', () => {
     const b = new Map([
       [0.1, 10],
