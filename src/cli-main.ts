@@ -31,7 +31,7 @@ const nonNegative = (name: string) => (v: string) => {
   return n;
 };
 
-/** Options every measuring command shares: labels, credentials, headers, tokenizer, time limits. */
+/** Options every measuring command shares: labels, credentials, headers, tokenizer, time limits, TLS, retries, size limits. */
 function requestOptions(cmd: Command): Command {
   return cmd
   .option('--label <k=v>', 'label the run (repeatable)', collect, [])
@@ -41,7 +41,12 @@ function requestOptions(cmd: Command): Command {
   .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
   .option('--timeout-ttfb <d>', 'limit on time to the response headers ("off": none)', '120s')
   .option('--timeout-idle <d>', 'limit on silence between chunks ("off": none)', '60s')
-  .option('--timeout-total <d>', 'limit on a whole request ("off": none)', '600s');
+  .option('--timeout-total <d>', 'limit on a whole request ("off": none)', '600s')
+  .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
+  .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries', MAX_RETRIES))
+  .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes', MAX_EVENT_BYTES))
+  .option('--max-answer-bytes <n>', 'answer bytes kept per request for validation and conversations; a longer answer is read to its end, dropped and judged `too_large` (default 1 MiB)', int('--max-answer-bytes'))
+  .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false);
 }
 
 /** The values of requestOptions(), as run and sweep take them. */
@@ -55,6 +60,11 @@ function requestOptionValues(o: Record<string, unknown>) {
     timeoutTtfb: o.timeoutTtfb as string,
     timeoutIdle: o.timeoutIdle as string,
     timeoutTotal: o.timeoutTotal as string,
+    retry: o.retry as string | undefined,
+    maxRetries: o.maxRetries as number | undefined,
+    maxEventBytes: o.maxEventBytes as number | undefined,
+    maxAnswerBytes: o.maxAnswerBytes as number | undefined,
+    insecure: o.insecure as boolean,
   };
 }
 
@@ -84,11 +94,6 @@ requestOptions(program.command('run'))
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
   .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
   .option('--max-client-lag <d>', "the harness's own lag (event-loop delay p99, open-loop dispatch lag p99) past which the run is client-saturated and invalid (default 10ms; raise it knowingly on a shared runner)")
-  .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
-  .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries', MAX_RETRIES))
-  .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes', MAX_EVENT_BYTES))
-  .option('--max-answer-bytes <n>', 'answer bytes kept per request for validation and conversations; a longer answer is read to its end, dropped and judged `too_large` (default 1 MiB)', int('--max-answer-bytes'))
-  .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
   .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
   .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests', MAX_REQUESTS))
   .option('--recipe <recipe.yaml>', 'embed the serving recipe (engine, model, GPUs, flags, $ per GPU-hour) with its sha256')
@@ -138,11 +143,6 @@ requestOptions(program.command('run'))
       drain: o.drain as string,
       checkpoint: o.checkpoint as string | undefined,
       maxClientLag: o.maxClientLag as string | undefined,
-      retry: o.retry as string | undefined,
-      maxRetries: o.maxRetries as number | undefined,
-      maxEventBytes: o.maxEventBytes as number | undefined,
-      maxAnswerBytes: o.maxAnswerBytes as number | undefined,
-      insecure: o.insecure as boolean,
       slo: o.slo as string[],
       goodput: o.goodput as string | undefined,
       baseline: o.baseline as string | undefined,

@@ -3,11 +3,8 @@
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { request } from 'undici';
-import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
-import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses } from '../client/retry.js';
-import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
-import { rngFor } from '../util/rng.js';
+import { Agent, request } from 'undici';
+import type { ClientTimeouts } from '../client/openai.js';
 import { Driver, type RunSink } from '../driver/run.js';
 import { RunCollector, type DriverResult } from '../metrics/collector.js';
 import { Checkpoints, RecordsFile } from '../results/sinks.js';
@@ -35,6 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, writeGateOutputs, type GateOptions } from './gates.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
+import { checkClientFlags, openClient, type ClientFlags } from './client-options.js';
 import { redactUrl } from '../util/redact.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
@@ -42,7 +40,7 @@ export { redactArgv, redactUrl } from '../util/redact.js';
 import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
 import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
 
-export interface RunOptions extends EngineSideFlags, GateOptions {
+export interface RunOptions extends EngineSideFlags, GateOptions, ClientFlags {
   /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
   workload?: string;
   /** Replay this trace (CSV or JSONL) as the run's only phase. */
@@ -86,19 +84,10 @@ export interface RunOptions extends EngineSideFlags, GateOptions {
   timeoutIdle?: string;
   timeoutTotal?: string;
   drain?: string;
-  /** Skip TLS certificate verification. */
-  insecure?: boolean;
-  /** Comma-separated HTTP statuses to retry, e.g. "429,503" (retries are off without it). */
-  retry?: string;
-  maxRetries?: number;
   /** Write the result so far every interval to <result>.checkpoint.json. */
   checkpoint?: string;
-  /** Largest SSE event accepted (bytes); larger ones are `malformed`. */
-  maxEventBytes?: number;
   /** The harness lag past which the run is client-saturated (default 10ms). */
   maxClientLag?: string;
-  /** Most answer bytes kept per request (default 1 MiB); a longer answer is judged `too_large`. */
-  maxAnswerBytes?: number;
 }
 
 export interface RunOutcome {
@@ -141,17 +130,11 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const workers =
     opts.workers ?? (shard || gates.active || !workerFlagsOk(process.argv.slice(3)) ? 1 : Math.max(1, Math.min(opts.defaultWorkers ?? 1, smallestInFlight)));
   const headers = await buildHeaders(opts);
-  const retry = retryPolicy(opts);
+  checkClientFlags(opts);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
   if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
-  if (opts.maxEventBytes !== undefined && (!Number.isInteger(opts.maxEventBytes) || opts.maxEventBytes < 1)) {
-    throw usageError(`--max-event-bytes: expected a positive integer, got ${opts.maxEventBytes}`);
-  }
   const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
   if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
-  if (opts.maxAnswerBytes !== undefined && (!Number.isInteger(opts.maxAnswerBytes) || opts.maxAnswerBytes < 1)) {
-    throw usageError(`--max-answer-bytes: expected a positive integer (bytes of answer kept per request), got ${opts.maxAnswerBytes}`);
-  }
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
@@ -196,7 +179,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   let engine: EngineSide | null = null;
   try {
     engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
-    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
+    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
     const sized = createPlanner(workload, { model, tokenizer });
     const planner = replay ? tracePlanner(sized, 0, replay.rows) : sized;
     if (replay && replay.unknownClasses.length > 0) {
@@ -205,13 +188,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     if (opts.startAtEpochMs !== undefined) await sleep(Math.max(0, opts.startAtEpochMs - Date.now()));
     const clock = realClock();
     const now = clock.now;
-    // Said even with --quiet: a run without certificate checks must never pass unnoticed.
-    if (opts.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
-    const client = new OpenAIClient(
-      { baseUrl, headers, timeouts, insecure: opts.insecure, maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, maxAnswerBytes: opts.maxAnswerBytes },
-      now,
-    );
-    const sender = retry ? new RetryingSender(client, retry, rngFor(workload.seed, 0x7e77)) : client;
+    const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
     const records = opts.records ? await RecordsFile.open(opts.records) : null;
     const withCold = engine.withCold(phases, planner);
     const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
@@ -409,23 +386,6 @@ export function checkTarget(target: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-/** `--retry 429,503 --max-retries N` → a policy; null when retries are off (the default). */
-function retryPolicy(opts: RunOptions) {
-  if (opts.retry === undefined) {
-    if (opts.maxRetries !== undefined) throw usageError('--max-retries needs --retry STATUSES (e.g. --retry 429,503): retries are off by default');
-    return null;
-  }
-  let statuses: Set<number>;
-  try {
-    statuses = parseRetryStatuses(opts.retry);
-  } catch (err) {
-    throw usageError(`--retry: ${(err as Error).message}`);
-  }
-  const maxRetries = opts.maxRetries ?? DEFAULT_RETRY.maxRetries;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw usageError(`--max-retries: expected a non-negative integer, got ${opts.maxRetries}`);
-  return { ...DEFAULT_RETRY, statuses, maxRetries };
-}
-
 /** Where `--checkpoint` writes: beside the result, `<result>.checkpoint.json`. */
 export function checkpointFile(resultFile: string): string {
   return resultFile.replace(/\.json$/, '.checkpoint.json');
@@ -478,9 +438,11 @@ export function parseLabels(labels: string[]): Record<string, string> {
 }
 
 /** The first model the server lists, when neither --model nor the workload names one. */
-export async function discoverModel(baseUrl: string, headers: Record<string, string>): Promise<string> {
+export async function discoverModel(baseUrl: string, headers: Record<string, string>, insecure = false): Promise<string> {
+  // --insecure reaches /models too: a self-signed staging endpoint is discovered like any other.
+  const dispatcher = insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   try {
-    const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000, dispatcher });
     const body = (await res.body.json()) as { data?: { id?: string }[] };
     const id = body.data?.[0]?.id;
     if (res.statusCode === 200 && id) return id;
@@ -490,6 +452,8 @@ export async function discoverModel(baseUrl: string, headers: Record<string, str
       'unreachable',
       `${redactUrl(baseUrl)}/models: could not discover the model (${(err as { code?: string }).code ?? (err as Error).message}); pass --model NAME, or check --target`,
     );
+  } finally {
+    await dispatcher?.close();
   }
 }
 

@@ -4,8 +4,6 @@
 // steady state or runaway saturation, stopped early when either shows; all steps become the phases of ONE
 // result file, so report/compare/export/html read a sweep like any run.
 import { join } from 'node:path';
-import { OpenAIClient } from '../client/openai.js';
-import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
 import type { Driver } from '../driver/run.js';
 import type { DriverResult } from '../metrics/collector.js';
 import { runSweepStep } from './sweep-step.js';
@@ -25,13 +23,14 @@ import { loadWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
 import { loadTokenizer } from '../workload/tokenizer.js';
 import { startClientSampler } from './client-health.js';
+import { checkClientFlags, openClient, type ClientFlags } from './client-options.js';
 import { resultMeta } from './meta.js';
 import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
 import { STOP_SIGNALS } from './flag-values.js';
 import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
 import { EXIT, buildHeaders, checkTarget, clientTimeouts, discoverModel, parseLabels, verdict } from './run.js';
 
-export interface SweepOptions {
+export interface SweepOptions extends ClientFlags {
   workload: string;
   slo: string[];
   goodput?: string;
@@ -106,6 +105,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   if (opts.seed !== undefined) workload.seed = opts.seed;
   // The sweep makes its own phases: an SLO scoped to one of the file's phases has nothing to judge.
   const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, { ...workload, phases: [] });
+  checkClientFlags(opts);
   const headers = await buildHeaders(opts);
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
@@ -127,13 +127,13 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   }
 
   try {
-    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers));
+    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
     // One planner phase per possible step: each step draws its own seeded requests.
     const stepPhases = Array.from({ length: maxSteps }, (_, i) => ({ ...workload.phases[0], name: `step-${i + 1}` }));
     const planner = createPlanner({ ...workload, phases: stepPhases }, { model, tokenizer });
     const clock = realClock();
     const now = clock.now;
-    const client = new OpenAIClient({ baseUrl, headers, timeouts, maxEventBytes: DEFAULT_MAX_EVENT_BYTES }, now);
+    const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, `${workload.name}-sweep`));
     const sampler = startClientSampler(now);
@@ -152,13 +152,13 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     let current: Driver | null = null;
     const onSignal = (signal: NodeJS.Signals) => {
       if (interrupted) {
-        client.abortAll();
+        sender.abortAll();
         return;
       }
       interrupted = true;
       log(`\n${signal}: stopping the sweep; draining ${client.inFlightCount} in-flight requests for up to ${drainMs / 1000}s (again to cancel now)`);
       current?.stop();
-      setTimeout(() => client.abortAll(), drainMs).unref();
+      setTimeout(() => sender.abortAll(), drainMs).unref();
     };
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
@@ -177,7 +177,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
             : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
       };
       const step = await runSweepStep({
-        planner, client, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
+        planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
         // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
         judge: {
           minMs: Math.min(maxMs, minMs * effort),

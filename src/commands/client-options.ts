@@ -1,0 +1,63 @@
+// The client options every measuring command takes (run, sweep): TLS verification, retries, the SSE
+// event and kept-answer limits. Checked before anything is sent, and turned into one client the same
+// way for each command, so a flag `run` honours is never silently missing from `sweep`.
+import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
+import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses, type RetryPolicy } from '../client/retry.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
+import { usageError } from '../util/errors.js';
+import { rngFor } from '../util/rng.js';
+
+export interface ClientFlags {
+  /** Skip TLS certificate verification. */
+  insecure?: boolean;
+  /** Comma-separated HTTP statuses to retry, e.g. "429,503" (retries are off without it). */
+  retry?: string;
+  maxRetries?: number;
+  /** Largest SSE event accepted (bytes); larger ones are `malformed`. */
+  maxEventBytes?: number;
+  /** Most answer bytes kept per request (default 1 MiB); a longer answer is judged `too_large`. */
+  maxAnswerBytes?: number;
+}
+
+/** Validates the flags (exit 4 naming the flag); returns the retry policy, null when retries are off. */
+export function checkClientFlags(opts: ClientFlags): RetryPolicy | null {
+  if (opts.maxEventBytes !== undefined && (!Number.isInteger(opts.maxEventBytes) || opts.maxEventBytes < 1)) {
+    throw usageError(`--max-event-bytes: expected a positive integer, got ${opts.maxEventBytes}`);
+  }
+  if (opts.maxAnswerBytes !== undefined && (!Number.isInteger(opts.maxAnswerBytes) || opts.maxAnswerBytes < 1)) {
+    throw usageError(`--max-answer-bytes: expected a positive integer (bytes of answer kept per request), got ${opts.maxAnswerBytes}`);
+  }
+  if (opts.retry === undefined) {
+    if (opts.maxRetries !== undefined) throw usageError('--max-retries needs --retry STATUSES (e.g. --retry 429,503): retries are off by default');
+    return null;
+  }
+  let statuses: Set<number>;
+  try {
+    statuses = parseRetryStatuses(opts.retry);
+  } catch (err) {
+    throw usageError(`--retry: ${(err as Error).message}`);
+  }
+  const maxRetries = opts.maxRetries ?? DEFAULT_RETRY.maxRetries;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw usageError(`--max-retries: expected a non-negative integer, got ${opts.maxRetries}`);
+  return { ...DEFAULT_RETRY, statuses, maxRetries };
+}
+
+/**
+ * The client a command measures with: the OpenAI client (close it when done) and what sends through it
+ * (the client itself, or a RetryingSender around it with --retry; retries draw jitter from `seed`).
+ */
+export function openClient(
+  flags: ClientFlags,
+  target: { baseUrl: string; headers: Record<string, string>; timeouts: Partial<ClientTimeouts> },
+  now: () => number,
+  seed: number,
+): { client: OpenAIClient; sender: OpenAIClient | RetryingSender } {
+  const retry = checkClientFlags(flags);
+  // Said even with --quiet: a run without certificate checks must never pass unnoticed.
+  if (flags.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
+  const client = new OpenAIClient(
+    { ...target, insecure: flags.insecure, maxEventBytes: flags.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, maxAnswerBytes: flags.maxAnswerBytes },
+    now,
+  );
+  return { client, sender: retry ? new RetryingSender(client, retry, rngFor(seed, 0x7e77)) : client };
+}

@@ -1,0 +1,87 @@
+// `sweep` takes and honours the client options `run` takes (--insecure, --retry, --max-event-bytes),
+// against a self-signed HTTPS endpoint on loopback: a TLS front made here (when openssl is at hand)
+// that forwards to the in-process simulator and answers the first generation request 429.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type SimServer } from '../../src/sim/server.js';
+import { readOnlyResult, runCli, tempDir } from './helpers.js';
+
+const WORKLOAD = join(import.meta.dirname, '../sweep/fixtures/sweep.yaml');
+const TINY = ['--slo', 'ttft.p95 < 5s', '--max-steps', '3', '--probe-concurrency', '4', '--step-duration', '2s', '--min-step-duration', '1s',
+  '--steady-window', '1s', '--min-step-requests', '5', '--model', 'm', '--quiet'];
+
+let sim: SimServer;
+let front: Server | null = null;
+let url = '';
+let generations = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator({ profile: 'fixed', ttftMs: 5, itlMs: 1, prefillMsPerToken: 0 });
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'loadshape-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'),
+      '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 10_000 });
+    front = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
+      if (req.url?.endsWith('/completions') && generations++ === 0) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"busy"}}');
+        return;
+      }
+      const up = httpRequest(`${sim.url.replace(/\/v1$/, '')}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => front!.listen(0, '127.0.0.1', () => resolve()));
+    url = `https://127.0.0.1:${(front.address() as { port: number }).port}/v1`;
+  } catch {
+    front = null; // no openssl: nothing to make a certificate with
+  }
+});
+
+afterAll(async () => {
+  front?.close();
+  await sim.close();
+});
+
+describe('sweep takes the client options of run', () => {
+  it('refuses a self-signed certificate by default, and sweeps it with --insecure, retrying the 429 with --retry', async (ctx) => {
+    if (!front) ctx.skip();
+    const refused = await runCli(['sweep', WORKLOAD, '--target', url, ...TINY, '--out', tempDir()]);
+    expect(refused.code).toBe(5); // nothing succeeded: every request failed its TLS handshake
+    expect(refused.stderr).toMatch(/every request to .* failed \(tls \d+/);
+
+    generations = 0;
+    const out = tempDir();
+    const ok = await runCli(['sweep', WORKLOAD, '--target', url, ...TINY, '--insecure', '--retry', '429', '--out', out]);
+    expect(ok.stderr).toMatch(/--insecure: TLS certificates are not verified/);
+    expect(ok.code, ok.stderr).toBe(0);
+    const result = readOnlyResult(out);
+    const all = result.phases.flatMap((p) => p.groups.filter((g) => g.class === '*'));
+    expect(all.reduce((s, g) => s + g.errors, 0)).toBe(0);
+    expect(all.reduce((s, g) => s + (g.retries?.attempts ?? 0), 0)).toBe(1); // the first request's 429, retried
+  });
+
+  it('--max-event-bytes reaches the sweep client: events over it are malformed', async (ctx) => {
+    if (!front) ctx.skip();
+    generations = 1; // no 429 this time
+    const out = tempDir();
+    const r = await runCli(['sweep', WORKLOAD, '--target', url, ...TINY, '--insecure', '--max-event-bytes', '16', '--out', out]);
+    expect(r.code).toBe(5);
+    const result = readOnlyResult(out);
+    const all = result.phases.flatMap((p) => p.groups.filter((g) => g.class === '*'));
+    expect(all.every((g) => g.ok === 0 && (g.errorsByClass.malformed ?? 0) === g.requests)).toBe(true);
+  });
+
+  it('refuses a bad client flag before sending anything (exit 4 naming it)', async () => {
+    const r = await runCli(['sweep', WORKLOAD, ...TINY, '--max-retries', '2', '--out', tempDir()]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/--max-retries needs --retry/);
+  });
+});
