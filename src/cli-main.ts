@@ -87,8 +87,10 @@ requestOptions(program.command('run'))
   .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests', MAX_REQUESTS))
   .option('--seed <n>', 'override the workload seed', int('--seed'))
   .option('--workers <n>', 'run N processes, each sending its shard of the schedule, merged exactly (default: cores − 1, at least 1)', int('--workers', MAX_WORKERS))
-  .addOption(new Option('--start-at <epochMs>', 'start the run clock at this wall-clock instant (used by --workers)').argParser(int('--start-at')).hideHelp())
+  .option('--start-at <epochMs>', 'start the run clock at this wall-clock instant, epoch ms (what --workers passes its children; give every shard of a run the same one)', int('--start-at'))
   .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
+  .option('--start-barrier <dir>', 'with --shard: announce this shard in DIR (shared by all N shards, new per run) and start the clock when all have, at one instant')
+  .option('--barrier-timeout <d>', 'how long --start-barrier waits for every shard before failing, naming the missing ones (default 10m)')
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
   .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
@@ -130,6 +132,8 @@ requestOptions(program.command('run'))
       workers: o.workers as number | undefined,
       defaultWorkers: Math.max(1, availableParallelism() - 1),
       startAtEpochMs: o.startAt as number | undefined,
+      startBarrier: o.startBarrier as string | undefined,
+      barrierTimeout: o.barrierTimeout as string | undefined,
       out: o.out as string,
       records: o.records as string | undefined,
       ...requestOptionValues(o),

@@ -20,6 +20,8 @@ export function hostInfo(): RunResult['meta']['host'] {
 export interface MetaContext {
   runId: string;
   startedAt: Date;
+  /** When the run clock started, epoch ms to a fraction of a millisecond (shards' starts are compared on it). */
+  clockStartedAtEpochMs?: number;
   /** Run clock, ms since its start. */
   now: () => number;
   loaded: LoadedWorkload;
@@ -37,6 +39,7 @@ export function resultMeta(c: MetaContext, interrupted: boolean): RunResult['met
     runId: c.runId,
     loadshapeVersion: VERSION,
     startedAt: c.startedAt.toISOString(),
+    ...(c.clockStartedAtEpochMs === undefined ? {} : { clockStartedAtEpochMs: Math.round(c.clockStartedAtEpochMs * 1000) / 1000 }),
     endedAt: new Date().toISOString(),
     durationS: Math.round(c.now()) / 1000,
     workload: { name: c.workload.name, file: c.loaded.file, sha256: c.loaded.sha256, text: c.loaded.text, seed: c.workload.seed },

@@ -3,6 +3,7 @@
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { ClientTimeouts } from '../client/openai.js';
 import { Driver, type RunSink } from '../driver/run.js';
@@ -33,6 +34,7 @@ import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.j
 import { judge, prepareGates, writeGateOutputs, type GateOptions } from './gates.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
 import { checkClientFlags, openClient, type ClientFlags } from './client-options.js';
+import { startBarrier } from './start-barrier.js';
 import { redactUrl } from '../util/redact.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
@@ -62,6 +64,10 @@ export interface RunOptions extends EngineSideFlags, GateOptions, ClientFlags {
   defaultWorkers?: number;
   /** Wall-clock instant (epoch ms) at which to start the clock: workers start together. */
   startAtEpochMs?: number;
+  /** A directory shared by the shards of one run: they agree there on one start instant. */
+  startBarrier?: string;
+  /** How long --start-barrier waits for every shard (default 10m). */
+  barrierTimeout?: string;
   out: string;
   records?: string;
   label: string[];
@@ -135,6 +141,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
   const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
   if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
+  const barrier = startBarrierFlags(opts, shard);
   const labels = parseLabels(opts.label);
   const tokenizer = await loadTokenizer(opts.tokenizer);
   const timeouts = clientTimeouts(opts);
@@ -185,8 +192,11 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     if (replay && replay.unknownClasses.length > 0) {
       log(opts, `trace: class ${replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${workload.name}: those rows take a class from the workload's mix`);
     }
-    if (opts.startAtEpochMs !== undefined) await sleep(Math.max(0, opts.startAtEpochMs - Date.now()));
-    const clock = realClock();
+    // Shards and workers start their clocks at one instant: given (--start-at), or agreed (--start-barrier).
+    const startAtEpochMs = barrier ? await startBarrier(barrier.dir, shard!, { timeoutMs: barrier.timeoutMs }) : opts.startAtEpochMs;
+    if (startAtEpochMs !== undefined) await waitForEpoch(startAtEpochMs);
+    const originMs = performance.now();
+    const clock = realClock(originMs);
     const now = clock.now;
     const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
     const records = opts.records ? await RecordsFile.open(opts.records) : null;
@@ -199,7 +209,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
     const sample = (): ClientSample => sampler.sample();
     const metaContext = {
       runId: resultFileName(startedAt, workload.name).replace(/\.json$/, ''),
-      startedAt, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name, labels,
+      startedAt, clockStartedAtEpochMs: performance.timeOrigin + originMs, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name, labels,
     };
     const metaAt = (interrupted: boolean): RunResult['meta'] => ({ ...resultMeta(metaContext, interrupted), ...(shard ? { shard } : {}) });
 
@@ -384,6 +394,25 @@ export function checkTarget(target: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--target: use http:// or https://, got ${url.protocol}`);
   return url.toString().replace(/\/+$/, '');
+}
+
+/** `--start-barrier DIR` (with `--shard i/N`) and `--barrier-timeout`: checked before anything starts. */
+function startBarrierFlags(opts: RunOptions, shard: { index: number; count: number } | undefined): { dir: string; timeoutMs: number } | null {
+  if (opts.startBarrier === undefined) {
+    if (opts.barrierTimeout !== undefined) throw usageError('--barrier-timeout goes with --start-barrier DIR');
+    return null;
+  }
+  if (!shard) throw usageError('--start-barrier: give --shard i/N too (the barrier waits for the N shards of one run)');
+  if (opts.startAtEpochMs !== undefined) throw usageError('--start-barrier agrees on the start instant itself: drop --start-at');
+  const timeoutMs = opts.barrierTimeout === undefined ? 600_000 : parseDurationMs(opts.barrierTimeout, '--barrier-timeout');
+  if (!(timeoutMs > 0)) throw usageError(`--barrier-timeout: give a positive duration such as 10m, got ${opts.barrierTimeout}`);
+  return { dir: opts.startBarrier, timeoutMs };
+}
+
+/** Waits until the wall-clock instant `epochMs`, to within a fraction of a millisecond (the clock's precise wait). */
+async function waitForEpoch(epochMs: number): Promise<void> {
+  const targetMs = performance.now() + (epochMs - Date.now());
+  await realClock(0).waitUntil(targetMs);
 }
 
 /** Where `--checkpoint` writes: beside the result, `<result>.checkpoint.json`. */

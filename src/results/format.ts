@@ -254,6 +254,10 @@ export const ResultSchema = z.object({
     ...EngineMetaShape,
     /** `--shard i/N`: this file holds requests i, i+N, … of every phase's schedule. */
     shard: z.object({ index: z.number(), count: z.number() }).optional(),
+    /** When the run clock started (epoch ms, µs precision); absent in older files. */
+    clockStartedAtEpochMs: z.number().optional(),
+    /** A merged result: how far apart (ms) the clocks of the results it merged started. */
+    startSpreadMs: z.number().optional(),
     /** Run ids (or file names) this result was merged from. */
     mergedFrom: z.array(z.string()).optional(),
   }),

@@ -81,9 +81,15 @@ function mergeTurns(groups: GroupResult[]): Map<string, TurnStats> {
   return out;
 }
 
+/** Each result's clock start (epoch ms): the precise one when every result has it, else the ISO start. */
+function clockStarts(results: RunResult[]): number[] {
+  const precise = results.map((r) => r.meta.clockStartedAtEpochMs);
+  return precise.every((x): x is number => x !== undefined) ? precise : results.map((r) => Date.parse(r.meta.startedAt));
+}
+
 /** Offset of each result's clock from the earliest start, in ms (wall clock). */
 function offsetsMs(results: RunResult[]): number[] {
-  const starts = results.map((r) => Date.parse(r.meta.startedAt));
+  const starts = clockStarts(results);
   const first = Math.min(...starts);
   return starts.map((s) => s - first);
 }
@@ -221,6 +227,9 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
       durationS: round((Math.max(...ends) - Math.min(...starts)) / 1000, 3),
       interrupted: results.some((r) => r.meta.interrupted),
       mergedFrom: names,
+      clockStartedAtEpochMs: results.every((r) => r.meta.clockStartedAtEpochMs !== undefined) ? Math.min(...clockStarts(results)) : undefined,
+      // Shards meant to start together (workers, --start-barrier): how far apart they really did.
+      ...(results.length > 1 && results.every((r) => r.meta.shard) ? { startSpreadMs: round(Math.max(...clockStarts(results)) - Math.min(...clockStarts(results)), 3) } : {}),
     },
     client,
     clientSaturated: client.saturated,

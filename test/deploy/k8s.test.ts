@@ -17,6 +17,13 @@ describe('the Kubernetes manifests', () => {
     expect(args).toContain('--out /results/shards');
   });
 
+  it('start the shards at one instant through a barrier directory new for each Job run', () => {
+    const c = load('job.yaml').spec.template.spec.containers[0];
+    expect(c.args.join(' ')).toContain('--start-barrier "/results/barrier/${JOB_UID}"');
+    const uid = c.env.find((e: { name: string }) => e.name === 'JOB_UID');
+    expect(uid.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/controller-uid']");
+  });
+
   it('merge the shards from the shared volume', () => {
     const merge = load('merge-job.yaml');
     expect(merge.spec.template.spec.containers[0].args.join(' ')).toContain('loadshape merge /results/shards/*.json --out /results/merged.json');
