@@ -74,8 +74,10 @@ describe('conversations against the simulator', () => {
       for (let k = 1; k < turns.length; k++) {
         const replyEndMs = turns[k - 1].sentAtMs + (turns[k - 1].e2eMs as number);
         const waitedMs = turns[k].scheduledAtMs - replyEndMs;
+        // The think time (40 ms), then as soon as a busy machine allows: the exact schedule is checked on
+        // a virtual clock in test/driver/run.test.ts.
         expect(waitedMs).toBeGreaterThanOrEqual(40);
-        expect(waitedMs).toBeLessThan(60);
+        expect(waitedMs).toBeLessThan(40 + 100);
       }
     }
     const group = result.phases[0].groups.find((g) => g.class === 'chat')!;
