@@ -112,7 +112,8 @@ describe('loadshape run against the embedded simulator', () => {
     expect(result.meta.target.simulated).toBe(true);
     const g = all(result.phases[0].groups);
     expect(g.requests).toBe(32);
-    expect(g.metrics.tpotMs.p50Ms).toBeCloseTo(2, 0);
+    expect(g.metrics.tpotMs.p50Ms).toBeGreaterThan(1.9); // the simulator's 2 ms per token, never faster
+    expect(g.metrics.tpotMs.p50Ms).toBeLessThan(2 + 25);
   });
 
   it('reports connect errors and a clear message, not a stack trace, when the target refuses connections', async () => {
