@@ -2,13 +2,25 @@
 // server's wall-clock send time ("t", epoch ms with µs resolution), so the harness's own receive lag
 // is measured chunk by chunk, whatever the server's own scheduling accuracy.
 // Per request: TTFT, inter-token time and token count come from the body's max_tokens and
-// extra fields `bench_ttft_ms` / `bench_itl_ms` (defaults 50 / 10). itl 0 = as fast as possible.
-// Usage: node --import tsx scripts/bench-server.ts PORT   (prints "ready PORT" on stdout)
+// extra fields `bench_ttft_ms` / `bench_itl_ms` (defaults 50 / 10, or --ttft-ms / --itl-ms, so a
+// plain `loadshape run` of any workload can be pointed at it). itl 0 = as fast as possible.
+// --events-per-write N (itl 0 only): flush every N events, so each socket write carries N SSE events
+// (default: one write per request's burst).
+// Usage: node --import tsx scripts/bench-server.ts PORT [--ttft-ms N] [--itl-ms N] [--events-per-write N]
+//   (prints "ready PORT" on stdout)
 import { createServer, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { DeadlineScheduler, type ScheduledTask } from '../src/sim/scheduler.js';
 
 const epochMs = () => performance.timeOrigin + performance.now();
+const argv = process.argv.slice(2);
+function flag(name: string, dflt: number): number {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+}
+const DEFAULT_TTFT_MS = flag('--ttft-ms', 50);
+const DEFAULT_ITL_MS = flag('--itl-ms', 10);
+const EVENTS_PER_WRITE = flag('--events-per-write', 0);
 const scheduler = new DeadlineScheduler();
 
 class Stream implements ScheduledTask {
@@ -30,7 +42,11 @@ class Stream implements ScheduledTask {
     if (this.i === 0) this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (this.itlMs === 0) {
       // As fast as possible: every token in its own write, back to back.
-      while (this.i < this.n) this.write();
+      while (this.i < this.n) {
+        this.write();
+        // Each uncork flushes what was written since as one writev: EVENTS_PER_WRITE events per write.
+        if (EVENTS_PER_WRITE > 0 && this.i % EVENTS_PER_WRITE === 0) this.res.socket?.uncork();
+      }
       this.finish();
       return null;
     }
@@ -76,14 +92,14 @@ const server = createServer((req, res) => {
       return;
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, number | undefined>;
-    const task = new Stream(res, t0, body.bench_ttft_ms ?? 50, body.bench_itl_ms ?? 10, body.max_tokens ?? 16, body.bench_response_bytes ?? 0);
+    const task = new Stream(res, t0, body.bench_ttft_ms ?? DEFAULT_TTFT_MS, body.bench_itl_ms ?? DEFAULT_ITL_MS, body.max_tokens ?? 16, body.bench_response_bytes ?? 0);
     res.on('close', () => scheduler.remove(task));
     if (task.dueAtMs <= t0) task.run();
     else scheduler.add(task);
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+server.listen(Number(argv[0] ?? 0), '127.0.0.1', () => {
   process.stdout.write(`ready ${(server.address() as { port: number }).port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
