@@ -63,13 +63,14 @@ function normalRecord(o: RequestOutcome): Record<string, unknown> {
 }
 
 /** Direct replay: read i arrives at 10·(i+1) ms, the end 10 ms after the last read. */
-export function replay(f: CorpusFixture): { state: StreamState; gaps: number[] } {
+export function replay(f: CorpusFixture, fastPath = true): { state: StreamState; gaps: number[] } {
   const gaps: number[] = [];
   const r = new StreamReader({
     keepText: f.keepText ?? true,
     observer: { onGap: (g) => gaps.push(g) },
     scrubber: new Scrubber(f.key ? [f.key] : []),
     maxAnswerBytes: f.maxAnswerBytes,
+    fastPath,
   });
   const reads = readsOf(f);
   reads.forEach((b, i) => r.push(b, 10 * (i + 1)));
@@ -175,6 +176,16 @@ describe('golden stream corpus', () => {
     const want = golden[name];
     expect(likeGolden(got.client, want.client)).toEqual(want.client);
     expect(likeGolden(got.state, want.state)).toEqual(want.state);
+  });
+
+  it.each(CORPUS.map((f) => [f.name, f] as const))('%s: the chunks take the fast path they are meant to, and JSON.parse alone gives the same state', (_name, f) => {
+    const fast = replay(f);
+    expect([fast.state.fastPathChunks, fast.state.fullParseChunks]).toEqual(f.paths);
+    // Every fixture has a chunk the scanner reads: a fast path that always fell back would fail here.
+    expect(fast.state.fastPathChunks).toBeGreaterThan(0);
+    const full = replay(f, false);
+    expect(full.state.fastPathChunks).toBe(0);
+    expect(stateSnapshot(fast.state, fast.gaps)).toEqual(stateSnapshot(full.state, full.gaps));
   });
 
   afterAll(() => {
