@@ -12,6 +12,14 @@
 // choice 0 not first (n > 1), a first choice that is not an object, `choices` or `usage` of an odd
 // type, escaped keys, nesting deeper than MAX_DEPTH. Tool-call arrays are validated here and parsed
 // with JSON.parse on their own slice (they are rare, and their elements are used whole).
+//
+// Scanning char by char in JavaScript costs about what JSON.parse does; what makes the fast path
+// cheap is that the chunks of one stream share one shape. A scan can also learn a ChunkTemplate:
+// the chunk's text cut into fixed literal pieces around "holes", the scalar values that may differ
+// from chunk to chunk (the output strings, the usage counts, and any string or number at a key a
+// record ignores: ids, timestamps, padding). A later chunk matches when every literal piece is there
+// (native string comparison) and every hole holds a valid value of the same kind (string or number):
+// it then has the same structure and the same fields as the learned one, but for the holes' values.
 
 /** Deeper values are left to JSON.parse (nothing a chunk needs is nested that deep). */
 const MAX_DEPTH = 64;
@@ -31,6 +39,18 @@ const USAGE = 1;
 const CHOICE = 2;
 const DELTA = 3;
 const SKIP = 4;
+
+// Kinds of template holes: a string or number the record ignores, or one whose value is read.
+const H_SKIP_STRING = 0;
+const H_SKIP_NUMBER = 1;
+const H_CONTENT = 2;
+const H_REASONING_CONTENT = 3;
+const H_REASONING = 4;
+const H_TEXT = 5;
+const H_PROMPT = 6;
+const H_COMPLETION = 7;
+/** A chunk with more holes than this is not learned (matching it would cost more than it saves). */
+const MAX_HOLES = 24;
 
 /** A usage count that is present but not a JSON number (a string, an object, …): invalid, as usageCount judges it. */
 export const NOT_A_NUMBER = Symbol('not a number');
@@ -63,25 +83,152 @@ export class ChunkScan {
   /** The `tool_calls` array's text, [toolsStart, toolsEnd); toolsStart -1: none or not an array. */
   toolsStart = -1;
   toolsEnd = -1;
+  /** Record the ignored scalars' places (for learn); off on a plain scan. */
+  learning = false;
 
   private s = '';
+  /** Ignored scalars seen by a learning scan: start, end, kind triples, in text order. */
+  private holes: number[] = [];
+  /** Where the usage counts' number text lies when they are numbers (start -1 otherwise). */
+  private promptStart = -1;
+  private promptEnd = -1;
+  private completionStart = -1;
+  private completionEnd = -1;
   private pos = 0;
   private objectIsError = false;
   private firstChoiceIndexZero = true;
+  /** finish_reason of the template a chunk matched (NO_MATCH after a scan). */
+  private matchedFinishReason: string | undefined | typeof NO_MATCH = NO_MATCH;
 
   /** Reads `data`; false: not taken on here, parse it in full. */
   scan(data: string): boolean {
     this.s = data;
     this.pos = 0;
+    this.matchedFinishReason = NO_MATCH;
     this.usage = false;
     this.promptTokens = undefined;
     this.completionTokens = undefined;
+    this.promptStart = -1;
+    this.completionStart = -1;
+    this.holes.length = 0;
     this.resetChoice();
     this.objectIsError = false;
     this.ws();
     if (!this.topObject()) return false;
     this.ws();
     return this.pos === data.length && !this.objectIsError;
+  }
+
+  /**
+   * A template of the chunk just scanned (with `learning` on), or null when it should not be one
+   * (tool calls, or too many holes). Its literal pieces are slices of that chunk's text.
+   */
+  learn(): ChunkTemplate | null {
+    if (this.toolsStart >= 0) return null;
+    const h = this.holes;
+    const field = (r: StringRef, kind: number) => {
+      if (r.start >= 0) h.push(r.start, r.end, kind);
+    };
+    if (this.delta) {
+      field(this.content, H_CONTENT);
+      field(this.reasoningContent, H_REASONING_CONTENT);
+      field(this.reasoning, H_REASONING);
+    } else {
+      field(this.text, H_TEXT);
+    }
+    if (this.promptStart >= 0) h.push(this.promptStart, this.promptEnd, H_PROMPT);
+    if (this.completionStart >= 0) h.push(this.completionStart, this.completionEnd, H_COMPLETION);
+    const n = h.length / 3;
+    if (n > MAX_HOLES) return null;
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) order.push(i);
+    order.sort((a, b) => h[a * 3] - h[b * 3]);
+    const literals: string[] = [];
+    const kinds: number[] = [];
+    let from = 0;
+    for (const i of order) {
+      literals.push(this.s.slice(from, h[i * 3]));
+      kinds.push(h[i * 3 + 2]);
+      from = h[i * 3 + 1];
+    }
+    literals.push(this.s.slice(from));
+    return new ChunkTemplate(
+      literals,
+      kinds,
+      this.usage,
+      this.promptStart >= 0 ? undefined : this.promptTokens,
+      this.completionStart >= 0 ? undefined : this.completionTokens,
+      this.choice,
+      this.delta,
+      this.finishReason.start < 0 ? undefined : this.value(this.finishReason),
+    );
+  }
+
+  /** choice 0's finish_reason when it is a string. */
+  finishReasonText(): string | undefined {
+    if (this.matchedFinishReason !== NO_MATCH) return this.matchedFinishReason;
+    return this.finishReason.start < 0 ? undefined : this.value(this.finishReason);
+  }
+
+  /**
+   * Fills this scan's fields from `t` when `data` has its shape (see ChunkTemplate); false: no match,
+   * and the fields are then meaningless.
+   */
+  match(t: ChunkTemplate, data: string): boolean {
+    this.s = data;
+    const lits = t.literals;
+    const kinds = t.kinds;
+    this.content.reset();
+    this.reasoningContent.reset();
+    this.reasoning.reset();
+    this.text.reset();
+    this.finishReason.reset();
+    this.toolsStart = -1;
+    let promptTokens = t.promptTokens;
+    let completionTokens = t.completionTokens;
+    let pos = 0;
+    const last = kinds.length;
+    for (let i = 0; i < last; i++) {
+      const lit = lits[i];
+      if (data.lastIndexOf(lit, pos) !== pos) return false;
+      pos += lit.length;
+      const kind = kinds[i];
+      const start = pos;
+      this.pos = pos;
+      try {
+        if (kind === H_SKIP_NUMBER || kind === H_PROMPT || kind === H_COMPLETION) {
+          const c = data.charCodeAt(pos);
+          if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) return false;
+          this.number();
+          pos = this.pos;
+          if (kind === H_PROMPT) promptTokens = Number(data.slice(start, pos));
+          else if (kind === H_COMPLETION) completionTokens = Number(data.slice(start, pos));
+        } else {
+          // The literal before a string hole ends with its opening quote; the string ends at the next.
+          this.pos = start - 1;
+          const escaped = this.string();
+          pos = this.pos - 1;
+          if (kind !== H_SKIP_STRING) {
+            const r = kind === H_CONTENT ? this.content : kind === H_REASONING_CONTENT ? this.reasoningContent : kind === H_REASONING ? this.reasoning : this.text;
+            r.start = start;
+            r.end = pos;
+            r.escaped = escaped;
+          }
+        }
+      } catch (e) {
+        if (e === FALLBACK) return false;
+        throw e;
+      }
+    }
+    const tail = lits[last];
+    if (data.length !== pos + tail.length || data.lastIndexOf(tail, pos) !== pos) return false;
+    this.usage = t.usage;
+    this.promptTokens = promptTokens;
+    this.completionTokens = completionTokens;
+    this.choice = t.choice;
+    this.delta = t.delta;
+    this.matchedFinishReason = t.finishReason;
+    return true;
   }
 
   /** A string value's text (JSON escapes decoded); '' when absent. */
@@ -246,16 +393,29 @@ export class ChunkScan {
   }
 
   private usageMember(k: number): void {
-    if (this.is(k, 'prompt_tokens')) this.promptTokens = this.count();
-    else if (this.is(k, 'completion_tokens')) this.completionTokens = this.count();
-    else this.skip(1);
+    if (this.is(k, 'prompt_tokens')) {
+      this.promptTokens = this.count();
+      this.promptStart = this.countStart;
+      this.promptEnd = this.pos;
+    } else if (this.is(k, 'completion_tokens')) {
+      this.completionTokens = this.count();
+      this.completionStart = this.countStart;
+      this.completionEnd = this.pos;
+    } else {
+      this.skip(1);
+    }
   }
+
+  /** Where the last count() read a number (-1: it was not one). */
+  private countStart = -1;
 
   private count(): number | null | typeof NOT_A_NUMBER {
     const c = this.s.charCodeAt(this.pos);
+    this.countStart = -1;
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = this.pos;
       this.number();
+      this.countStart = start;
       return Number(this.s.slice(start, this.pos));
     }
     if (this.literal('null')) return null;
@@ -422,7 +582,9 @@ export class ChunkScan {
     const s = this.s;
     const c = s.charCodeAt(this.pos);
     if (c === QUOTE) {
+      const start = this.pos + 1;
       this.string();
+      if (this.learning) this.holes.push(start, this.pos - 1, H_SKIP_STRING);
     } else if (c === OPEN_BRACE) {
       if (depth >= MAX_DEPTH) throw FALLBACK;
       this.members(SKIP, depth);
@@ -447,11 +609,35 @@ export class ChunkScan {
         this.ws();
       }
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = this.pos;
       this.number();
+      if (this.learning) this.holes.push(start, this.pos, H_SKIP_NUMBER);
     } else if (!(this.literal('null') || this.literal('true') || this.literal('false'))) {
       throw FALLBACK;
     }
   }
+}
+
+const NO_MATCH = Symbol('no template');
+
+/**
+ * The shape of one chunk: its text as literal pieces around holes. A text that is
+ * literals[0] hole[0] literals[1] … hole[n-1] literals[n], each hole a valid JSON string (or number)
+ * where the learned chunk had one, parses to the same structure with the same keys and the same
+ * values outside the holes, so everything but the holes' values is known without reading it.
+ */
+export class ChunkTemplate {
+  constructor(
+    readonly literals: string[],
+    readonly kinds: number[],
+    readonly usage: boolean,
+    /** The usage counts when they are not holes (null, absent, or not a number). */
+    readonly promptTokens: number | null | undefined | typeof NOT_A_NUMBER,
+    readonly completionTokens: number | null | undefined | typeof NOT_A_NUMBER,
+    readonly choice: boolean,
+    readonly delta: boolean,
+    readonly finishReason: string | undefined,
+  ) {}
 }
 
 /** Thrown inside a scan to give up on it (caught by scan, never seen outside). */

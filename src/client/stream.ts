@@ -8,7 +8,7 @@
 // O(chunk length) (tool calls: plus O(tool-call deltas)).
 
 import { SseDecoder, SseOverflowError, type SseSink } from './sse.js';
-import { ChunkScan, NOT_A_NUMBER } from './chunkscan.js';
+import { ChunkScan, NOT_A_NUMBER, type ChunkTemplate } from './chunkscan.js';
 import { NO_SECRETS, type Scrubber } from '../util/redact.js';
 
 export interface StreamStateOptions {
@@ -134,8 +134,10 @@ export class StreamState {
   reasoningText = '';
   toolCalls: StreamToolCall[] = [];
   error: StreamError | null = null;
-  /** Chunks read by the scanner (chunkscan.ts) without a full parse. */
-  fastPathChunks = 0;
+  /** Chunks of the shape of an earlier chunk of this stream (ChunkTemplate): only their holes were read. */
+  templateChunks = 0;
+  /** Chunks read whole by the scanner (chunkscan.ts), without building them. */
+  scannedChunks = 0;
   /** Data events that went to JSON.parse: shapes the scanner does not take on, errors, junk. */
   fullParseChunks = 0;
 
@@ -144,6 +146,8 @@ export class StreamState {
   private readonly scrubber: Scrubber;
   private readonly maxAnswerBytes: number;
   private readonly fastPath: boolean;
+  /** The shape of the last chunk the scanner read whole (most later chunks have it). */
+  private template: ChunkTemplate | null = null;
   /** Tool calls by their stream `index` (sparse); `toolCalls` holds them in order of first appearance. */
   private readonly toolByIndex: StreamToolCall[] = [];
 
@@ -210,15 +214,7 @@ export class StreamState {
       this.done = true;
       return;
     }
-    if (this.fastPath) {
-      const scanned = SCAN.scan(data);
-      if (scanned) {
-        this.fastPathChunks++;
-        this.onScanned(atMs);
-      }
-      SCAN.release();
-      if (scanned) return;
-    }
+    if (this.fastPath && this.fastChunk(data, atMs)) return;
     this.fullParseChunks++;
     let chunk: unknown;
     try {
@@ -286,13 +282,35 @@ export class StreamState {
     }
   }
 
-  /** The fast path: the same steps as onChunk, from what the scanner kept (SCAN holds this event). */
+  /** The fast path: false when the chunk must be parsed in full. */
+  private fastChunk(data: string, atMs: number): boolean {
+    const scan = SCAN;
+    let ok = false;
+    if (this.template !== null && scan.match(this.template, data)) {
+      this.templateChunks++;
+      ok = true;
+    } else {
+      scan.learning = true;
+      ok = scan.scan(data);
+      scan.learning = false;
+      if (ok) {
+        this.scannedChunks++;
+        const t = scan.learn();
+        if (t !== null) this.template = t;
+      }
+    }
+    if (ok) this.onScanned(atMs);
+    scan.release();
+    return ok;
+  }
+
+  /** The same steps as onChunk, from what the scanner kept (SCAN holds this event). */
   private onScanned(atMs: number): void {
     const scan = SCAN;
     if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
     if (scan.usage) this.onUsageCounts(scan.promptTokens, scan.completionTokens);
     if (!scan.choice) return;
-    const fr = scan.finishReason.start < 0 ? undefined : scan.value(scan.finishReason);
+    const fr = scan.finishReasonText();
     if (scan.delta) {
       this.onChoiceZero(
         fr,

@@ -98,13 +98,54 @@ describe('chunk scanner', () => {
       fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.boolean(), (datas, keepText) => {
         const { fast, full } = both(datas, keepText);
         expect(snapshot(fast)).toEqual(snapshot(full));
-        fastChunks += fast.fastPathChunks;
-        events += fast.fastPathChunks + fast.fullParseChunks;
+        fastChunks += fast.templateChunks + fast.scannedChunks;
+        events += fast.templateChunks + fast.scannedChunks + fast.fullParseChunks;
       }),
       { numRuns: 3000, seed: 15 },
     );
     // The comparison means something only if the scanner took on a good share of the chunks.
     expect(fastChunks / events).toBeGreaterThan(0.25);
+  });
+
+  it('gives the same stream state as JSON.parse for chunks of one shape with new values, valid or mutated (property: templates)', () => {
+    const STEADY = new Set(['object', 'index', 'finish_reason', 'role', 'error', 'delta']);
+    /** The same tree with leaves replaced from `pool` (strings by strings, numbers by numbers, sometimes by another type). */
+    function revalue(v: unknown, pool: { strs: string[]; nums: number[]; i: number }): unknown {
+      // Values that stay put in real streams (most chunks share them) are kept, so templates get matched.
+      if (v instanceof Obj) return new Obj(v.entries.map(([k, x]) => [k, STEADY.has(k) && pool.i++ % 5 !== 0 ? x : revalue(x, pool)]));
+      if (Array.isArray(v)) return v.map((x) => revalue(x, pool));
+      const n = pool.i++;
+      if (typeof v === 'string') return n % 11 === 10 ? pool.nums[n % pool.nums.length] : pool.strs[n % pool.strs.length];
+      if (typeof v === 'number') return n % 13 === 12 ? pool.strs[n % pool.strs.length] : pool.nums[n % pool.nums.length];
+      return v;
+    }
+    const variant = fc.record({
+      strs: fc.array(str, { minLength: 1, maxLength: 5 }),
+      nums: fc.array(fc.oneof(fc.nat(10_000), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(2.5), fc.constant(-0)), { minLength: 1, maxLength: 5 }),
+      mutation: fc.oneof({ arbitrary: fc.constant(undefined), weight: 6 }, fc.tuple(fc.nat(), fc.constantFrom('', '"', '\\', '}', ',', ' ', 'x', '0', '\u0001'))),
+    });
+    let templated = 0;
+    let events = 0;
+    fc.assert(
+      fc.property(chunk, fc.array(variant, { minLength: 1, maxLength: 6 }), fc.boolean(), (base, variants, keepText) => {
+        const datas = [render(base, '')];
+        for (const v of variants) {
+          let t = render(revalue(base, { strs: v.strs, nums: v.nums, i: 0 }), '');
+          if (v.mutation !== undefined) {
+            const at = v.mutation[0] % (t.length + 1);
+            t = t.slice(0, at) + v.mutation[1] + t.slice(at + (v.mutation[1] === '' ? 1 : 0));
+          }
+          datas.push(t);
+        }
+        const { fast, full } = both(datas, keepText);
+        expect(snapshot(fast)).toEqual(snapshot(full));
+        templated += fast.templateChunks;
+        events += fast.templateChunks + fast.scannedChunks + fast.fullParseChunks;
+      }),
+      { numRuns: 3000, seed: 1515 },
+    );
+    // Most variants of a chunk the scanner learned should match its template, else this compares little.
+    expect(templated / events).toBeGreaterThan(0.1);
   });
 
   it('takes on common chunks and refuses what it must leave to JSON.parse', () => {

@@ -180,12 +180,19 @@ describe('golden stream corpus', () => {
 
   it.each(CORPUS.map((f) => [f.name, f] as const))('%s: the chunks take the fast path they are meant to, and JSON.parse alone gives the same state', (_name, f) => {
     const fast = replay(f);
-    expect([fast.state.fastPathChunks, fast.state.fullParseChunks]).toEqual(f.paths);
+    expect([fast.state.templateChunks, fast.state.scannedChunks, fast.state.fullParseChunks]).toEqual(f.paths);
     // Every fixture has a chunk the scanner reads: a fast path that always fell back would fail here.
-    expect(fast.state.fastPathChunks).toBeGreaterThan(0);
+    expect(fast.state.templateChunks + fast.state.scannedChunks).toBeGreaterThan(0);
     const full = replay(f, false);
-    expect(full.state.fastPathChunks).toBe(0);
+    expect(full.state.fullParseChunks).toBe(f.paths[0] + f.paths[1] + f.paths[2]);
+    expect(full.state.templateChunks + full.state.scannedChunks).toBe(0);
     expect(stateSnapshot(fast.state, fast.gaps)).toEqual(stateSnapshot(full.state, full.gaps));
+  });
+
+  it("every engine's plain chat stream has chunks that match a learned shape (a template path that never matched would fail here)", () => {
+    for (const name of ['vllm-chat', 'sglang-chat', 'tgi-chat', 'llamacpp-chat', 'ollama-chat', 'trtllm-chat', 'litellm-chat', 'openai-chat', 'bench-server']) {
+      expect(replay(CORPUS.find((f) => f.name === name)!).state.templateChunks, name).toBeGreaterThan(0);
+    }
   });
 
   afterAll(() => {

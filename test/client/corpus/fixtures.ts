@@ -19,8 +19,8 @@ export interface CorpusFixture {
   maxAnswerBytes?: number;
   /** Send this API key; the server's answer may echo it (the scrubber's work is compared too). */
   key?: string;
-  /** Chunks read by the fast path and by the full parse (StreamState.fastPathChunks / fullParseChunks). */
-  paths: [fast: number, full: number];
+  /** Chunks that matched a learned shape, were scanned whole, went to JSON.parse (StreamState.templateChunks / scannedChunks / fullParseChunks). */
+  paths: [template: number, scanned: number, full: number];
 }
 
 /** One SSE event per `data:` value. */
@@ -89,20 +89,20 @@ const KEY = 'sk-proj-Zt3q9Lm2Vx8Rk4Pw7Nc1Hy6Bd0Gf5Js';
 export const CORPUS: CorpusFixture[] = [
   {
     name: 'vllm-chat',
-    paths: [6, 0],
+    paths: [2, 4, 0],
     shape: 'vLLM chat: role chunk, content, finish with stop_reason, usage-only chunk, [DONE]',
     body: sse(vllm('{"role":"assistant","content":""}'), vllm('{"content":"Hello"}'), vllm('{"content":","}'), vllm('{"content":" world"}'), vllm('{"content":"!"}', '"stop"'), vllmUsage(12, 4), DONE),
   },
   {
     name: 'vllm-chat-no-text',
-    paths: [4, 0],
+    paths: [0, 4, 0],
     shape: 'vLLM chat with the answer text not kept (the default of a plain run)',
     keepText: false,
     body: sse(vllm('{"role":"assistant","content":""}'), vllm('{"content":"Hello"}'), vllm('{"content":" there"}', '"length"'), vllmUsage(9, 2), DONE),
   },
   {
     name: 'vllm-continuous-usage',
-    paths: [5, 0],
+    paths: [1, 4, 0],
     shape: 'vLLM with continuous_usage_stats: usage on every chunk',
     body: sse(
       vllm('{"role":"assistant","content":""}', 'null', ',"usage":{"prompt_tokens":7,"total_tokens":7,"completion_tokens":0}'),
@@ -115,7 +115,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'vllm-reasoning-content',
-    paths: [7, 0],
+    paths: [1, 6, 0],
     shape: 'vLLM reasoning parser: reasoning_content deltas, then content',
     body: sse(
       vllm('{"role":"assistant","content":""}'),
@@ -130,13 +130,13 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'vllm-reasoning-field',
-    paths: [5, 0],
+    paths: [0, 5, 0],
     shape: 'vLLM ≥ 0.10 `reasoning` field (and reasoning_content null)',
     body: sse(vllm('{"role":"assistant","content":"","reasoning_content":null}'), vllm('{"reasoning":"Hmm"}'), vllm('{"reasoning_content":null,"reasoning":", ok"}'), vllm('{"content":"Yes"}', '"stop"'), vllmUsage(3, 3), DONE),
   },
   {
     name: 'vllm-tool-calls',
-    paths: [7, 0],
+    paths: [0, 7, 0],
     shape: 'vLLM tool call: id/name first, arguments split across chunks with escaped quotes',
     plan: 'tools',
     body: sse(
@@ -152,7 +152,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'vllm-n2',
-    paths: [4, 3],
+    paths: [0, 4, 3],
     shape: 'vLLM n=2: one choice per chunk, indexes interleaved; choice 1 finishes first',
     body: sse(
       '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}',
@@ -167,7 +167,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'openai-n2-multi-choice',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'several choices in one chunk, choice 0 not first',
     body: sse(
       '{"choices":[{"index":1,"delta":{"content":"X"},"finish_reason":null},{"index":0,"delta":{"content":"x"},"finish_reason":null}]}',
@@ -177,14 +177,14 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'vllm-completions',
-    paths: [5, 0],
+    paths: [2, 3, 0],
     shape: 'vLLM /v1/completions: choices[0].text, an empty text chunk',
     plan: 'completions',
     body: sse(completionChunk('"Once"'), completionChunk('""'), completionChunk('" upon"'), completionChunk('" a"', '"length"'), '{"id":"cmpl-a1","object":"text_completion","created":1731000008,"model":"m","choices":[],"usage":{"prompt_tokens":5,"total_tokens":8,"completion_tokens":3}}', DONE),
   },
   {
     name: 'sglang-chat',
-    paths: [6, 0],
+    paths: [2, 4, 0],
     shape: 'SGLang chat: nulls for every delta field, matched_stop, usage chunk',
     body: sse(
       `{${sglId},"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_content":null,"tool_calls":null},"logprobs":null,"finish_reason":null,"matched_stop":null}],"usage":null}`,
@@ -198,19 +198,19 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'sglang-reasoning',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'SGLang reasoning parser: content null while reasoning_content streams',
     body: sse(sgl('null', 'null', '"Think"'), sgl('null', 'null', '"ing"'), sgl('"Answer"'), sgl('null', '"stop"'), DONE),
   },
   {
     name: 'tgi-chat',
-    paths: [3, 0],
+    paths: [1, 2, 0],
     shape: 'TGI chat: `data:` without a space, usage on the last chunk, no usage-only chunk',
     body: [tgi('"Deep"'), tgi('" learning"'), tgi('" works"', '"length"', '{"prompt_tokens":6,"completion_tokens":3,"total_tokens":9}'), DONE].map((d) => `data:${d}\n\n`).join(''),
   },
   {
     name: 'llamacpp-chat',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'llama.cpp server: choices first, final chunk with usage and timings',
     body: sse(
       llama('{"role":"assistant","content":null}'),
@@ -222,19 +222,19 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'llamacpp-reasoning',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'llama.cpp --reasoning-format deepseek: reasoning_content deltas',
     body: sse(llama('{"reasoning_content":"Because"}'), llama('{"reasoning_content":" so"}'), llama('{"content":"Yes"}'), llama('{}', '"stop"'), DONE),
   },
   {
     name: 'llamacpp-error-field',
-    paths: [1, 0],
+    paths: [0, 1, 0],
     shape: 'older llama.cpp: an `error:` SSE field mid-stream, then data: [DONE]',
     body: `${sse(llama('{"content":"Hi"}'))}error: {"code":500,"message":"slot unavailable","type":"server_error"}\n\n${sse(DONE)}`,
   },
   {
     name: 'ollama-chat',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'Ollama OpenAI endpoint: role on every delta, finish, usage chunk',
     body: sse(
       ollama('{"role":"assistant","content":"Why"}'),
@@ -246,13 +246,13 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'ollama-reasoning',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'Ollama thinking model: `reasoning` deltas before content',
     body: sse(ollama('{"role":"assistant","content":"","reasoning":"Okay"}'), ollama('{"role":"assistant","content":"","reasoning":", so"}'), ollama('{"role":"assistant","content":"Sure"}'), ollama('{"role":"assistant","content":""}', '"stop"'), DONE),
   },
   {
     name: 'trtllm-chat',
-    paths: [5, 0],
+    paths: [1, 4, 0],
     shape: 'TensorRT-LLM trtllm-serve: tool_calls [] on every delta, stop_reason, usage null',
     body: sse(
       `{"id":"chatcmpl-9d2","object":"chat.completion.chunk","created":1731000005,"model":"llama","choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":null,"tool_calls":[]},"logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`,
@@ -265,7 +265,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'litellm-chat',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: 'LiteLLM proxy: function_call/audio nulls, provider fields, usage with details',
     body: sse(
       lite('"Sure"'),
@@ -277,7 +277,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'openai-chat',
-    paths: [6, 0],
+    paths: [2, 4, 0],
     shape: 'OpenAI: refusal null, usage null on chunks, obfuscation, final usage chunk with details',
     body: sse(
       oai('{"role":"assistant","content":"","refusal":null}', 'null', 'Kd'),
@@ -291,7 +291,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'openai-parallel-tools',
-    paths: [7, 0],
+    paths: [0, 7, 0],
     shape: 'OpenAI parallel tool calls: content null, interleaved argument pieces by index',
     plan: 'tools',
     body: sse(
@@ -307,137 +307,137 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'crlf',
-    paths: [4, 0],
+    paths: [0, 4, 0],
     shape: 'CRLF line ends (proxies on Windows stacks), a keep-alive comment',
     body: `: keep-alive\r\n\r\n${[vllm('{"role":"assistant","content":""}'), vllm('{"content":"crlf"}'), vllm('{"content":" ok"}', '"stop"'), vllmUsage(2, 2), DONE].map((d) => `data: ${d}\r\n\r\n`).join('')}`,
   },
   {
     name: 'split-utf8',
-    paths: [5, 0],
+    paths: [1, 4, 0],
     shape: 'multi-byte characters cut between reads (inside 語 and inside 🚀)',
     body: splitUtf8Body,
     cuts: [byteAfter(splitUtf8Body, '日', -2), byteAfter(splitUtf8Body, '"content":"語', -1), byteAfter(splitUtf8Body, '語 ', 2), byteAfter(splitUtf8Body, '" é', -1)],
   },
   {
     name: 'escapes',
-    paths: [5, 0],
+    paths: [2, 3, 0],
     shape: 'JSON escapes in content: \\n \\" \\\\ \\t \\u00e9 and a surrogate pair',
     body: sse(vllm('{"content":"line\\none"}'), vllm('{"content":" \\"quoted\\" back\\\\slash\\ttab"}'), vllm('{"content":" caf\\u00e9 \\ud83d\\ude80"}'), vllm('{"content":"/\\/"}', '"stop"'), vllmUsage(3, 4), DONE),
   },
   {
     name: 'heartbeats',
-    paths: [2, 2],
+    paths: [0, 2, 2],
     shape: 'comments, empty data and whitespace data between chunks; event: message',
     body: `: ping\n\n${sse(vllm('{"content":"a"}'))}data:\n\ndata:   \n\nevent: message\n${sse(vllm('{"content":"b"}', '"stop"'))}: ping\n\n${sse(DONE)}`,
   },
   {
     name: 'multiline-data',
-    paths: [1, 0],
+    paths: [0, 1, 0],
     shape: 'one JSON chunk spread over two data: lines (joined with a newline)',
     body: `data: {"choices":[{"index":0,\ndata: "delta":{"content":"joined"},"finish_reason":"stop"}]}\n\n${sse(DONE)}`,
   },
   {
     name: 'usage-only-and-null',
-    paths: [3, 0],
+    paths: [0, 3, 0],
     shape: 'usage null on content chunks, then a usage-only chunk without choices',
     body: sse(vllm('{"content":"x"}', 'null', ',"usage":null'), vllm('{"content":"y"}', '"stop"', ',"usage":null'), '{"usage":{"prompt_tokens":2,"completion_tokens":2,"total_tokens":4}}', DONE),
   },
   {
     name: 'error-object',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'vLLM/OpenAI in-band error object after content',
     body: sse(vllm('{"content":"Hel"}'), '{"error":{"message":"CUDA out of memory","type":"InternalServerError","param":null,"code":500}}', vllm('{"content":"lo"}', '"stop"'), DONE),
   },
   {
     name: 'error-string',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'a string `error` field (proxies)',
     body: sse(lite('"a"'), '{"error":"upstream timed out"}'),
   },
   {
     name: 'object-error',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'SGLang/vLLM `{object: "error", message}` chunk',
     body: sse(sgl('"a"'), '{"object":"error","message":"Request was aborted","type":"BadRequestError","param":null,"code":400}'),
   },
   {
     name: 'event-error',
-    paths: [1, 0],
+    paths: [0, 1, 0],
     shape: '`event: error` with a JSON payload',
     body: `${sse(vllm('{"content":"a"}'))}event: error\ndata: {"error":{"message":"engine overloaded"}}\n\n`,
   },
   {
     name: 'error-null-field',
-    paths: [1, 0],
+    paths: [0, 1, 0],
     shape: 'an `"error": null` field on a normal chunk is not an error',
     body: sse(vllm('{"content":"ok"}', '"stop"', ',"error":null'), DONE),
   },
   {
     name: 'malformed-json',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'a chunk that is not JSON after content',
     body: `${sse(vllm('{"content":"Hel"}'))}data: {"choices": [{"index": 0, "delta": {"content": "lo"\n\n${sse(DONE)}`,
   },
   {
     name: 'not-an-object',
-    paths: [1, 1],
+    paths: [0, 1, 1],
     shape: 'JSON that is not an object',
     body: sse(vllm('{"content":"a"}'), '[1,2]'),
   },
   {
     name: 'finish-without-done',
-    paths: [2, 0],
+    paths: [0, 2, 0],
     shape: 'a finish_reason and no [DONE] (some engines)',
     body: sse(llama('{"content":"a"}'), llama('{"content":"b"}', '"stop"')),
   },
   {
     name: 'done-without-finish',
-    paths: [2, 0],
+    paths: [1, 1, 0],
     shape: '[DONE] with no finish_reason: no_finish_reason',
     body: sse(vllm('{"content":"a"}'), vllm('{"content":"b"}'), DONE),
   },
   {
     name: 'truncated',
-    paths: [2, 0],
+    paths: [1, 1, 0],
     shape: 'the body ends with neither [DONE] nor a finish_reason',
     body: sse(vllm('{"content":"a"}'), vllm('{"content":"b"}')),
   },
   {
     name: 'usage-invalid',
-    paths: [3, 0],
+    paths: [0, 3, 0],
     shape: 'usage with a fractional completion count',
     body: sse(vllm('{"content":"a"}'), vllm('{"content":"b"}', '"stop"'), vllmUsage(3, 2.5), DONE),
   },
   {
     name: 'usage-mismatch',
-    paths: [3, 0],
+    paths: [0, 3, 0],
     shape: 'usage counts far from the streamed chunks (speculative decoding batches)',
     body: sse(vllm('{"content":"abc"}'), vllm('{"content":"def"}', '"stop"'), vllmUsage(3, 9), DONE),
   },
   {
     name: 'too-large',
-    paths: [4, 0],
+    paths: [2, 2, 0],
     shape: 'an answer over --max-answer-bytes (20 bytes): kept in part, read to its end',
     maxAnswerBytes: 20,
     body: sse(vllm('{"content":"0123456789"}'), vllm('{"content":"abcdefghij"}'), vllm('{"content":"KLMNOPQRST"}'), vllm('{"content":"!"}', '"stop"'), DONE),
   },
   {
     name: 'schema-answer',
-    paths: [5, 0],
+    paths: [1, 4, 0],
     shape: 'structured output: a JSON answer with escaped quotes, judged against its schema',
     plan: 'schema',
     body: sse(vllm('{"role":"assistant","content":""}'), vllm('{"content":"{\\"a\\": "}'), vllm('{"content":"\\"x\\"}"}'), vllm('{"content":""}', '"stop"'), vllmUsage(30, 5), DONE),
   },
   {
     name: 'secret-echo',
-    paths: [3, 0],
+    paths: [0, 3, 0],
     shape: 'the API key echoed back in the answer, split across two chunks: scrubbed',
     key: KEY,
     body: sse(vllm(`{"content":"your key ${KEY.slice(0, 20)}"}`), vllm(`{"content":"${KEY.slice(20)} ok"}`, '"stop"'), vllmUsage(3, 2), DONE),
   },
   {
     name: 'bench-server',
-    paths: [4, 0],
+    paths: [1, 3, 0],
     shape: "scripts/bench-server.ts's chunks (the benchmark's shape), several per write",
     keepText: false,
     body: sse(
