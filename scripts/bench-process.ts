@@ -6,6 +6,7 @@
 //
 //   npm run build && npx tsx scripts/bench-process.ts             # 3 runs, median
 //   npx tsx scripts/bench-process.ts --runs 1 --requests 2048     # quicker
+//   npx tsx scripts/bench-process.ts --cli /elsewhere/dist/cli.js  # another build, same server
 //
 // Defaults are issue 15's measurement: 8,192 requests of the `short` workload (~150 output tokens
 // each), 256 streams, 8 SSE events per server write, --records on. Also imported by bench-harness.
@@ -18,6 +19,8 @@ import { pathToFileURL } from 'node:url';
 const ROOT = resolve(import.meta.dirname, '..');
 
 export interface ProcessBenchOptions {
+  /** The CLI to run (default dist/cli.js of this checkout; another build's, to compare). */
+  cli?: string;
   workload: string;
   requests: number;
   concurrency: number;
@@ -81,7 +84,7 @@ function runOnce(url: string, o: ProcessBenchOptions, pinned: boolean): { run: P
   try {
     const records = join(dir, 'records.jsonl');
     const cli = [
-      'node', 'dist/cli.js', 'run', o.workload, '--target', url, '--model', 'bench', '--concurrency', String(o.concurrency),
+      'node', o.cli ?? 'dist/cli.js', 'run', o.workload, '--target', url, '--model', 'bench', '--concurrency', String(o.concurrency),
       '--requests', String(o.requests), '--records', records, '--server-metrics', 'none', '--workers', '1', '--out', dir, '--quiet',
     ];
     const command = `${pinned ? 'taskset -c 0 ' : ''}${cli.join(' ')}`;
@@ -115,7 +118,7 @@ function runOnce(url: string, o: ProcessBenchOptions, pinned: boolean): { run: P
 }
 
 export async function benchProcess(o: ProcessBenchOptions): Promise<ProcessBench> {
-  if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  if (!existsSync(resolve(ROOT, o.cli ?? 'dist/cli.js'))) throw new Error(`${o.cli ?? 'dist/cli.js'} is missing: run \`npm run build\` first`);
   const pinned = hasTaskset();
   const { url, proc } = await startServer(pinned, o.eventsPerWrite);
   const runs: ProcessRun[] = [];
@@ -142,6 +145,7 @@ function arg(args: string[], name: string, dflt: string): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const o: ProcessBenchOptions = {
+    cli: arg(args, '--cli', 'dist/cli.js'),
     workload: arg(args, '--workload', 'short'),
     requests: Number(arg(args, '--requests', '8192')),
     concurrency: Number(arg(args, '--concurrency', '256')),
