@@ -3,9 +3,10 @@
 // gaps between output chunks, usage, finish_reason, assembled tool calls, and in-band errors.
 // Pure: times come in as arguments (`atMs`, the receive time of the network read that completed
 // the event), nothing here reads a clock. Runs once per streamed chunk, so each chunk is read
-// once: by the scanner of chunkscan.ts (no chunk object is built), or, for what it does not take on,
-// by JSON.parse. Both paths end in the same code (onUsageCounts, onChoiceZero). Work per chunk is
-// O(chunk length) (tool calls: plus O(tool-call deltas)).
+// once, without building it where possible (chunkscan.ts): matched against the shape of an earlier
+// chunk of the stream, else scanned whole; for what the scanner does not take on, by JSON.parse. All
+// paths end in the same code (onUsageCounts, onChoiceZero), and StreamState counts which each chunk
+// took. Work per chunk is O(chunk length) (tool calls: plus O(tool-call deltas)).
 
 import { SseDecoder, SseOverflowError, type SseSink } from './sse.js';
 import { ChunkScan, NOT_A_NUMBER, type ChunkTemplate } from './chunkscan.js';
