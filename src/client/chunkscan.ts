@@ -178,58 +178,86 @@ export class ChunkScan {
    * and the fields are then meaningless.
    */
   match(t: ChunkTemplate, data: string): boolean {
-    // Where the ignored values have stayed the learned ones (a stream's id, model, created), the
-    // pieces between the read holes are compared whole: two or three native comparisons per chunk.
-    // A template whose ignored values vary (timestamps) stops trying that after its first miss.
-    if (t.mergedWorks) {
-      if (this.matchMerged(t, data)) return true;
-      t.mergedWorks = false;
+    // First with the ignored values that have stayed the learned ones (a stream's id, model,
+    // created) compared as part of the fixed pieces: two or three native comparisons per chunk.
+    if (this.matchPieces(t, data, t.merged, t.mergedKinds, null)) {
+      this.lastMatch = 'merged';
+      return true;
     }
-    return this.matchPieces(t, data);
+    // Else hole by hole; an ignored value that differed is read as a hole from then on (timestamps, padding).
+    this.lastMatch = this.matchPieces(t, data, t.literals, t.kinds, t) ? 'pieces' : null;
+    return this.lastMatch !== null;
   }
 
-  private matchMerged(t: ChunkTemplate, data: string): boolean {
+  /** How the last `match` succeeded (tests check that the merged pieces are used). */
+  lastMatch: 'merged' | 'pieces' | null = null;
+
+  /**
+   * Matches `data` against literal pieces and holes. With `learnFrom`, also marks its ignored holes
+   * whose value differs from the learned one as varying (and rebuilds its merged pieces).
+   */
+  private matchPieces(t: ChunkTemplate, data: string, lits: string[], kinds: number[], learnFrom: ChunkTemplate | null): boolean {
     this.s = data;
     this.resetRead();
-    const lits = t.merged;
-    const kinds = t.mergedKinds;
-    let promptTokens = t.promptTokens;
-    let completionTokens = t.completionTokens;
+    this.promptTokens = t.promptTokens;
+    this.completionTokens = t.completionTokens;
     let pos = 0;
+    let changed = false;
     const last = kinds.length;
     for (let i = 0; i < last; i++) {
       const lit = lits[i];
       if (data.lastIndexOf(lit, pos) !== pos) return false;
       pos += lit.length;
-      const kind = kinds[i];
       const start = pos;
-      try {
-        if (kind === H_PROMPT || kind === H_COMPLETION) {
-          const c = data.charCodeAt(pos);
-          if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) return false;
-          this.pos = pos;
-          this.number();
-          pos = this.pos;
-          if (kind === H_PROMPT) promptTokens = Number(data.slice(start, pos));
-          else completionTokens = Number(data.slice(start, pos));
-        } else {
-          this.pos = start - 1;
-          const escaped = this.string();
-          pos = this.pos - 1;
-          const r = kind === H_CONTENT ? this.content : kind === H_REASONING_CONTENT ? this.reasoningContent : kind === H_REASONING ? this.reasoning : this.text;
-          r.start = start;
-          r.end = pos;
-          r.escaped = escaped;
+      pos = this.hole(kinds[i], start);
+      if (pos < 0) return false;
+      if (learnFrom !== null && kinds[i] <= H_SKIP_NUMBER && !learnFrom.varying[i]) {
+        const same = learnFrom.learned[i];
+        if (pos - start !== same.length || data.lastIndexOf(same, start) !== start) {
+          learnFrom.varying[i] = true;
+          changed = true;
         }
-      } catch (e) {
-        if (e === FALLBACK) return false;
-        throw e;
       }
     }
     const tail = lits[last];
     if (data.length !== pos + tail.length || data.lastIndexOf(tail, pos) !== pos) return false;
-    this.matched(t, promptTokens, completionTokens);
+    if (changed) learnFrom!.merge();
+    this.usage = t.usage;
+    this.choice = t.choice;
+    this.delta = t.delta;
+    this.matchedFinishReason = t.finishReason;
     return true;
+  }
+
+  /** Reads a hole of `kind` starting at `start` (just after its literal piece): where it ends, or -1 when it is not one. */
+  private hole(kind: number, start: number): number {
+    const data = this.s;
+    try {
+      if (kind === H_SKIP_NUMBER || kind === H_PROMPT || kind === H_COMPLETION) {
+        const c = data.charCodeAt(start);
+        if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) return -1;
+        this.pos = start;
+        this.number();
+        const end = this.pos;
+        if (kind === H_PROMPT) this.promptTokens = Number(data.slice(start, end));
+        else if (kind === H_COMPLETION) this.completionTokens = Number(data.slice(start, end));
+        return end;
+      }
+      // The literal before a string hole ends with its opening quote; the string ends at the next.
+      this.pos = start - 1;
+      const escaped = this.string();
+      const end = this.pos - 1;
+      if (kind !== H_SKIP_STRING) {
+        const r = kind === H_CONTENT ? this.content : kind === H_REASONING_CONTENT ? this.reasoningContent : kind === H_REASONING ? this.reasoning : this.text;
+        r.start = start;
+        r.end = end;
+        r.escaped = escaped;
+      }
+      return end;
+    } catch (e) {
+      if (e === FALLBACK) return -1;
+      throw e;
+    }
   }
 
   private resetRead(): void {
@@ -239,62 +267,6 @@ export class ChunkScan {
     this.text.reset();
     this.finishReason.reset();
     this.toolsStart = -1;
-  }
-
-  private matched(t: ChunkTemplate, promptTokens: ChunkScan['promptTokens'], completionTokens: ChunkScan['completionTokens']): void {
-    this.usage = t.usage;
-    this.promptTokens = promptTokens;
-    this.completionTokens = completionTokens;
-    this.choice = t.choice;
-    this.delta = t.delta;
-    this.matchedFinishReason = t.finishReason;
-  }
-
-  private matchPieces(t: ChunkTemplate, data: string): boolean {
-    this.s = data;
-    const lits = t.literals;
-    const kinds = t.kinds;
-    this.resetRead();
-    let promptTokens = t.promptTokens;
-    let completionTokens = t.completionTokens;
-    let pos = 0;
-    const last = kinds.length;
-    for (let i = 0; i < last; i++) {
-      const lit = lits[i];
-      if (data.lastIndexOf(lit, pos) !== pos) return false;
-      pos += lit.length;
-      const kind = kinds[i];
-      const start = pos;
-      this.pos = pos;
-      try {
-        if (kind === H_SKIP_NUMBER || kind === H_PROMPT || kind === H_COMPLETION) {
-          const c = data.charCodeAt(pos);
-          if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) return false;
-          this.number();
-          pos = this.pos;
-          if (kind === H_PROMPT) promptTokens = Number(data.slice(start, pos));
-          else if (kind === H_COMPLETION) completionTokens = Number(data.slice(start, pos));
-        } else {
-          // The literal before a string hole ends with its opening quote; the string ends at the next.
-          this.pos = start - 1;
-          const escaped = this.string();
-          pos = this.pos - 1;
-          if (kind !== H_SKIP_STRING) {
-            const r = kind === H_CONTENT ? this.content : kind === H_REASONING_CONTENT ? this.reasoningContent : kind === H_REASONING ? this.reasoning : this.text;
-            r.start = start;
-            r.end = pos;
-            r.escaped = escaped;
-          }
-        }
-      } catch (e) {
-        if (e === FALLBACK) return false;
-        throw e;
-      }
-    }
-    const tail = lits[last];
-    if (data.length !== pos + tail.length || data.lastIndexOf(tail, pos) !== pos) return false;
-    this.matched(t, promptTokens, completionTokens);
-    return true;
   }
 
   /** A string value's text (JSON escapes decoded); '' when absent. */
@@ -706,25 +678,34 @@ export class ChunkTemplate {
     readonly delta: boolean,
     readonly finishReason: string | undefined,
   ) {
-    // The same text with the ignored holes filled with their learned values: pieces around the read holes only.
-    let piece = literals[0];
-    for (let i = 0; i < kinds.length; i++) {
-      if (kinds[i] <= H_SKIP_NUMBER) {
-        piece += learned[i] + literals[i + 1];
-      } else {
-        this.merged.push(piece);
-        this.mergedKinds.push(kinds[i]);
-        piece = literals[i + 1];
-      }
-    }
-    this.merged.push(piece);
+    this.varying = kinds.map(() => false);
+    this.merge();
   }
 
-  /** Literal pieces around the read holes only (the ignored ones as learned), and those holes' kinds. */
-  readonly merged: string[] = [];
-  readonly mergedKinds: number[] = [];
-  /** Matching by `merged` has not missed yet for this template. */
-  mergedWorks = true;
+  /** Ignored holes whose value has differed from the learned one in some chunk: read as holes. */
+  readonly varying: boolean[];
+  /** Literal pieces with the ignored holes that have not varied filled in as learned, and the kinds of the holes left. */
+  merged: string[] = [];
+  mergedKinds: number[] = [];
+
+  /** Builds `merged` and `mergedKinds` from `varying`. */
+  merge(): void {
+    const merged: string[] = [];
+    const mergedKinds: number[] = [];
+    let piece = this.literals[0];
+    for (let i = 0; i < this.kinds.length; i++) {
+      if (this.kinds[i] <= H_SKIP_NUMBER && !this.varying[i]) {
+        piece += this.learned[i] + this.literals[i + 1];
+      } else {
+        merged.push(piece);
+        mergedKinds.push(this.kinds[i]);
+        piece = this.literals[i + 1];
+      }
+    }
+    merged.push(piece);
+    this.merged = merged;
+    this.mergedKinds = mergedKinds;
+  }
 }
 
 /** Thrown inside a scan to give up on it (caught by scan, never seen outside). */

@@ -148,6 +148,33 @@ describe('chunk scanner', () => {
     expect(templated / events).toBeGreaterThan(0.1);
   });
 
+  it('matches a learned shape by its merged pieces, and reads an ignored value that varies as a hole from then on', () => {
+    const scan = new ChunkScan();
+    const vllm = (c: string) => `{"id":"chatcmpl-9f","object":"chat.completion.chunk","created":1731000000,"model":"m","choices":[{"index":0,"delta":{"content":"${c}"},"logprobs":null,"finish_reason":null}]}`;
+    scan.learning = true;
+    expect(scan.scan(vllm('a'))).toBe(true);
+    scan.learning = false;
+    const t = scan.learn()!;
+    expect(t.merged).toHaveLength(2); // the id, created and model are part of the fixed pieces
+    expect(scan.match(t, vllm('bc'))).toBe(true);
+    expect(scan.lastMatch).toBe('merged');
+    expect(scan.value(scan.content)).toBe('bc');
+    // a timestamp that changes every chunk (bench-server's "t")
+    const stamped = (c: string, at: number) => `{"id":"b","choices":[{"index":0,"delta":{"content":"${c}"},"finish_reason":null}],"t":${at}}`;
+    scan.learning = true;
+    expect(scan.scan(stamped('x', 1.5))).toBe(true);
+    scan.learning = false;
+    const u = scan.learn()!;
+    expect(scan.match(u, stamped('y', 2.25))).toBe(true);
+    expect(scan.lastMatch).toBe('pieces');
+    expect(u.merged).toHaveLength(3); // content and t are holes now, the id is not
+    expect(scan.match(u, stamped('z', 3))).toBe(true);
+    expect(scan.lastMatch).toBe('merged');
+    expect(scan.value(scan.content)).toBe('z');
+    // not the shape: no match, and the caller scans it whole
+    expect(scan.match(u, stamped('z', 3).replace('"finish_reason":null', '"finish_reason":"stop"'))).toBe(false);
+  });
+
   it('takes on common chunks and refuses what it must leave to JSON.parse', () => {
     const scan = new ChunkScan();
     const take = [
