@@ -6,6 +6,11 @@
 //   npx tsx scripts/bench-harness.ts            # full run (~6-8 min on 2 cores)
 //   npx tsx scripts/bench-harness.ts --quick    # smaller counts (~2 min)
 //   npx tsx scripts/bench-harness.ts --only timing,ceiling
+//   npx tsx scripts/bench-harness.ts --only ceiling,process   # client path beside the whole process
+//
+// `ceiling` measures the client path inside this process (the Driver and client, not start-up);
+// `process` (scripts/bench-process.ts, needs `npm run build`) what a user pays: a whole pinned
+// `loadshape run` of the short workload, start-up, planning and records included.
 //
 // Prints a table and writes results/bench/harness-<timestamp>.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +25,7 @@ import { realClock } from '../src/util/clock.js';
 import { newHistogram, percentileMs, recordMs } from '../src/metrics/histogram.js';
 import type { PhasePlan } from '../src/schedule/phases.js';
 import type { Planner, RequestPlan } from '../src/workload/plan.js';
+import { benchProcess } from './bench-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -212,6 +218,14 @@ async function main() {
         out[`c${c}`] = { chunksPerS: m.chunks / m.wallS, chunksPerCoreS: perCore, cpuUsPerChunk: (m.cpuS / m.chunks) * 1e6, cpuPercent: (m.cpuS / m.wallS) * 100 };
       }
       json.ceiling = out;
+    }
+
+    if (want('process')) {
+      const b = await benchProcess({ workload: 'short', requests: QUICK ? 2048 : 8192, concurrency: 256, eventsPerWrite: 8, runs: QUICK ? 1 : 3 });
+      const m = b.median;
+      row('whole process', `short, ${m.requests} requests, c=256, 8 events per write, --records`, `${f(m.cpuUsPerToken, 2)} µs CPU per streamed token (median of ${b.runs.length})`,
+        `${f(m.tokensPerCoreS, 0)} tokens per harness CPU-second`, `${f(m.tokensPerWallS, 0)} tokens/s wall`, `errors ${m.errors}`);
+      json.process = { command: b.command, median: m, runs: b.runs };
     }
 
     if (want('openloop')) {

@@ -2,12 +2,14 @@
 // server's wall-clock send time ("t", epoch ms with µs resolution), so the harness's own receive lag
 // is measured chunk by chunk, whatever the server's own scheduling accuracy.
 // Per request: TTFT, inter-token time and token count come from the body's max_tokens and
-// extra fields `bench_ttft_ms` / `bench_itl_ms` (defaults 50 / 10). itl 0 = as fast as possible.
-// Usage: node --import tsx scripts/bench-server.ts PORT [--ttft-ms N] [--itl-ms N] [--content S] [--truth FILE]
-// (prints "ready PORT" on stdout). The options serve peers that cannot send the bench_* fields:
-// --ttft-ms/--itl-ms set the defaults, --content the text of every chunk (one token of the tokenizer
-// the peers count with), --truth appends one JSON line per finished request: its arrival and every
-// chunk's send time, epoch ms, for TTFT and inter-token truth.
+// extra fields `bench_ttft_ms` / `bench_itl_ms` (defaults 50 / 10, or --ttft-ms / --itl-ms, so a
+// plain `loadshape run` of any workload can be pointed at it). itl 0 = as fast as possible.
+// Usage: node --import tsx scripts/bench-server.ts PORT [--ttft-ms N] [--itl-ms N] [--events-per-write N] [--content S] [--truth FILE]
+// (prints "ready PORT" on stdout). --events-per-write N (itl 0 only): flush every N events, so each
+// socket write carries N SSE events (default: one write per request's burst). The other options serve
+// peers that cannot send the bench_* fields: --content the text of every chunk (one token of the
+// tokenizer the peers count with), --truth appends one JSON line per finished request: its arrival and
+// every chunk's send time, epoch ms, for TTFT and inter-token truth.
 import { appendFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +22,7 @@ const opt = (name: string): string | undefined => {
 };
 const DEFAULT_TTFT_MS = Number(opt('--ttft-ms') ?? 50);
 const DEFAULT_ITL_MS = Number(opt('--itl-ms') ?? 10);
+const EVENTS_PER_WRITE = Number(opt('--events-per-write') ?? 0);
 const CONTENT = JSON.stringify(opt('--content') ?? ' tok').slice(1, -1);
 const TRUTH_FILE = opt('--truth');
 const scheduler = new DeadlineScheduler();
@@ -47,7 +50,11 @@ class Stream implements ScheduledTask {
     if (this.i === 0) this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (this.itlMs === 0) {
       // As fast as possible: every token in its own write, back to back.
-      while (this.i < this.n) this.write();
+      while (this.i < this.n) {
+        this.write();
+        // Each uncork flushes what was written since as one writev: EVENTS_PER_WRITE events per write.
+        if (EVENTS_PER_WRITE > 0 && this.i % EVENTS_PER_WRITE === 0) this.res.socket?.uncork();
+      }
       this.finish();
       return null;
     }

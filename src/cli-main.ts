@@ -3,9 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LoadshapeError } from './util/errors.js';
-import { EXIT, runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { reportCommand } from './commands/report.js';
+import { EXIT } from './commands/exit.js';
 import { VERSION } from './version.js';
 import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from './util/limits.js';
 import { describeFailure } from './cli-errors.js';
@@ -117,6 +115,8 @@ requestOptions(program.command('run'))
   .option('--summary-md <file.md>', 'write a Markdown summary of the gates (also appended to $GITHUB_STEP_SUMMARY when set)')
   .option('-q, --quiet', 'no progress output', false)
   .action(async (workload: string | undefined, o: Record<string, unknown>) => {
+    // Loaded here, as every command's modules are: only the command that runs pays for its imports.
+    const { runCommand } = await import('./commands/run.js');
     const { exitCode } = await runCommand({
       workload,
       trace: o.trace as string | undefined,
@@ -220,7 +220,10 @@ program
   .command('validate')
   .description('check a workload file and print what it would run')
   .argument('<workload>', 'workload file or name')
-  .action(async (file: string) => validateCommand(file));
+  .action(async (file: string) => {
+    const { validateCommand } = await import('./commands/validate.js');
+    await validateCommand(file);
+  });
 
 program
   .command('report')
@@ -228,7 +231,10 @@ program
   .argument('<result>', 'result .json file')
   .addOption(new Option('--format <f>', 'output format').choices(['text', 'md', 'json']).default('text'))
   .option('--html <file>', 'also write a self-contained HTML report (charts inline, no network)')
-  .action(async (file: string, o: { format: string; html?: string }) => reportCommand(file, o));
+  .action(async (file: string, o: { format: string; html?: string }) => {
+    const { reportCommand } = await import('./commands/report.js');
+    await reportCommand(file, o);
+  });
 
 program
   .command('compare')

@@ -2,10 +2,14 @@
 // Interprets OpenAI chat and completions chunks: when the first chunk / token / answer arrived, the
 // gaps between output chunks, usage, finish_reason, assembled tool calls, and in-band errors.
 // Pure: times come in as arguments (`atMs`, the receive time of the network read that completed
-// the event), nothing here reads a clock. Runs once per streamed chunk, so each chunk is parsed
-// once and the work per chunk is O(1) beyond JSON.parse (tool calls: O(tool-call deltas)).
+// the event), nothing here reads a clock. Runs once per streamed chunk, so each chunk is read
+// once, without building it where possible (chunkscan.ts): matched against the shape of an earlier
+// chunk of the stream, else scanned whole; for what the scanner does not take on, by JSON.parse. All
+// paths end in the same code (onUsageCounts, onChoiceZero), and StreamState counts which each chunk
+// took. Work per chunk is O(chunk length) (tool calls: plus O(tool-call deltas)).
 
 import { SseDecoder, SseOverflowError, type SseSink } from './sse.js';
+import { ChunkScan, NOT_A_NUMBER, type ChunkTemplate } from './chunkscan.js';
 import { NO_SECRETS, type Scrubber } from '../util/redact.js';
 
 export interface StreamStateOptions {
@@ -16,6 +20,8 @@ export interface StreamStateOptions {
   scrubber?: Scrubber;
   /** Most answer bytes kept per request (default DEFAULT_MAX_ANSWER_BYTES); more is read and dropped. */
   maxAnswerBytes?: number;
+  /** Read chunks with the scanner where it can (default true); false: JSON.parse every chunk (tests compare the two). */
+  fastPath?: boolean;
 }
 
 export interface StreamObserver {
@@ -49,6 +55,12 @@ export interface StreamUsage {
   completionTokens: number | null;
 }
 
+/** Stands for choice 0's content or reasoning when the text is not kept: only its presence counts. */
+const NOT_KEPT = '\u0000';
+
+/** One scanner for all streams: events are handled one at a time, and it keeps nothing between them. */
+const SCAN = new ChunkScan();
+
 /** How many characters of offending data an error message quotes. */
 const SNIPPET_CHARS = 200;
 
@@ -68,6 +80,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** A usage count: null when absent, 'invalid' when present but not a sane non-negative integer. */
 function usageCount(v: unknown): number | null | 'invalid' {
   if (v === undefined || v === null) return null;
+  if (v === NOT_A_NUMBER) return 'invalid';
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_USAGE_TOKENS ? v : 'invalid';
 }
 
@@ -122,11 +135,20 @@ export class StreamState {
   reasoningText = '';
   toolCalls: StreamToolCall[] = [];
   error: StreamError | null = null;
+  /** Chunks of the shape of an earlier chunk of this stream (ChunkTemplate): only their holes were read. */
+  templateChunks = 0;
+  /** Chunks read whole by the scanner (chunkscan.ts), without building them. */
+  scannedChunks = 0;
+  /** Data events that went to JSON.parse: shapes the scanner does not take on, errors, junk. */
+  fullParseChunks = 0;
 
   private readonly keepText: boolean;
   private readonly observer: StreamObserver | undefined;
   private readonly scrubber: Scrubber;
   private readonly maxAnswerBytes: number;
+  private readonly fastPath: boolean;
+  /** The shape of the last chunk the scanner read whole (most later chunks have it). */
+  private template: ChunkTemplate | null = null;
   /** Tool calls by their stream `index` (sparse); `toolCalls` holds them in order of first appearance. */
   private readonly toolByIndex: StreamToolCall[] = [];
 
@@ -135,6 +157,7 @@ export class StreamState {
     this.observer = opts.observer;
     this.scrubber = opts.scrubber ?? NO_SECRETS;
     this.maxAnswerBytes = opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    this.fastPath = opts.fastPath ?? true;
   }
 
   /** Records an error of the stream (first one wins; later events are then ignored). */
@@ -192,6 +215,8 @@ export class StreamState {
       this.done = true;
       return;
     }
+    if (this.fastPath && this.fastChunk(data, atMs)) return;
+    this.fullParseChunks++;
     let chunk: unknown;
     try {
       chunk = JSON.parse(data);
@@ -240,7 +265,7 @@ export class StreamState {
     if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
 
     const usage = chunk.usage;
-    if (typeof usage === 'object' && usage !== null) this.onUsage(usage);
+    if (typeof usage === 'object' && usage !== null) this.onUsageCounts(usage.prompt_tokens, usage.completion_tokens);
 
     const choices = chunk.choices;
     if (!Array.isArray(choices) || choices.length === 0) return;
@@ -250,34 +275,81 @@ export class StreamState {
       choice = findChoiceZero(choices);
       if (choice === undefined) return;
     }
+    const delta = choice.delta;
+    if (typeof delta === 'object' && delta !== null) {
+      this.onChoiceZero(choice.finish_reason, delta.content, delta.reasoning_content, delta.reasoning, delta.tool_calls, atMs);
+    } else {
+      this.onChoiceZero(choice.finish_reason, choice.text, undefined, undefined, undefined, atMs);
+    }
+  }
 
-    const fr = choice.finish_reason;
+  /** The fast path: false when the chunk must be parsed in full. */
+  private fastChunk(data: string, atMs: number): boolean {
+    const scan = SCAN;
+    let ok = false;
+    if (this.template !== null && scan.match(this.template, data)) {
+      this.templateChunks++;
+      ok = true;
+    } else {
+      scan.learning = true;
+      ok = scan.scan(data);
+      scan.learning = false;
+      if (ok) {
+        this.scannedChunks++;
+        const t = scan.learn();
+        if (t !== null) this.template = t;
+      }
+    }
+    if (ok) this.onScanned(atMs);
+    scan.release();
+    return ok;
+  }
+
+  /** The same steps as onChunk, from what the scanner kept (SCAN holds this event). */
+  private onScanned(atMs: number): void {
+    const scan = SCAN;
+    if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
+    if (scan.usage) this.onUsageCounts(scan.promptTokens, scan.completionTokens);
+    if (!scan.choice) return;
+    const fr = scan.finishReasonText();
+    if (scan.delta) {
+      this.onChoiceZero(
+        fr,
+        this.scannedText(scan.content),
+        this.scannedText(scan.reasoningContent),
+        this.scannedText(scan.reasoning),
+        scan.toolsStart < 0 ? undefined : scan.toolCalls(),
+        atMs,
+      );
+    } else {
+      this.onChoiceZero(fr, this.scannedText(scan.text), undefined, undefined, undefined, atMs);
+    }
+  }
+
+  /** Content, reasoning or completion text: made into a string only when it is kept. */
+  private scannedText(r: ChunkScan['content']): string | undefined {
+    if (r.start < 0) return undefined;
+    if (this.keepText) return SCAN.value(r);
+    return SCAN.nonEmpty(r) ? NOT_KEPT : '';
+  }
+
+  /** Choice 0 of a chunk: its finish_reason and its output pieces (content here is `text` for completions). */
+  private onChoiceZero(fr: unknown, content: unknown, reasoningContent: unknown, reasoningField: unknown, tools: unknown, atMs: number): void {
     if (typeof fr === 'string') this.finishReason = fr;
 
     let output = false;
     let answer = false;
-    const delta = choice.delta;
-    if (typeof delta === 'object' && delta !== null) {
-      const content = delta.content;
-      if (typeof content === 'string' && content.length > 0) {
-        output = answer = true;
-        if (this.keepText && this.room(content)) this.text += content;
-      }
-      let reasoning = delta.reasoning_content;
-      if (typeof reasoning !== 'string' || reasoning.length === 0) reasoning = delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning.length > 0) {
-        output = true;
-        if (this.keepText && this.room(reasoning)) this.reasoningText += reasoning;
-      }
-      const tools = delta.tool_calls;
-      if (Array.isArray(tools) && tools.length > 0 && this.onToolDeltas(tools)) output = answer = true;
-    } else {
-      const text = choice.text;
-      if (typeof text === 'string' && text.length > 0) {
-        output = answer = true;
-        if (this.keepText && this.room(text)) this.text += text;
-      }
+    if (typeof content === 'string' && content.length > 0) {
+      output = answer = true;
+      if (this.keepText && this.room(content)) this.text += content;
     }
+    let reasoning = reasoningContent;
+    if (typeof reasoning !== 'string' || reasoning.length === 0) reasoning = reasoningField;
+    if (typeof reasoning === 'string' && reasoning.length > 0) {
+      output = true;
+      if (this.keepText && this.room(reasoning)) this.reasoningText += reasoning;
+    }
+    if (Array.isArray(tools) && tools.length > 0 && this.onToolDeltas(tools)) output = answer = true;
     if (!output) return;
 
     this.outputChunks++;
@@ -288,9 +360,9 @@ export class StreamState {
     if (last !== null && this.observer !== undefined) this.observer.onGap(atMs - last);
   }
 
-  private onUsage(u: RawUsage): void {
-    const pv = usageCount(u.prompt_tokens);
-    const cv = usageCount(u.completion_tokens);
+  private onUsageCounts(prompt: unknown, completion: unknown): void {
+    const pv = usageCount(prompt);
+    const cv = usageCount(completion);
     // The last usage object is the one used: its anomaly is the request's.
     this.usageInvalid = pv === 'invalid' || cv === 'invalid';
     const p = pv === 'invalid' ? null : pv;

@@ -9,7 +9,7 @@ import { evaluateFailOn, parseFailOn, type Violation } from '../report/failon.js
 import { renderCompareHtml } from '../report/html.js';
 import { decisionMatrix, parseWeights, type DecisionMatrix } from '../report/weights.js';
 import { LoadshapeError, usageError } from '../util/errors.js';
-import { EXIT } from './run.js';
+import { EXIT } from './exit.js';
 
 export interface CompareCommandOptions {
   format: CompareFormat;

@@ -103,7 +103,8 @@ export interface RunOutcome {
 }
 
 /** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, slo: 1, regression: 2, invalidRun: 3, usage: 4, unreachable: 5 } as const;
+export { EXIT } from './exit.js';
+import { EXIT } from './exit.js';
 
 export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   const trace = opts.trace !== undefined ? await loadTrace(opts.trace) : null;

@@ -2,9 +2,8 @@
 // Structured output is judged by its schema (a response_format json_schema, or a tool's `parameters`),
 // never by "it parsed": JSON that parses but violates the schema is a wrong answer (cf. vllm#55441).
 // Pure: text and schemas in, a verdict out. Schemas are compiled once and cached.
-import { Ajv, type Options, type ValidateFunction, type ErrorObject } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv, Options, ValidateFunction, ErrorObject } from 'ajv';
+import { ajv2019Module, ajv2020Module, ajvModule } from '../util/lazy.js';
 import type { Validity } from '../client/record.js';
 import type { ToolDefinition } from '../workload/schema.js';
 
@@ -34,9 +33,9 @@ function ajvFor(draft: Draft): Ajv {
   let ajv = instances.get(draft);
   if (ajv === undefined) {
     // Ajv2019/Ajv2020 extend the same core class; the cast only joins their nominal types.
-    ajv = draft === '2020-12' ? (new Ajv2020(AJV_OPTIONS) as unknown as Ajv)
-      : draft === '2019-09' ? (new Ajv2019(AJV_OPTIONS) as unknown as Ajv)
-      : new Ajv(AJV_OPTIONS);
+    ajv = draft === '2020-12' ? (new (ajv2020Module().Ajv2020)(AJV_OPTIONS) as unknown as Ajv)
+      : draft === '2019-09' ? (new (ajv2019Module().Ajv2019)(AJV_OPTIONS) as unknown as Ajv)
+      : new (ajvModule().Ajv)(AJV_OPTIONS);
     instances.set(draft, ajv);
   }
   return ajv;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
+import { ajvModule } from '../util/lazy.js';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { excerpt, LoadshapeError, workloadError } from '../util/errors.js';
@@ -347,7 +347,7 @@ function uncompilableSchemas(workload: Workload): string[] {
 function compileError(schema: Record<string, unknown>): string | undefined {
   // A fresh instance per schema: two classes may reuse one $id. strict: false because providers'
   // schemas carry keywords and formats ajv does not know (they are ignored, as servers do).
-  const ajv = new Ajv({ strict: false, logger: false, validateFormats: false });
+  const ajv = new (ajvModule().Ajv)({ strict: false, logger: false, validateFormats: false });
   try {
     ajv.compile(schema);
     return undefined;

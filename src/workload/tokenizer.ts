@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import { o200kModule } from '../util/lazy.js';
 import { workloadError } from '../util/errors.js';
 
 export interface Tokenizer {
@@ -22,7 +22,9 @@ let o200kTokenizer: Tokenizer | undefined;
 
 /** o200k_base (GPT-4o and later) from gpt-tokenizer: no files needed, a fair proxy for modern BPE models. */
 export function defaultTokenizer(): Tokenizer {
-  o200kTokenizer ??= {
+  if (o200kTokenizer !== undefined) return o200kTokenizer;
+  const o200k = o200kModule();
+  o200kTokenizer = {
     name: 'o200k_base',
     encode: (text) => o200k.encode(text, PLAIN_TEXT),
     decode: (ids) => o200k.decode(ids),
