@@ -271,10 +271,12 @@ program
   .option('--model <name>', 'model to probe (default: the first of /v1/models)')
   .option('--json', 'print the report as JSON', false)
   .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR"')
+  .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
   .option('--header <"K: V">', 'extra request header (repeatable)', collect, [])
+  .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
   .option('--timeout <d>', 'limit on each probe request', '60s')
   .option('--max-probe-tokens <n>', 'upper bound of the context search when /v1/models gives no max_model_len', int('--max-probe-tokens'))
-  .action(async (o: { target: string; model?: string; json: boolean; apiKeyEnv?: string; header: string[]; timeout: string; maxProbeTokens?: number }) => {
+  .action(async (o: { target: string; model?: string; json: boolean; apiKeyEnv?: string; apiKeyFile?: string; header: string[]; insecure: boolean; timeout: string; maxProbeTokens?: number }) => {
     const { probeCommand } = await import('./commands/probe.js');
     process.exitCode = await probeCommand(o);
   });

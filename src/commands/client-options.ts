@@ -4,6 +4,7 @@
 import { OpenAIClient, type ClientTimeouts } from '../client/openai.js';
 import { DEFAULT_RETRY, RetryingSender, parseRetryStatuses, type RetryPolicy } from '../client/retry.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../client/sse.js';
+import { readFile } from 'node:fs/promises';
 import { usageError } from '../util/errors.js';
 import { rngFor } from '../util/rng.js';
 
@@ -60,4 +61,32 @@ export function openClient(
     now,
   );
   return { client, sender: retry ? new RetryingSender(client, retry, rngFor(seed, 0x7e77)) : client };
+}
+
+/** --header, --api-key-env and --api-key-file → request headers (keys never come from argv). */
+export async function buildHeaders(opts: { header: string[]; apiKeyEnv?: string; apiKeyFile?: string }): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  for (const h of opts.header) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw usageError(`--header: expected 'Name: value', got '${h.slice(0, 40)}'`);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  if (opts.apiKeyEnv && opts.apiKeyFile) throw usageError('give --api-key-env or --api-key-file, not both');
+  if (opts.apiKeyEnv) {
+    const key = process.env[opts.apiKeyEnv];
+    if (!key) throw usageError(`--api-key-env: environment variable ${opts.apiKeyEnv} is not set or empty`);
+    headers.authorization = `Bearer ${key}`;
+  }
+  if (opts.apiKeyFile) {
+    let text: string;
+    try {
+      text = await readFile(opts.apiKeyFile, 'utf8');
+    } catch (err) {
+      throw usageError(`--api-key-file: cannot read ${opts.apiKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const key = text.split(/\r?\n/)[0].trim();
+    if (!key) throw usageError(`--api-key-file: ${opts.apiKeyFile} is empty; put the key on its first line`);
+    headers.authorization = `Bearer ${key}`;
+  }
+  return headers;
 }

@@ -4,6 +4,7 @@ import { runProbe } from '../probe/checks.js';
 import { createHttp } from '../probe/http.js';
 import { renderProbe } from '../probe/render.js';
 import { usageError, parseDurationMs } from '../util/errors.js';
+import { buildHeaders } from './client-options.js';
 import { redactUrl, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../util/redact.js';
 
 export interface ProbeCommandOptions {
@@ -11,7 +12,9 @@ export interface ProbeCommandOptions {
   model?: string;
   json: boolean;
   apiKeyEnv?: string;
+  apiKeyFile?: string;
   header: string[];
+  insecure?: boolean;
   timeout?: string;
   maxProbeTokens?: number;
 }
@@ -26,18 +29,10 @@ export async function probeCommand(o: ProbeCommandOptions): Promise<number> {
   } catch {
     throw usageError(`--target: "${redactUrl(o.target)}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
   }
-  const headers: Record<string, string> = {};
-  for (const h of o.header) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw usageError(`--header: expected 'Name: value', got '${h.slice(0, 40)}'`);
-    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
-  }
-  if (o.apiKeyEnv) {
-    const key = process.env[o.apiKeyEnv];
-    if (!key) throw usageError(`--api-key-env: environment variable ${o.apiKeyEnv} is not set or empty`);
-    headers.authorization = `Bearer ${key}`;
-  }
-  const transport = createHttp({ headers });
+  // The same credentials and headers as run and sweep (--header, --api-key-env, --api-key-file).
+  const headers = await buildHeaders(o);
+  if (o.insecure) process.stderr.write('loadshape: warning: --insecure: TLS certificates are not verified\n');
+  const transport = createHttp({ headers, insecure: o.insecure });
   try {
     const raw = await runProbe({
       http: transport.http,

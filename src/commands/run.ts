@@ -1,7 +1,7 @@
 // `loadshape run`: the I/O edge that wires workload → schedule → client → metrics → result file.
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
@@ -33,12 +33,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
 import { judge, prepareGates, writeGateOutputs, type GateOptions } from './gates.js';
 import { EngineSide, type EngineSideFlags } from './engine-side.js';
-import { checkClientFlags, openClient, type ClientFlags } from './client-options.js';
+import { buildHeaders, checkClientFlags, openClient, type ClientFlags } from './client-options.js';
 import { startBarrier } from './start-barrier.js';
 import { redactUrl } from '../util/redact.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
 export { redactArgv, redactUrl } from '../util/redact.js';
+// Headers are built where every measuring command (and probe) gets them.
+export { buildHeaders } from './client-options.js';
 import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
 import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
 
@@ -430,32 +432,6 @@ export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutId
   };
 }
 
-export async function buildHeaders(opts: Pick<RunOptions, 'header' | 'apiKeyEnv' | 'apiKeyFile'>): Promise<Record<string, string>> {
-  const headers: Record<string, string> = {};
-  for (const h of opts.header) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw usageError(`--header: expected 'Name: value', got '${h.slice(0, 40)}'`);
-    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
-  }
-  if (opts.apiKeyEnv && opts.apiKeyFile) throw usageError('give --api-key-env or --api-key-file, not both');
-  if (opts.apiKeyEnv) {
-    const key = process.env[opts.apiKeyEnv];
-    if (!key) throw usageError(`--api-key-env: environment variable ${opts.apiKeyEnv} is not set or empty`);
-    headers.authorization = `Bearer ${key}`;
-  }
-  if (opts.apiKeyFile) {
-    let text: string;
-    try {
-      text = await readFile(opts.apiKeyFile, 'utf8');
-    } catch (err) {
-      throw usageError(`--api-key-file: cannot read ${opts.apiKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    const key = text.split(/\r?\n/)[0].trim();
-    if (!key) throw usageError(`--api-key-file: ${opts.apiKeyFile} is empty; put the key on its first line`);
-    headers.authorization = `Bearer ${key}`;
-  }
-  return headers;
-}
 
 export function parseLabels(labels: string[]): Record<string, string> {
   const out: Record<string, string> = {};

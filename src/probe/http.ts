@@ -53,10 +53,11 @@ export interface UndiciHttp {
 }
 
 /** The real transport: undici with its own pool, extra headers on every request (authorization included, never logged). */
-export function createHttp(opts: { headers?: Record<string, string>; now?: () => number; maxBodyBytes?: number } = {}): UndiciHttp {
+export function createHttp(opts: { headers?: Record<string, string>; now?: () => number; maxBodyBytes?: number; insecure?: boolean } = {}): UndiciHttp {
   const now = opts.now ?? (() => performance.now());
   const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
-  const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: 5_000 } });
+  // insecure: a self-signed staging endpoint is probed as it is run (--insecure, off by default).
+  const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: 5_000, ...(opts.insecure ? { rejectUnauthorized: false } : {}) } });
   const http: HttpFn = async (req) => {
     const sentAtMs = now();
     const signal = AbortSignal.timeout(req.timeoutMs);

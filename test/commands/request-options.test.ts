@@ -1,8 +1,9 @@
-// `sweep` takes and honours the client options `run` takes (--insecure, --retry, --max-event-bytes),
-// against a self-signed HTTPS endpoint on loopback: a TLS front made here (when openssl is at hand)
-// that forwards to the in-process simulator and answers the first generation request 429.
+// `sweep` and `probe` take and honour the request options `run` takes (--insecure, --retry,
+// --max-event-bytes, --api-key-file…), against a self-signed HTTPS endpoint on loopback: a TLS front
+// made here (when openssl is at hand) that forwards to the in-process simulator, remembers the
+// Authorization header it saw, and answers the first generation request 429.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ let sim: SimServer;
 let front: Server | null = null;
 let url = '';
 let generations = 0;
+const authorizations = new Set<string>();
 
 beforeAll(async () => {
   sim = await startSimulator({ profile: 'fixed', ttftMs: 5, itlMs: 1, prefillMsPerToken: 0 });
@@ -27,6 +29,7 @@ beforeAll(async () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'),
       '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 10_000 });
     front = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
+      if (req.headers.authorization) authorizations.add(req.headers.authorization);
       if (req.url?.endsWith('/completions') && generations++ === 0) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"busy"}}');
         return;
@@ -83,5 +86,22 @@ describe('sweep takes the client options of run', () => {
     const r = await runCli(['sweep', WORKLOAD, ...TINY, '--max-retries', '2', '--out', tempDir()]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/--max-retries needs --retry/);
+  });
+});
+
+describe('probe takes the credentials and TLS options of run', () => {
+  it('probes a self-signed endpoint with --insecure, sending the key from --api-key-file', async (ctx) => {
+    if (!front) ctx.skip();
+    const keyFile = join(tempDir(), 'key');
+    writeFileSync(keyFile, 'sk-probe-file-key\n');
+    const refused = await runCli(['probe', '--target', url, '--model', 'm', '--timeout', '5s', '--json']);
+    expect(refused.code).toBe(5); // cannot stream: every request failed its TLS handshake
+    authorizations.clear();
+    generations = 1; // no 429 this time
+    const r = await runCli(['probe', '--target', url, '--model', 'm', '--timeout', '5s', '--json', '--insecure', '--api-key-file', keyFile]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).canStream).toBe(true);
+    expect([...authorizations]).toEqual(['Bearer sk-probe-file-key']);
+    expect(r.stdout).not.toContain('sk-probe-file-key');
   });
 });
