@@ -71,7 +71,8 @@ function requestOptionValues(o: Record<string, unknown>) {
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
   .version(VERSION)
-  .showHelpAfterError()
+  // One line and a hint, not the whole help: 118 lines of options scrolled a typo's "(Did you mean …?)" away.
+  .showHelpAfterError('(add --help for the options)')
   .exitOverride();
 
 requestOptions(program.command('run'))
