@@ -142,3 +142,44 @@ export function renderJunit(r: RunResult, g: GatesResult): string {
   const failures = all.filter((c) => c.failure).length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="loadshape ${xml(r.meta.workload.name)}" tests="${all.length}" failures="${failures}" errors="0" time="${t}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
+
+/** A `run` that ended before it had a result: bad options (exit 4), the target down (exit 5), or a failure on the way. */
+export interface FailedRun {
+  message: string;
+  exitCode: number;
+  /** The target did not answer (model discovery, --wait-ready): the "target reachable" case fails. */
+  unreachable: boolean;
+  target: string | null;
+  workload: string | null;
+  at: Date;
+}
+
+/** The one failed case of a run without a result: what CI shows when the run never got to judge anything. */
+function failedRunCase(f: FailedRun): Case {
+  if (f.unreachable) return { name: 'target reachable', failure: { message: f.message, type: 'unreachable', body: f.message } };
+  if (f.exitCode === 4) return { name: 'options valid', failure: { message: f.message, type: 'usage', body: f.message } };
+  return { name: 'run completed', failure: { message: f.message, type: 'error', body: f.message } };
+}
+
+/** JUnit XML for a run that ended before it had a result: suite loadshape.run with its one failed case. */
+export function renderFailedRunJunit(f: FailedRun): string {
+  const c = failedRunCase(f);
+  const name = `loadshape ${f.workload ?? 'run'}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(name)}" tests="1" failures="1" errors="0" time="0">\n${suite('loadshape.run', [c], f.at.toISOString().replace(/\.\d+Z$/, ''), 0)}\n</testsuites>\n`;
+}
+
+/** The Markdown summary of a run that ended before it had a result. */
+export function renderFailedRunMarkdown(f: FailedRun): string {
+  const title = f.unreachable ? VERDICT_TEXT.unreachable : f.exitCode === 4 ? 'FAIL: bad options' : 'FAIL: run did not complete';
+  const where = [f.workload !== null ? `workload \`${f.workload}\`` : null, f.target !== null ? `target ${f.target}` : null].filter((x) => x !== null).join(' · ');
+  return [
+    `## loadshape ${mark(false)} ${title} (exit ${f.exitCode})`,
+    '',
+    '```',
+    f.message.replace(/```/g, "'''"),
+    '```',
+    '',
+    `${where ? `${where} · ` : ''}${f.unreachable || f.exitCode === 4 ? 'no request was measured and no result file was written' : 'the run stopped before its verdict; the job log says more'}`,
+    '',
+  ].join('\n');
+}
