@@ -13,7 +13,8 @@ const VERDICT_TEXT: Record<GatesResult['verdict'], string> = {
 };
 
 const scope = (c: SloCheck) => `phase ${c.phase} · class ${c.class === '*' ? 'all' : c.class}`;
-const measured = (c: SloCheck) => (c.measured === null ? `no data (${c.note ?? 'nothing measured'})` : formatSloValue(c.kind, c.measured));
+// Results written before the note lost its own "no data (…)" wrapper still read once.
+const measured = (c: SloCheck) => (c.measured === null ? `no data (${(c.note ?? 'nothing measured').replace(/^no data \((.*)\)$/, '$1')})` : formatSloValue(c.kind, c.measured));
 const bound = (c: SloCheck) => `${c.op} ${formatSloValue(c.kind, c.bound)}`;
 
 /** The terminal section printed after the run summary. */
@@ -44,7 +45,7 @@ export function renderGatesText(g: GatesResult): string {
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const mark = (pass: boolean) => (pass ? '✅' : '❌');
 const pctOf = (x: number) => `${Number((x * 100).toFixed(2))}%`;
-const ms = (x: number) => `${Number(x.toFixed(1))} ms`;
+const ms = (m: { count: number; p95Ms: number; p99Ms: number }, stat: 'p95Ms' | 'p99Ms') => (m.count > 0 ? `${Number(m[stat].toFixed(1))} ms` : '—');
 
 /** The Markdown summary (`--summary-md`, $GITHUB_STEP_SUMMARY). */
 export function renderGatesMarkdown(r: RunResult, g: GatesResult, resultFile?: string): string {
@@ -77,7 +78,7 @@ export function renderGatesMarkdown(r: RunResult, g: GatesResult, resultFile?: s
     for (const x of p.groups) {
       const gp = x.goodput;
       out.push(
-        `| ${p.name} | ${x.class === '*' ? 'all' : x.class} | ${x.requests} | ${x.errors} (${pctOf(x.errorRate)}) | ${x.throughput.requestsPerS} | ${x.throughput.outputTokensPerS} | ${ms(x.metrics.ttftMs.p95Ms)} | ${ms(x.metrics.tpotMs.p95Ms)} | ${ms(x.metrics.e2eMs.p99Ms)} | ${gp ? `${gp.goodRps}/s (valid ${gp.validGoodRps}/s)` : '—'} | ${gp ? pctOf(gp.goodFraction) : '—'} |`,
+        `| ${p.name} | ${x.class === '*' ? 'all' : x.class} | ${x.requests} | ${x.errors} (${pctOf(x.errorRate)}) | ${x.throughput.requestsPerS} | ${x.throughput.outputTokensPerS} | ${ms(x.metrics.ttftMs, 'p95Ms')} | ${ms(x.metrics.tpotMs, 'p95Ms')} | ${ms(x.metrics.e2eMs, 'p99Ms')} | ${gp ? `${gp.goodRps}/s (valid ${gp.validGoodRps}/s)` : '—'} | ${gp ? pctOf(gp.goodFraction) : '—'} |`,
       );
     }
   }

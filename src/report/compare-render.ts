@@ -1,5 +1,5 @@
 // A comparison as a terminal table, Markdown or JSON (pure).
-import type { CompareResult, CompareRow, RunRef } from './compare.js';
+import type { CompareGroup, CompareResult, CompareRow, RunRef } from './compare.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtValue, mdTable } from './fmt.js';
 import { table } from './text.js';
@@ -34,6 +34,25 @@ function cells(cmp: CompareResult, row: CompareRow): string[] {
   return out;
 }
 
+/** A class group that repeats its phase's all-classes group value for value (the phase's only class). */
+function duplicateOfAll(cmp: CompareResult, g: CompareGroup): boolean {
+  if (g.class === '*') return false;
+  const all = cmp.groups.find((x) => x.phase === g.phase && x.class === '*');
+  return all !== undefined && all.rows.length === g.rows.length && all.rows.every((r, i) => r.metric === g.rows[i].metric && r.values.every((v, k) => v === g.rows[i].values[k]));
+}
+
+/** The groups a comparison shows (text, Markdown, HTML): a single-class phase once, not as "all" and again as its class. */
+export function shownCompareGroups(cmp: CompareResult): CompareGroup[] {
+  return cmp.groups.filter((g) => !duplicateOfAll(cmp, g));
+}
+
+/** "all", "all = chat" (a phase whose only class is chat), or the class. */
+export function compareGroupName(cmp: CompareResult, g: CompareGroup): string {
+  if (g.class !== '*') return g.class;
+  const sole = cmp.groups.find((x) => x.phase === g.phase && duplicateOfAll(cmp, x));
+  return sole ? `all = ${sole.class}` : 'all';
+}
+
 /** Rows worth printing: drop metrics no run has (validity without schemas, gaps of one-token outputs). */
 const shown = (rows: CompareRow[]) => rows.filter((r) => r.values.some((v) => v !== null));
 
@@ -49,8 +68,8 @@ export function renderCompareText(cmp: CompareResult, violations?: Violation[], 
   if (cmp.notes.length > 0) {
     out.push('not aligned / take care:', ...cmp.notes.map((n) => `  - ${n}`), '');
   }
-  for (const g of cmp.groups) {
-    out.push(`phase ${g.phase} · class ${g.class === '*' ? 'all' : g.class}`);
+  for (const g of shownCompareGroups(cmp)) {
+    out.push(`phase ${g.phase} · class ${compareGroupName(cmp, g)}`);
     out.push(table(headers(cmp), shown(g.rows).map((r) => cells(cmp, r))), '');
   }
   if (matrix) out.push(renderMatrixText(matrix), '');
@@ -70,8 +89,8 @@ export function renderCompareMarkdown(cmp: CompareResult, violations?: Violation
   out.push('', `_${settingsLine(cmp)}_`, '');
   if (cmp.notes.length > 0) out.push('**Not aligned / take care**', '', ...cmp.notes.map((n) => `- ${n}`), '');
   if (violations) out.push(...violationLines(cmp, violations).map((l, i) => (i === 0 ? `**${l}**` : `- ${l.trim()}`)), '');
-  for (const g of cmp.groups) {
-    out.push(`### phase ${g.phase} · class ${g.class === '*' ? 'all' : g.class}`, '');
+  for (const g of shownCompareGroups(cmp)) {
+    out.push(`### phase ${g.phase} · class ${compareGroupName(cmp, g)}`, '');
     const rows = shown(g.rows).map((r) => {
       const c = cells(cmp, r);
       // Bold the verdicts that matter in a PR comment.

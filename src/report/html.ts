@@ -7,11 +7,11 @@ import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { CompareResult } from './compare.js';
-import { runDescription } from './compare-render.js';
+import { compareGroupName, runDescription, shownCompareGroups } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
-import { PALETTE, esc, lineChart, type Series } from './svg.js';
-import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, turnCells } from './text.js';
+import { PALETTE, esc, latencyAxis, lineChart, type Series } from './svg.js';
+import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, shownGroups, soleClass, turnCells } from './text.js';
 import { serverMetricsCharts } from './servermetrics-html.js';
 import { loadCurveSection, sweepSection } from './html-sweep.js';
 
@@ -70,7 +70,7 @@ export function percentileCurve(h: Histogram): [number, number][] {
 function curveChart(title: string, series: Series[]): string {
   const hasData = series.filter((s) => s.points.length > 0);
   if (hasData.length === 0) return '';
-  return lineChart({ title, xLabel: 'percentile (log scale of 1/(1−p))', yLabel: 'ms', series: hasData, xTicks: PCT_TICKS, xMin: 0, xMax: 3, yFormat: fmtMs });
+  return lineChart({ title, xLabel: 'percentile (log scale of 1/(1−p))', ...latencyAxis(hasData), series: hasData, xTicks: PCT_TICKS, xMin: 0, xMax: 3 });
 }
 
 function metaTable(runs: HtmlRun[]): string {
@@ -91,7 +91,7 @@ function summaryTables(r: RunResult): string {
       continue;
     }
     const head = SUMMARY_COLUMNS.map((c) => `<th>${esc(c.header)}</th>`).join('');
-    const body = p.groups.map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
+    const body = shownGroups(p).map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
     out.push(`<div class="scroll"><table><tr>${head}</tr>${body}</table></div>`);
     out.push(turnSection(p));
   }
@@ -113,7 +113,7 @@ function turnSection(p: PhaseResult): string {
     const maxTurn = Math.max(...turns.map((t) => t.turn));
     const chart =
       user.length + tool.length > 1
-        ? lineChart({ title: `TTFT by conversation turn · ${g.class}`, xLabel: 'user turn', yLabel: 'ms', series, xTicks: Array.from({ length: maxTurn }, (_, i) => ({ v: i + 1, label: String(i + 1) })), xMin: 1, xMax: Math.max(2, maxTurn), yFormat: fmtMs })
+        ? lineChart({ title: `TTFT by conversation turn · ${g.class}`, xLabel: 'user turn', ...latencyAxis(series), series, xTicks: Array.from({ length: maxTurn }, (_, i) => ({ v: i + 1, label: String(i + 1) })), xMin: 1, xMax: Math.max(2, maxTurn) })
         : '';
     out.push(
       `<h4>${esc(g.class)} by conversation turn <span class="muted">(prompt = the conversation so far)</span></h4>`,
@@ -139,7 +139,7 @@ function timeseriesCharts(runs: HtmlRun[]): string {
   const has = (s: Series[]) => s.some((x) => x.points.some((p) => p[1] !== null));
   const charts = [
     has(rps) ? lineChart({ title: 'Throughput (successful requests per second)', xLabel: 'seconds since start', yLabel: 'req/s', series: rps, markers }) : '',
-    has(ttft) ? lineChart({ title: 'TTFT per second (p50 solid, p99 dashed)', xLabel: 'seconds since start', yLabel: 'ms', series: ttft.filter((s) => s.points.some((p) => p[1] !== null)), markers, yFormat: fmtMs }) : '',
+    has(ttft) ? lineChart({ title: 'TTFT per second (p50 solid, p99 dashed)', xLabel: 'seconds since start', ...latencyAxis(ttft), series: ttft.filter((s) => s.points.some((p) => p[1] !== null)), markers }) : '',
     has(errs) ? lineChart({ title: 'Errors per second', xLabel: 'seconds since start', yLabel: 'errors/s', series: errs, markers }) : '',
     ...serverMetricsCharts(runs, PALETTE, markers),
   ].filter(Boolean);
@@ -164,7 +164,7 @@ function singleRunCurves(r: RunResult): string {
     const charts = CURVE_METRICS.map(([key, label]) =>
       curveChart(
         `${label} percentiles · phase ${p.name}`,
-        p.groups.map((g, i) => ({ name: className(g.class), color: g.class === '*' ? 'currentColor' : PALETTE[(i - 1) % PALETTE.length], dashed: g.class === '*', points: percentileCurve(hist(g, key)) })),
+        shownGroups(p).map((g, i) => ({ name: g.class === '*' && soleClass(p) !== null ? `all = ${soleClass(p)}` : className(g.class), color: g.class === '*' ? 'currentColor' : PALETTE[(i - 1) % PALETTE.length], dashed: g.class === '*', points: percentileCurve(hist(g, key)) })),
       ),
     ).filter(Boolean);
     if (charts.length) out.push(`<h3>phase ${esc(p.name)}</h3><div class="charts">${charts.join('')}</div>`);
@@ -176,17 +176,17 @@ function singleRunCurves(r: RunResult): string {
 function compareCurves(runs: HtmlRun[], cmp: CompareResult): string {
   const out: string[] = [];
   const phaseOf = (r: RunResult, name: string): PhaseResult | undefined => r.phases.find((p) => p.record && p.name === name.replace(/#\d+$/, ''));
-  for (const g of cmp.groups) {
+  for (const g of shownCompareGroups(cmp)) {
     const charts = CURVE_METRICS.map(([key, label]) =>
       curveChart(
-        `${label} percentiles · ${g.phase} · ${className(g.class)}`,
+        `${label} percentiles · ${g.phase} · ${compareGroupName(cmp, g)}`,
         runs.flatMap((x, i) => {
           const grp = phaseOf(x.result, g.phase)?.groups.find((y) => y.class === g.class);
           return grp ? [{ name: x.id, color: PALETTE[i % PALETTE.length], points: percentileCurve(hist(grp, key)) }] : [];
         }),
       ),
     ).filter(Boolean);
-    if (charts.length) out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3><div class="charts">${charts.join('')}</div>`);
+    if (charts.length) out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="charts">${charts.join('')}</div>`);
   }
   return out.join('\n');
 }
@@ -199,12 +199,12 @@ function compareTables(cmp: CompareResult): string {
   );
   if (cmp.notes.length) out.push(`<h3>Not aligned / take care</h3><ul class="notes">${cmp.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   const many = cmp.runs.length >= 3;
-  for (const g of cmp.groups) {
+  for (const g of shownCompareGroups(cmp)) {
     const head = [`metric`, `A (base)`, ...cmp.runs.slice(1).flatMap((r) => [r.id, `Δ ${r.id} vs A`, 'CI of Δ']), ...(many ? ['best'] : [])];
     const rows = g.rows
       .filter((r) => r.values.some((v) => v !== null))
       .map((row) => {
-        const cells = [`<td>${esc(row.label)}${row.unit && row.unit !== 'ms' ? ` <span class="muted">${esc(row.unit)}</span>` : ''}</td>`, `<td>${esc(fmtValue(row.values[0], row.unit))}</td>`];
+        const cells = [`<td>${esc(row.label)}${row.unit && row.unit !== 'ms' && !row.label.endsWith(row.unit) ? ` <span class="muted">${esc(row.unit)}</span>` : ''}</td>`, `<td>${esc(fmtValue(row.values[0], row.unit))}</td>`];
         for (let i = 1; i < cmp.runs.length; i++) {
           const ch = row.changes[i];
           const cls = ch?.verdict === 'worse' ? 'worse' : ch?.verdict === 'better' ? 'better' : 'muted';
@@ -215,7 +215,7 @@ function compareTables(cmp: CompareResult): string {
         if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].id)}</td>`);
         return `<tr>${cells.join('')}</tr>`;
       });
-    out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
+    out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
   }
   return out.join('\n');
 }

@@ -9,7 +9,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { compareRuns } from '../../src/report/compare.js';
 import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
 import { renderCompareHtml, renderRunHtml } from '../../src/report/html.js';
-import { standardRun } from './fixtures.js';
+import { shownCompareGroups } from '../../src/report/compare-render.js';
+import { standardRun, synthResult } from './fixtures.js';
 import { sweepResult } from './sweep-fixture.js';
 
 /** One or more subpaths, each a moveto and at least one lineto. */
@@ -110,7 +111,7 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     for (const scheme of ['light', 'dark'] as const) {
       const { page, requests, consoleErrors, charts } = await load(html, `compare-${scheme}`, scheme);
       const curves = charts.filter((ch) => ch.title.includes('percentiles'));
-      expect(curves).toHaveLength(cmp.groups.length * 3);
+      expect(curves).toHaveLength(shownCompareGroups(cmp).length * 3);
       for (const ch of curves) expect(ch.series, ch.title).toHaveLength(3);
       for (const ch of charts) for (const s of ch.series) expect(s.d, ch.title).toMatch(PATH);
       // Distinct colours per run, and a legend naming each.
@@ -127,6 +128,37 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       await page.close();
     }
   });
+  it('a comparison says each unit once: "req/s" and "out tok/s" not doubled, latency axes in ms or s as their ticks are, a single-class phase drawn once', async () => {
+    // E2E ≈ 60 + 200 × 10 ms ≈ 2 s: the axis crosses a second.
+    const slow = (seed: number) => synthResult({ seed, phases: [{ name: 'steady', classes: [{ name: 'chat', requests: 200, ttftMs: 60, tpotMs: 10, outputTokens: 200 }] }] });
+    const inputs = [{ file: 'results/s1.json', result: slow(1) }, { file: 'results/s2.json', result: slow(2) }];
+    const cmp = compareRuns(inputs);
+    const { page, consoleErrors } = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp), 'compare-units');
+    const firstCells = await page.$$eval('table tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(firstCells).toContain('req/s');
+    expect(firstCells).toContain('out tok/s');
+    expect(firstCells.filter((t) => /req\/s req\/s|tok\/s tok\/s/.test(t))).toEqual([]);
+    const axes = await page.$$eval('svg.chart', (svgs) =>
+      svgs.map((svg) => ({
+        title: svg.getAttribute('aria-label') ?? '',
+        yLabel: [...svg.querySelectorAll('text.label')][1]?.textContent ?? '',
+        yTicks: [...svg.querySelectorAll('text.tick[x="50"]')].map((t) => t.textContent ?? ''),
+      })),
+    );
+    const e2e = axes.find((a) => a.title.startsWith('E2E percentiles'));
+    expect(e2e?.yLabel).toBe('s');
+    expect(e2e?.yTicks.map(Number).every((v) => Number.isFinite(v) && v < 10)).toBe(true);
+    const ttft = axes.find((a) => a.title.startsWith('TTFT percentiles'));
+    expect(ttft?.yLabel).toBe('ms');
+    // No tick carries a unit of its own: the axis label says it.
+    for (const a of axes) expect(a.yTicks.filter((t) => /[a-z]$/.test(t)), a.title).toEqual([]);
+    // One class in the phase: its tables and charts appear once, as "all = chat".
+    const headings = await page.$$eval('h3', (hs) => hs.map((h) => h.textContent ?? ''));
+    expect(headings.filter((h) => h.startsWith('phase steady'))).toEqual(['phase steady · all = chat', 'phase steady · all = chat']);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a sweep: the throughput–latency plot renders, one point per step, the SLO line where 100 ms maps, in light and dark', async () => {
     const sweep = sweepResult();
     const steps = sweep.sweep!.steps;
