@@ -15,8 +15,9 @@ export function runDescription(r: RunRef): string {
 }
 
 function headers(cmp: CompareResult): string[] {
-  const h = ['metric', `${cmp.runs[0].id} (base)`];
-  for (const r of cmp.runs.slice(1)) h.push(r.id, `Δ ${r.id} vs A`, 'CI of Δ', 'verdict');
+  const base = cmp.runs[0].name;
+  const h = ['metric', `${base} (base)`];
+  for (const r of cmp.runs.slice(1)) h.push(r.name, `Δ ${r.name} vs ${base}`, 'CI of Δ', 'verdict');
   if (cmp.runs.length >= 3) h.push('best');
   return h;
 }
@@ -30,7 +31,7 @@ function cells(cmp: CompareResult, row: CompareRow): string[] {
     out.push(ch?.ci ? fmtInterval(ch.ci.lo, ch.ci.hi, row.unit) : '-');
     out.push(ch ? VERDICT_TEXT[ch.verdict] : '-');
   }
-  if (cmp.runs.length >= 3) out.push(row.best === null ? '-' : cmp.runs[row.best].id);
+  if (cmp.runs.length >= 3) out.push(row.best === null ? '-' : cmp.runs[row.best].name);
   return out;
 }
 
@@ -58,12 +59,12 @@ const shown = (rows: CompareRow[]) => rows.filter((r) => r.values.some((v) => v 
 
 function settingsLine(cmp: CompareResult): string {
   const s = cmp.settings;
-  return `Δ against A; CI: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise`;
+  return `Δ against ${cmp.runs[0].name}; CI: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise`;
 }
 
 export function renderCompareText(cmp: CompareResult, violations?: Violation[], matrix?: DecisionMatrix): string {
   const out: string[] = ['runs:'];
-  for (const r of cmp.runs) out.push(`  ${r.id} = ${runDescription(r)}`);
+  for (const r of cmp.runs) out.push(`  ${r.name} = ${runDescription(r)}`);
   out.push(settingsLine(cmp), '');
   if (cmp.notes.length > 0) {
     out.push('not aligned / take care:', ...cmp.notes.map((n) => `  - ${n}`), '');
@@ -78,14 +79,14 @@ export function renderCompareText(cmp: CompareResult, violations?: Violation[], 
 }
 
 function violationLines(cmp: CompareResult, violations: Violation[]): string[] {
-  const cand = cmp.runs[cmp.runs.length - 1].id;
+  const cand = cmp.runs[cmp.runs.length - 1].name;
   if (violations.length === 0) return [`fail-on: candidate ${cand} passes every threshold`];
   return [`fail-on: candidate ${cand} REGRESSED past ${violations.length} threshold(s):`, ...violations.map((v) => `  ✗ ${v.message}`)];
 }
 
 export function renderCompareMarkdown(cmp: CompareResult, violations?: Violation[], matrix?: DecisionMatrix): string {
   const out: string[] = ['## loadshape compare', '', '| run | file · run id · started · workload · model · labels |', '|:---|:---|'];
-  for (const r of cmp.runs) out.push(`| ${r.id} | ${runDescription(r).replace(/\|/g, '\\|')} |`);
+  for (const r of cmp.runs) out.push(`| ${r.name} | ${runDescription(r).replace(/\|/g, '\\|')} |`);
   out.push('', `_${settingsLine(cmp)}_`, '');
   if (cmp.notes.length > 0) out.push('**Not aligned / take care**', '', ...cmp.notes.map((n) => `- ${n}`), '');
   if (violations) out.push(...violationLines(cmp, violations).map((l, i) => (i === 0 ? `**${l}**` : `- ${l.trim()}`)), '');

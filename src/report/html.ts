@@ -195,12 +195,13 @@ function compareTables(cmp: CompareResult): string {
   const out: string[] = [];
   const s = cmp.settings;
   out.push(
-    `<p class="muted">Δ against A. Intervals: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise.</p>`,
+    `<p class="muted">Δ against ${esc(cmp.runs[0].name)}. Intervals: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise.</p>`,
   );
   if (cmp.notes.length) out.push(`<h3>Not aligned / take care</h3><ul class="notes">${cmp.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   const many = cmp.runs.length >= 3;
   for (const g of shownCompareGroups(cmp)) {
-    const head = [`metric`, `A (base)`, ...cmp.runs.slice(1).flatMap((r) => [r.id, `Δ ${r.id} vs A`, 'CI of Δ']), ...(many ? ['best'] : [])];
+    const base = cmp.runs[0].name;
+    const head = [`metric`, `${base} (base)`, ...cmp.runs.slice(1).flatMap((r) => [r.name, `Δ ${r.name} vs ${base}`, 'CI of Δ']), ...(many ? ['best'] : [])];
     const rows = g.rows
       .filter((r) => r.values.some((v) => v !== null))
       .map((row) => {
@@ -212,7 +213,7 @@ function compareTables(cmp: CompareResult): string {
           cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') : '-'}</td>`);
           cells.push(`<td class="muted">${ch?.ci ? esc(fmtInterval(ch.ci.lo, ch.ci.hi, row.unit)) : '-'}</td>`);
         }
-        if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].id)}</td>`);
+        if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].name)}</td>`);
         return `<tr>${cells.join('')}</tr>`;
       });
     out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
@@ -252,13 +253,13 @@ export function renderRunHtml(file: string, r: RunResult): string {
 export function renderCompareHtml(runs: HtmlRun[], cmp: CompareResult, violations?: Violation[]): string {
   const fail = violations
     ? violations.length === 0
-      ? `<p class="pass">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].id)} passes every threshold</p>`
-      : `<p class="fail">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].id)} regressed past ${violations.length} threshold(s)</p><ul>${violations.map((v) => `<li class="worse">${esc(v.message)}</li>`).join('')}</ul>`
+      ? `<p class="pass">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].name)} passes every threshold</p>`
+      : `<p class="fail">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].name)} regressed past ${violations.length} threshold(s)</p><ul>${violations.map((v) => `<li class="worse">${esc(v.message)}</li>`).join('')}</ul>`
     : '';
-  return page(`loadshape compare · ${cmp.runs.map((r) => r.id).join(' vs ')}`, [
-    `<h1>loadshape compare · ${esc(cmp.runs.map((r) => r.id).join(' vs '))}</h1>`,
+  return page(`loadshape compare · ${cmp.runs.map((r) => r.name).join(' vs ')}`, [
+    `<h1>loadshape compare · ${esc(cmp.runs.map((r) => r.name).join(' vs '))}</h1>`,
     metaTable(runs),
-    `<ul class="notes">${cmp.runs.map((r) => `<li><b style="color:${PALETTE[cmp.runs.indexOf(r) % PALETTE.length]}">${esc(r.id)}</b> ${esc(runDescription(r))}</li>`).join('')}</ul>`,
+    `<ul class="notes">${cmp.runs.map((r) => `<li><b style="color:${PALETTE[cmp.runs.indexOf(r) % PALETTE.length]}">${esc(r.name)}</b> ${esc(runDescription(r))}</li>`).join('')}</ul>`,
     fail,
     '<h2>Comparison</h2>',
     compareTables(cmp),

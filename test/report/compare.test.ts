@@ -235,3 +235,28 @@ describe('compare, conversation classes', () => {
     expect(renderCompareText(cmp)).toContain('TTFT p95 · turn 3');
   });
 });
+
+// Issue 18, item 10: runs are named by the labels that tell them apart, A/B only when they have none.
+describe('compare names runs by their labels', () => {
+  const labelled = (labels: Record<string, string>, seed: number) => standardRun(seed, 1, { labels });
+
+  it('heads the columns and the run list with each run\'s distinguishing labels', () => {
+    const cmp = compareRuns([
+      input('a.json', labelled({ engine: 'vllm', gpu: 'h100' }, 1)),
+      input('b.json', labelled({ engine: 'sglang', gpu: 'h100' }, 2)),
+    ]);
+    expect(cmp.runs.map((r) => [r.id, r.name])).toEqual([['A', 'engine=vllm'], ['B', 'engine=sglang']]);
+    const text = renderCompareText(cmp);
+    expect(text).toContain('  engine=vllm = a.json · run');
+    expect(text).toMatch(/^metric\s+engine=vllm \(base\)\s+engine=sglang\s+Δ engine=sglang vs engine=vllm\s+CI of Δ\s+verdict$/m);
+    expect(text).toContain('Δ against engine=vllm;');
+    expect(renderCompareMarkdown(cmp)).toContain('| metric | engine=vllm (base) | engine=sglang | Δ engine=sglang vs engine=vllm | CI of Δ | verdict |');
+  });
+
+  it('falls back to the letters when a run has no labels, or the labels do not tell the runs apart', () => {
+    expect(compareRuns([input('a.json', labelled({ engine: 'vllm' }, 1)), input('b.json', standardRun(2))]).runs.map((r) => r.name)).toEqual(['A', 'B']);
+    expect(compareRuns([input('a.json', labelled({ engine: 'vllm' }, 1)), input('b.json', labelled({ engine: 'vllm' }, 2))]).runs.map((r) => r.name)).toEqual(['A', 'B']);
+    const plain = renderCompareText(compareRuns([input('a.json'), input('b.json', Asame)]));
+    expect(plain).toMatch(/^metric\s+A \(base\)\s+B\s+Δ B vs A\s/m);
+  });
+});

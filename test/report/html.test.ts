@@ -103,11 +103,11 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     await page.close();
   });
 
-  it('a comparison: runs overlaid per phase × class with a legend, in dark mode too', async () => {
+  it('a comparison: runs overlaid per phase × class with a legend naming each run by its labels, in dark mode too', async () => {
     // The slower run last: the candidate regresses, and the page says so.
     const inputs = [{ file: 'results/a.json', result: a }, { file: 'results/c.json', result: c }, { file: 'results/b.json', result: b }];
     const cmp = compareRuns(inputs);
-    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp, evaluateFailOn(cmp, parseFailOn('ttft.p50>+10%')));
+    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].name, ...x })), cmp, evaluateFailOn(cmp, parseFailOn('ttft.p50>+10%')));
     for (const scheme of ['light', 'dark'] as const) {
       const { page, requests, consoleErrors, charts } = await load(html, `compare-${scheme}`, scheme);
       const curves = charts.filter((ch) => ch.title.includes('percentiles'));
@@ -118,8 +118,11 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       const strokes = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('path.series')].map((p) => p.getAttribute('stroke')));
       expect(new Set(strokes).size).toBe(3);
       const legend = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('text.legend')].map((t) => t.textContent));
-      expect(legend).toEqual(['A', 'B', 'C']);
-      expect(await page.locator('p.fail').first().textContent({ timeout: 2000 })).toContain('candidate C regressed past 5 threshold(s)');
+      expect(legend).toEqual(['engine=vllm', 'engine=trtllm', 'engine=sglang']);
+      const heads = await page.$$eval('table:not(.meta) tr:first-child th', (ths) => ths.map((t) => t.textContent));
+      expect(heads.slice(0, 5)).toEqual(['metric', 'engine=vllm (base)', 'engine=trtllm', 'Δ engine=trtllm vs engine=vllm', 'CI of Δ']);
+      expect(await page.locator('h1').textContent()).toBe('loadshape compare · engine=vllm vs engine=trtllm vs engine=sglang');
+      expect(await page.locator('p.fail').first().textContent({ timeout: 2000 })).toContain('candidate engine=sglang regressed past 5 threshold(s)');
       const bg = await page.$eval('body', (body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
       expect(bg).toBe(scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)');
       expect(requests).toEqual([]);
