@@ -54,6 +54,57 @@ export function compareGroupName(cmp: CompareResult, g: CompareGroup): string {
   return sole ? `all = ${sole.class}` : 'all';
 }
 
+/** A change in a few characters: "−12.0%", "+0.50 pp". */
+function shortChange(abs: number, rel: number | null, unit: string): string {
+  const sign = (x: number) => (x > 0 ? '+' : x < 0 ? '−' : '±');
+  if (unit === '' || rel === null) return fmtChange(abs, rel, unit);
+  return `${sign(rel)}${Math.abs(rel * 100).toFixed(1)}%`;
+}
+
+const HEADLINE_ITEMS = 4;
+
+/**
+ * The verdict a comparison opens with: per candidate, on which all-classes metrics it is better or
+ * worse than the baseline beyond noise (largest changes first), how many are within noise, and what
+ * did not line up. The tables below hold every figure; this says what they add up to.
+ */
+export function compareHeadline(cmp: CompareResult): string[] {
+  const base = cmp.runs[0].name;
+  const out: string[] = [];
+  const all = cmp.groups.filter((g) => g.class === '*');
+  for (let i = 1; i < cmp.runs.length; i++) {
+    const moved: Record<'better' | 'worse', { text: string; size: number }[]> = { better: [], worse: [] };
+    let within = 0;
+    for (const g of all) {
+      for (const row of g.rows) {
+        const ch = row.changes[i];
+        if (!ch) continue;
+        if (ch.verdict === 'within_noise') within++;
+        else moved[ch.verdict].push({ text: `${row.label} ${shortChange(ch.abs, ch.rel, row.unit)} (${g.phase})`, size: Math.abs(ch.rel ?? ch.abs) });
+      }
+    }
+    const list = (xs: { text: string; size: number }[]) => {
+      const top = [...xs].sort((a, b) => b.size - a.size);
+      return `${top.slice(0, HEADLINE_ITEMS).map((x) => x.text).join(', ')}${top.length > HEADLINE_ITEMS ? `, +${top.length - HEADLINE_ITEMS} more` : ''}`;
+    };
+    const { better, worse } = moved;
+    const word = better.length > 0 && worse.length > 0 ? 'MIXED' : better.length > 0 ? 'BETTER' : worse.length > 0 ? 'WORSE' : 'NO DIFFERENCE beyond noise';
+    const parts = [
+      ...(better.length > 0 ? [`better on ${better.length} (${list(better)})`] : []),
+      ...(worse.length > 0 ? [`worse on ${worse.length} (${list(worse)})`] : []),
+      `within noise on ${within}`,
+    ];
+    out.push(`verdict: ${cmp.runs[i].name} vs ${base}: ${word} — ${parts.join('; ')}`);
+  }
+  const notes = cmp.notes;
+  out.push(
+    notes.length === 0
+      ? 'lined up: same workload, seed, phases and loads'
+      : `not lined up / take care (${notes.length}): ${notes.slice(0, 2).join('; ')}${notes.length > 2 ? `; +${notes.length - 2} more below` : ''}`,
+  );
+  return out;
+}
+
 /** Rows worth printing: drop metrics no run has (validity without schemas, gaps of one-token outputs). */
 const shown = (rows: CompareRow[]) => rows.filter((r) => r.values.some((v) => v !== null));
 
@@ -63,7 +114,7 @@ function settingsLine(cmp: CompareResult): string {
 }
 
 export function renderCompareText(cmp: CompareResult, violations?: Violation[], matrix?: DecisionMatrix): string {
-  const out: string[] = ['runs:'];
+  const out: string[] = [...compareHeadline(cmp), '', 'runs:'];
   for (const r of cmp.runs) out.push(`  ${r.name} = ${runDescription(r)}`);
   out.push(settingsLine(cmp), '');
   if (cmp.notes.length > 0) {
@@ -85,7 +136,7 @@ function violationLines(cmp: CompareResult, violations: Violation[]): string[] {
 }
 
 export function renderCompareMarkdown(cmp: CompareResult, violations?: Violation[], matrix?: DecisionMatrix): string {
-  const out: string[] = ['## loadshape compare', '', '| run | file · run id · started · workload · model · labels |', '|:---|:---|'];
+  const out: string[] = ['## loadshape compare', '', ...compareHeadline(cmp).map((l) => `- **${l.replace(/^(verdict|not lined up|lined up)/, '$1**')}`), '', '| run | file · run id · started · workload · model · labels |', '|:---|:---|'];
   for (const r of cmp.runs) out.push(`| ${r.name} | ${runDescription(r).replace(/\|/g, '\\|')} |`);
   out.push('', `_${settingsLine(cmp)}_`, '');
   if (cmp.notes.length > 0) out.push('**Not aligned / take care**', '', ...cmp.notes.map((n) => `- ${n}`), '');

@@ -342,6 +342,7 @@ function alignmentNotes(inputs: CompareInput[], runs: RunRef[]): string[] {
     if (r.meta.workload.sha256 !== base.meta.workload.sha256) {
       notes.push(`workload differs: ${A} ${base.meta.workload.name} (sha256 ${base.meta.workload.sha256.slice(0, 12)}), ${id} ${r.meta.workload.name} (sha256 ${r.meta.workload.sha256.slice(0, 12)})`);
     }
+    if (r.meta.model !== base.meta.model) notes.push(`model differs: ${A} ${base.meta.model}, ${id} ${r.meta.model}`);
     if (r.meta.workload.seed !== base.meta.workload.seed) notes.push(`seed differs: ${A} ${base.meta.workload.seed}, ${id} ${r.meta.workload.seed} (different prompts and arrival times)`);
   }
   inputs.forEach((x, i) => {

@@ -7,7 +7,7 @@ import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { CompareResult } from './compare.js';
-import { compareGroupName, runDescription, shownCompareGroups } from './compare-render.js';
+import { compareGroupName, compareHeadline, runDescription, shownCompareGroups } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, latencyAxis, lineChart, type Series } from './svg.js';
@@ -48,6 +48,7 @@ th{background:var(--card)}.meta td{text-align:left;white-space:normal}.muted{col
 .chart .knee-line{stroke:var(--muted);stroke-width:1.5;stroke-dasharray:1 3}.chart .knee-label{fill:var(--muted)}
 .chart .pt.fail{fill:none;stroke:var(--bad);stroke-width:2}.chart .ring{fill:none;stroke:var(--good);stroke-width:2}.chart .key-dot{fill:var(--fg)}.chart .tag{fill:var(--muted);font-size:10px}
 .answer{font-size:16px}
+.headline{font-size:15px;padding-left:18px}.headline li{margin:2px 0}
 `;
 
 const PCT_TICKS = [0, 1, 2, 3, 4, 5].map((v) => ({ v, label: ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%'][v] }));
@@ -221,6 +222,31 @@ function compareTables(cmp: CompareResult): string {
   return out.join('\n');
 }
 
+/** The headline the comparison opens with (compare-render.ts), a verdict per candidate. */
+function headlineBlock(cmp: CompareResult): string {
+  const lines = compareHeadline(cmp).map((l) => {
+    const cls = /^verdict: .*: WORSE/.test(l) ? 'worse' : /^verdict: .*: BETTER/.test(l) ? 'better' : /^not lined up/.test(l) ? 'fail' : '';
+    return `<li${cls ? ` class="${cls}"` : ''}>${esc(l)}</li>`;
+  });
+  return `<ul class="headline">${lines.join('')}</ul>`;
+}
+
+const pct1 = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+const num1 = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+
+/** The engine's own figures per run and phase (what `run` prints under "server metrics"), side by side. */
+function engineSideTable(runs: HtmlRun[]): string {
+  const rows = runs.flatMap((x) =>
+    (x.result.serverMetrics?.phases ?? []).map(
+      (p) =>
+        `<tr><td><b>${esc(x.id)}</b></td><td>${esc(p.phase)}</td><td>${num1(p.runningMean)}/${num1(p.runningMax, 0)}</td><td>${num1(p.waitingMean)}/${num1(p.waitingMax, 0)}</td><td>${pct1(p.kvCacheUsageMax)}</td><td>${pct1(p.prefixCacheHitRate)}</td><td>${p.gpuUtilMeanPct === null ? '-' : `${p.gpuUtilMeanPct.toFixed(0)}%`}</td><td>${num1(p.gpuPowerMeanW, 0)}</td><td>${num1(p.energyPerOutputTokenJ, 3)}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return '<p class="muted">no server metrics in these results (run scrapes /metrics at the target root, or --server-metrics URL)</p>';
+  const head = ['run', 'phase', 'running mean/max', 'waiting mean/max', 'KV max', 'prefix hit', 'GPU util', 'power W', 'J/out tok'];
+  return `<div class="scroll"><table class="engine-side"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+}
+
 function page(title: string, body: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -258,11 +284,14 @@ export function renderCompareHtml(runs: HtmlRun[], cmp: CompareResult, violation
     : '';
   return page(`loadshape compare · ${cmp.runs.map((r) => r.name).join(' vs ')}`, [
     `<h1>loadshape compare · ${esc(cmp.runs.map((r) => r.name).join(' vs '))}</h1>`,
+    headlineBlock(cmp),
     metaTable(runs),
     `<ul class="notes">${cmp.runs.map((r) => `<li><b style="color:${PALETTE[cmp.runs.indexOf(r) % PALETTE.length]}">${esc(r.name)}</b> ${esc(runDescription(r))}</li>`).join('')}</ul>`,
     fail,
     '<h2>Comparison</h2>',
     compareTables(cmp),
+    '<h2>Engine side</h2>',
+    engineSideTable(runs),
     '<h2>Latency percentiles</h2>',
     compareCurves(runs, cmp),
     '<h2>Over time</h2>',

@@ -260,3 +260,28 @@ describe('compare names runs by their labels', () => {
     expect(plain).toMatch(/^metric\s+A \(base\)\s+B\s+Δ B vs A\s/m);
   });
 });
+
+// Issue 18, item 11: compare opens with the verdict: better or worse on which metrics beyond noise,
+// how many within noise, and what did not line up.
+describe('compare opens with a verdict headline', () => {
+  it('names the candidate WORSE on the metrics that moved, largest first, and counts the rest within noise', () => {
+    const cmp = compareRuns([input('a.json'), input('c.json', Aslow)]);
+    const lines = renderCompareText(cmp).split('\n');
+    expect(lines[0]).toMatch(/^verdict: B vs A: WORSE — worse on \d+ \((TTFT|sched TTFT) p\d\d \+\d+\.\d% \(\w+\), .*\); within noise on \d+$/);
+    expect(lines[0]).not.toContain('better on');
+    expect(lines[1]).toBe('lined up: same workload, seed, phases and loads');
+    expect(lines[2]).toBe('');
+    expect(lines[3]).toBe('runs:');
+  });
+
+  it('says NO DIFFERENCE when nothing moved beyond noise, and lists what did not line up', () => {
+    const other = synthResult({ seed: 5, model: 'other-model', phases: [{ name: 'steady', classes: [{ name: 'chat', requests: 600, ttftMs: 50, tpotMs: 10, outputTokens: 32, errorRate: 0.01 }] }] });
+    const cmp = compareRuns([input('a.json'), input('b.json', Asame)]);
+    expect(renderCompareText(cmp).split('\n')[0]).toMatch(/^verdict: B vs A: NO DIFFERENCE beyond noise — within noise on \d+$/);
+    const mixed = compareRuns([input('a.json'), input('o.json', other)]);
+    const head = renderCompareText(mixed).split('\n')[1];
+    expect(head).toMatch(/^not lined up \/ take care \(\d+\): phase peak: not in B .*; model differs: A \S+, B other-model|^not lined up \/ take care \(\d+\): phase peak: not in B/);
+    expect(mixed.notes).toContain(`model differs: A ${A.meta.model}, B other-model`);
+    expect(renderCompareMarkdown(cmp).split('\n')[2]).toMatch(/^- \*\*verdict\*\*: B vs A: NO DIFFERENCE beyond noise/);
+  });
+});

@@ -162,6 +162,34 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     await page.close();
   });
 
+  it('a comparison opens with the verdict headline and shows the engine-side figures per run and phase', async () => {
+    const withEngine = (r: ReturnType<typeof standardRun>, hit: number) => ({
+      ...r,
+      serverMetrics: {
+        intervalMs: 1000,
+        sources: [{ url: 'http://127.0.0.1:8000/metrics', scrapes: 10, failures: 0, lastError: null }],
+        tMs: [0, 1000],
+        series: { running: [1, 2] },
+        phases: [{ phase: 'steady', samples: 10, runningMean: 1.5, runningMax: 2, waitingMean: 0, waitingMax: 0, kvCacheUsageMax: 0.25, prefixCacheHitRate: hit, queueTimeP50Ms: null, queueTimeP99Ms: null, gpuUtilMeanPct: null, gpuMemoryMaxMiB: null, gpuPowerMeanW: null, energyJ: null, energyPerOutputTokenJ: null }],
+      },
+    });
+    const inputs = [{ file: 'results/a.json', result: withEngine(a, 0.5) }, { file: 'results/b.json', result: withEngine(b, 0.8) }];
+    const cmp = compareRuns(inputs);
+    const { page, consoleErrors } = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].name, ...x })), cmp), 'compare-headline');
+    const headline = await page.$$eval('ul.headline li', (lis) => lis.map((li) => ({ text: li.textContent ?? '', cls: li.className })));
+    expect(headline[0].text).toMatch(/^verdict: engine=sglang vs engine=vllm: WORSE — worse on \d+ \(/);
+    expect(headline[0].cls).toBe('worse');
+    // The headline comes before every table.
+    expect(await page.evaluate(() => { const d = globalThis as unknown as { document: { querySelector(s: string): { compareDocumentPosition(o: unknown): number } } }; return d.document.querySelector('ul.headline').compareDocumentPosition(d.document.querySelector('table')) & 4; })).toBe(4);
+    const rows = await page.$$eval('table.engine-side tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toEqual([
+      ['engine=vllm', 'steady', '1.5/2', '0.0/0', '25.0%', '50.0%', '-', '-', '-'],
+      ['engine=sglang', 'steady', '1.5/2', '0.0/0', '25.0%', '80.0%', '-', '-', '-'],
+    ]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a sweep: the throughput–latency plot renders, one point per step, the SLO line where 100 ms maps, in light and dark', async () => {
     const sweep = sweepResult();
     const steps = sweep.sweep!.steps;
