@@ -148,7 +148,8 @@ export async function writeFailedRunOutputs(opts: Pick<GateOptions, 'junit' | 's
     try {
       await writeFileAtomic(path, text);
     } catch (err) {
-      process.stderr.write(`loadshape: ${flag} ${path} not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+      // When that path is what failed (checkOutputPaths), the one line already said so.
+      if (!f.message.includes(`${flag}: cannot write`)) process.stderr.write(`loadshape: ${flag} ${path} not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
     }
   }
   if (opts.junit !== undefined || opts.summaryMd !== undefined) await appendStepSummary(md);
