@@ -198,6 +198,9 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       const { page, requests, consoleErrors, charts } = await load(html, `sweep-${scheme}`, scheme);
       // The capacity plots come first, then the usual charts, all drawn.
       for (const ch of charts) for (const s of ch.series) expect(s.length, ch.title).toBeGreaterThan(0);
+      // Issue 18, item 12: an axis labelled in ms has ms ticks, never "2s".
+      const sweepTicks = await page.$$eval('svg[id^="sweep-"] text.tick', (ts) => ts.map((t) => t.textContent ?? ''));
+      expect(sweepTicks.filter((t) => /\ds$/.test(t))).toEqual([]);
       const plot = await page.$eval('svg#sweep-ttftMs', (svg) => {
         const css = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(e);
         const box = (e: { getBoundingClientRect(): { x: number; y: number; width: number; height: number } }) => {
