@@ -155,7 +155,7 @@ export function renderCompareMarkdown(cmp: CompareResult, violations?: Violation
 }
 
 export function renderCompareJson(cmp: CompareResult, violations?: Violation[], matrix?: DecisionMatrix): string {
-  return JSON.stringify({ ...cmp, ...(violations ? { failOn: { passed: violations.length === 0, violations } } : {}), ...(matrix ? { decisionMatrix: matrix } : {}) }, null, 1);
+  return JSON.stringify({ headline: compareHeadline(cmp), ...cmp, ...(violations ? { failOn: { passed: violations.length === 0, violations } } : {}), ...(matrix ? { decisionMatrix: matrix } : {}) }, null, 1);
 }
 
 function matrixRows(m: DecisionMatrix): { headers: string[]; rows: string[][] } {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/report/compare.js';
 import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
 import { decisionMatrix, parseWeights } from '../../src/report/weights.js';
-import { renderCompareMarkdown, renderCompareText } from '../../src/report/compare-render.js';
+import { renderCompareJson, renderCompareMarkdown, renderCompareText } from '../../src/report/compare-render.js';
 import { bootstrapPercentileDiffSe, histogramBuckets, percentilesFromCounts } from '../../src/report/bootstrap.js';
 import { decodeHistogram, newHistogram, recordMs, summarize } from '../../src/metrics/histogram.js';
 import { standardRun, synthResult } from './fixtures.js';
@@ -283,5 +283,6 @@ describe('compare opens with a verdict headline', () => {
     expect(head).toMatch(/^not lined up \/ take care \(\d+\): phase peak: not in B .*; model differs: A \S+, B other-model|^not lined up \/ take care \(\d+\): phase peak: not in B/);
     expect(mixed.notes).toContain(`model differs: A ${A.meta.model}, B other-model`);
     expect(renderCompareMarkdown(cmp).split('\n')[2]).toMatch(/^- \*\*verdict\*\*: B vs A: NO DIFFERENCE beyond noise/);
+    expect((JSON.parse(renderCompareJson(cmp)) as { headline: string[] }).headline[0]).toMatch(/^verdict: B vs A: NO DIFFERENCE/);
   });
 });
