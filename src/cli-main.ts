@@ -1,5 +1,5 @@
 // The CLI proper (src/cli.ts launches it): commander wiring only. Each command lives in src/commands/; a typed error's code maps to
-// the exit code here, and nothing else happens here.
+// the exit code here, and a `run` that fails before its verdict hands its --junit/--summary-md to commands/gates.ts; nothing else happens here.
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
