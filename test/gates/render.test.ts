@@ -6,11 +6,14 @@ import { renderGatesMarkdown, renderGatesText, renderJunit } from '../../src/gat
 import { evaluateGates } from '../../src/gates/verdict.js';
 import { parseSlo } from '../../src/slo/grammar.js';
 import { synthResult } from '../report/fixtures.js';
-import type { Workload } from '../../src/workload/schema.js';
+import { parseWorkload } from '../../src/workload/load.js';
 
 describe('an SLO with nothing measured', () => {
   const r = synthResult({ seed: 1, phases: [{ name: 'steady', classes: [{ name: 'chat', requests: 10, ttftMs: 50, tpotMs: 10, outputTokens: 16, errorRate: 1 }] }] });
-  const workload = { name: 'w', classes: [{ name: 'chat' }], phases: [{ name: 'steady' }] } as unknown as Workload;
+  const workload = parseWorkload(
+    'name: w\nclasses:\n  - { name: chat, prompt_tokens: { type: fixed, value: 8 }, output_tokens: { type: fixed, value: 16 } }\nphases:\n  - { name: steady, requests: 10, concurrency: 1 }\n',
+    'w.yaml',
+  );
   const gates = evaluateGates(r, { workload, slos: [parseSlo('ttft.p95 < 500ms', '--slo')], goodput: null, regression: null, abortedOnFail: null });
 
   it('says "no data" once with why, everywhere', () => {
