@@ -1,12 +1,14 @@
 // The CLI proper (src/cli.ts launches it): commander wiring only. Each command lives in src/commands/; a typed error's code maps to
-// the exit code here, and nothing else happens here.
+// the exit code here, and a `run` that fails before its verdict hands its --junit/--summary-md to commands/gates.ts; nothing else happens here.
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LoadshapeError } from './util/errors.js';
 import { EXIT } from './commands/exit.js';
 import { VERSION } from './version.js';
 import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from './util/limits.js';
 import { describeFailure } from './cli-errors.js';
+import { redactUrl } from './util/redact.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 /** A whole number up to `max` (the counts' bounds live in workload/limits.ts and the README's "Limits"). */
@@ -69,7 +71,8 @@ function requestOptionValues(o: Record<string, unknown>) {
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
   .version(VERSION)
-  .showHelpAfterError()
+  // One line and a hint, not the whole help: 118 lines of options scrolled a typo's "(Did you mean …?)" away.
+  .showHelpAfterError('(add --help for the options)')
   .exitOverride();
 
 requestOptions(program.command('run'))
@@ -356,17 +359,34 @@ process.on('uncaughtException', (err) => {
   process.exit(failure.exitCode);
 });
 
+/** A `run` that ended without its verdict still writes the --junit/--summary-md it was given (commands/gates.ts). */
+async function reportFailedRun(message: string, exitCode: number, unreachable: boolean): Promise<void> {
+  if (process.argv[2] !== 'run') return;
+  const argv = process.argv.slice(3);
+  // commander's values where it got that far, else argv itself (a bad option stops commander's parse).
+  const o = program.commands.find((c) => c.name() === 'run')!.opts() as { junit?: string; summaryMd?: string; target?: string };
+  const { flagInArgv, writeFailedRunOutputs } = await import('./commands/gates.js');
+  const target = o.target ?? flagInArgv(argv, '--target');
+  const workload = argv[0] !== undefined && !argv[0].startsWith('-') ? basename(argv[0]).replace(/\.(ya?ml|json)$/, '') : null;
+  await writeFailedRunOutputs(
+    { junit: o.junit ?? flagInArgv(argv, '--junit'), summaryMd: o.summaryMd ?? flagInArgv(argv, '--summary-md') },
+    { message, exitCode, unreachable, target: target === undefined ? null : redactUrl(target), workload, at: new Date() },
+  );
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const e = err as { code?: string; exitCode?: number };
+  const e = err as { code?: string; exitCode?: number; message?: string };
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
     // commander already printed the message (or help/version, which exit 0)
     process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+    if (process.exitCode !== 0) await reportFailedRun(e.message ?? e.code, EXIT.usage, false);
   } else {
     // One line for anything the user can fix (exit 4/5); a stack only for a true bug (exit 70).
     const failure = describeFailure(err, err instanceof LoadshapeError ? EXIT_BY_CODE[err.code] : EXIT.usage);
     process.stderr.write(`${failure.message}\n`);
     process.exitCode = failure.exitCode;
+    await reportFailedRun(failure.message, failure.exitCode, err instanceof LoadshapeError && err.code === 'unreachable');
   }
 }

@@ -66,6 +66,13 @@ describe('user errors across the commands: one line, no stack trace', () => {
     expect(r.stderr.length).toBeLessThan(600);
   });
 
+  it('a typo\'d option is the error, commander\'s "Did you mean" and a --help hint: three lines, not the whole help', async () => {
+    const r = await runCli(['run', '--concurency', '2']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe("error: unknown option '--concurency'\n(Did you mean --concurrency?)\n(add --help for the options)\n");
+    expect(r.stdout).toBe('');
+  });
+
   it('an unreachable target is exit 5 with one line', async () => {
     const r = await runCli(['run', fixture('timing.yaml'), '--target', `http://127.0.0.1:${await closedPort()}/v1`, '--out', join(dir, 'r5'), '--quiet']);
     expect(r.code).toBe(5);

@@ -126,3 +126,24 @@ describe('signals', () => {
     });
   });
 });
+
+// Issue 18, item 13: `npm start` used to spend 15–26 s in a full `tsc` every time although `npm install`
+// had built dist/. It builds with `tsc -b`, which skips the compile when dist/ is current.
+describe('npm start', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const tscBuild = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const p = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', ...args, 'tsconfig.json'], { cwd: ROOT });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`tsc -b exited ${code}: ${out}`))));
+    });
+
+  it('builds incrementally (install, build, start and test all use tsc -b, so the check below never rebuilds under running tests) and finds dist/ current after a build', async () => {
+    for (const script of ['prepare', 'build', 'start', 'test']) expect(pkg.scripts[script]).toMatch(/^tsc -b tsconfig\.json( &&|$)/);
+    expect(pkg.scripts.start).toBe('tsc -b tsconfig.json && node dist/cli.js run workloads/mixed.yaml');
+    await tscBuild([]); // a no-op when npm install (prepare) built dist/ and no source changed since
+    expect(await tscBuild(['--verbose', '--dry'])).toMatch(/Project '.*tsconfig\.json' is up to date/);
+  }, 120_000);
+});

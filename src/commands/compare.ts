@@ -39,7 +39,7 @@ export async function compareCommand(files: string[], opts: CompareCommandOption
   const render = opts.format === 'json' ? renderCompareJson : opts.format === 'md' ? renderCompareMarkdown : renderCompareText;
   process.stdout.write(`${render(cmp, violations, matrix)}\n`);
   if (opts.html) {
-    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, file: x.file, result: x.result })), cmp, violations);
+    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].name, file: x.file, result: x.result })), cmp, violations);
     await writeOut(opts.html, html);
     process.stderr.write(`wrote ${opts.html}\n`);
   }

@@ -11,7 +11,7 @@ import { sloEntries, type Workload } from '../workload/schema.js';
 import { errorSlos } from '../gates/abort.js';
 import { parseGoodput, type GoodputCriteria } from '../slo/goodput.js';
 import { DEFAULT_FAIL_ON, regressionGate } from '../report/regression.js';
-import { renderGatesMarkdown, renderJunit } from '../gates/render.js';
+import { renderFailedRunJunit, renderFailedRunMarkdown, renderGatesMarkdown, renderJunit, type FailedRun } from '../gates/render.js';
 import type { GatesResult } from '../results/gates-schema.js';
 import { caretLines, needsGoodput, parseSlo, SloSyntaxError, type Slo } from '../slo/grammar.js';
 import { evaluateGates } from '../gates/verdict.js';
@@ -107,12 +107,50 @@ export async function writeGateOutputs(opts: GateOptions, result: RunResult, gat
   if (opts.junit) await writeFileAtomic(opts.junit, renderJunit(result, gates));
   const md = renderGatesMarkdown(result, gates, file);
   if (opts.summaryMd) await writeFileAtomic(opts.summaryMd, md);
+  await appendStepSummary(md);
+}
+
+async function appendStepSummary(md: string): Promise<void> {
   const step = process.env.GITHUB_STEP_SUMMARY;
-  if (step) {
+  if (!step) return;
+  try {
+    await appendFile(step, `${md}\n`);
+  } catch (err) {
+    process.stderr.write(`loadshape: GITHUB_STEP_SUMMARY ${step} not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+  }
+}
+
+/**
+ * The value of `flag` in argv (`--flag V` or `--flag=V`; the last one wins, as commander does), for a
+ * run whose options did not parse: a CI job still gets its JUnit file when a later option is bad.
+ */
+export function flagInArgv(argv: string[], flag: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    if (argv[i] === flag && i + 1 < argv.length) value = argv[++i];
+    else if (argv[i].startsWith(`${flag}=`)) value = argv[i].slice(flag.length + 1);
+  }
+  return value;
+}
+
+/**
+ * A run that ended before its verdict (bad options, exit 4; target down or model discovery failed,
+ * exit 5; a failure on the way) still writes the --junit and --summary-md it was asked for, so the CI
+ * report step has a failed case to show instead of nothing. A path that cannot be written is said on
+ * stderr; the run's own error stays the one that sets the exit code.
+ */
+export async function writeFailedRunOutputs(opts: Pick<GateOptions, 'junit' | 'summaryMd'>, f: FailedRun): Promise<void> {
+  const md = renderFailedRunMarkdown(f);
+  const outputs: [string, string | undefined, string][] = [['--junit', opts.junit, renderFailedRunJunit(f)], ['--summary-md', opts.summaryMd, md]];
+  for (const [flag, path, text] of outputs) {
+    if (path === undefined) continue;
     try {
-      await appendFile(step, `${md}\n`);
+      await writeFileAtomic(path, text);
     } catch (err) {
-      process.stderr.write(`loadshape: GITHUB_STEP_SUMMARY ${step} not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+      // When that path is what failed (checkOutputPaths), the one line already said so.
+      if (!f.message.includes(`${flag}: cannot write`)) process.stderr.write(`loadshape: ${flag} ${path} not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
     }
   }
+  if (opts.junit !== undefined || opts.summaryMd !== undefined) await appendStepSummary(md);
 }

@@ -36,6 +36,7 @@ import { EngineSide, type EngineSideFlags } from './engine-side.js';
 import { buildHeaders, checkClientFlags, openClient, type ClientFlags } from './client-options.js';
 import { startBarrier } from './start-barrier.js';
 import { redactUrl } from '../util/redact.js';
+import { runEvidence, targetHint } from './target-hint.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
 export { redactArgv, redactUrl } from '../util/redact.js';
@@ -280,7 +281,8 @@ export function verdict(result: RunResult): number {
     const classes = new Map<string, number>();
     for (const g of recorded) for (const [k, n] of Object.entries(g.errorsByClass)) classes.set(k, (classes.get(k) ?? 0) + (n ?? 0));
     const what = [...classes].map(([k, n]) => `${k} ${n}`).join(', ');
-    process.stderr.write(`loadshape: every request to ${result.meta.target.url} failed (${what}); check --target and that the server is up\n`);
+    const hint = targetHint(result.meta.target.url, runEvidence(Object.fromEntries(classes), result.errorSamples)) ?? 'check --target and that the server is up';
+    process.stderr.write(`loadshape: every request to ${result.meta.target.url} failed (${what}); ${hint}\n`);
     return EXIT.unreachable;
   }
   return EXIT.ok;
@@ -449,14 +451,21 @@ export async function discoverModel(baseUrl: string, headers: Record<string, str
   const dispatcher = insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   try {
     const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000, dispatcher });
+    // The status first: a 404 page need not be JSON, and its status is what names the fix.
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode });
+    }
     const body = (await res.body.json()) as { data?: { id?: string }[] };
     const id = body.data?.[0]?.id;
-    if (res.statusCode === 200 && id) return id;
-    throw new Error(`HTTP ${res.statusCode}`);
+    if (id) return id;
+    throw new Error('HTTP 200 with no model in data[]');
   } catch (err) {
+    const e = err as { code?: string; status?: number };
+    const hint = targetHint(baseUrl, { notFound: e.status === 404, codes: e.code ? [e.code] : [] });
     throw new LoadshapeError(
       'unreachable',
-      `${redactUrl(baseUrl)}/models: could not discover the model (${(err as { code?: string }).code ?? (err as Error).message}); pass --model NAME, or check --target`,
+      `${redactUrl(baseUrl)}/models: could not discover the model (${e.code ?? (err as Error).message}); ${hint ?? 'pass --model NAME, or check --target'}`,
     );
   } finally {
     await dispatcher?.close();

@@ -13,7 +13,8 @@ const VERDICT_TEXT: Record<GatesResult['verdict'], string> = {
 };
 
 const scope = (c: SloCheck) => `phase ${c.phase} · class ${c.class === '*' ? 'all' : c.class}`;
-const measured = (c: SloCheck) => (c.measured === null ? `no data (${c.note ?? 'nothing measured'})` : formatSloValue(c.kind, c.measured));
+// Results written before the note lost its own "no data (…)" wrapper still read once.
+const measured = (c: SloCheck) => (c.measured === null ? `no data (${(c.note ?? 'nothing measured').replace(/^no data \((.*)\)$/, '$1')})` : formatSloValue(c.kind, c.measured));
 const bound = (c: SloCheck) => `${c.op} ${formatSloValue(c.kind, c.bound)}`;
 
 /** The terminal section printed after the run summary. */
@@ -44,7 +45,7 @@ export function renderGatesText(g: GatesResult): string {
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const mark = (pass: boolean) => (pass ? '✅' : '❌');
 const pctOf = (x: number) => `${Number((x * 100).toFixed(2))}%`;
-const ms = (x: number) => `${Number(x.toFixed(1))} ms`;
+const ms = (m: { count: number; p95Ms: number; p99Ms: number }, stat: 'p95Ms' | 'p99Ms') => (m.count > 0 ? `${Number(m[stat].toFixed(1))} ms` : '—');
 
 /** The Markdown summary (`--summary-md`, $GITHUB_STEP_SUMMARY). */
 export function renderGatesMarkdown(r: RunResult, g: GatesResult, resultFile?: string): string {
@@ -77,7 +78,7 @@ export function renderGatesMarkdown(r: RunResult, g: GatesResult, resultFile?: s
     for (const x of p.groups) {
       const gp = x.goodput;
       out.push(
-        `| ${p.name} | ${x.class === '*' ? 'all' : x.class} | ${x.requests} | ${x.errors} (${pctOf(x.errorRate)}) | ${x.throughput.requestsPerS} | ${x.throughput.outputTokensPerS} | ${ms(x.metrics.ttftMs.p95Ms)} | ${ms(x.metrics.tpotMs.p95Ms)} | ${ms(x.metrics.e2eMs.p99Ms)} | ${gp ? `${gp.goodRps}/s (valid ${gp.validGoodRps}/s)` : '—'} | ${gp ? pctOf(gp.goodFraction) : '—'} |`,
+        `| ${p.name} | ${x.class === '*' ? 'all' : x.class} | ${x.requests} | ${x.errors} (${pctOf(x.errorRate)}) | ${x.throughput.requestsPerS} | ${x.throughput.outputTokensPerS} | ${ms(x.metrics.ttftMs, 'p95Ms')} | ${ms(x.metrics.tpotMs, 'p95Ms')} | ${ms(x.metrics.e2eMs, 'p99Ms')} | ${gp ? `${gp.goodRps}/s (valid ${gp.validGoodRps}/s)` : '—'} | ${gp ? pctOf(gp.goodFraction) : '—'} |`,
       );
     }
   }
@@ -141,4 +142,45 @@ export function renderJunit(r: RunResult, g: GatesResult): string {
   }
   const failures = all.filter((c) => c.failure).length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="loadshape ${xml(r.meta.workload.name)}" tests="${all.length}" failures="${failures}" errors="0" time="${t}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+/** A `run` that ended before it had a result: bad options (exit 4), the target down (exit 5), or a failure on the way. */
+export interface FailedRun {
+  message: string;
+  exitCode: number;
+  /** The target did not answer (model discovery, --wait-ready): the "target reachable" case fails. */
+  unreachable: boolean;
+  target: string | null;
+  workload: string | null;
+  at: Date;
+}
+
+/** The one failed case of a run without a result: what CI shows when the run never got to judge anything. */
+function failedRunCase(f: FailedRun): Case {
+  if (f.unreachable) return { name: 'target reachable', failure: { message: f.message, type: 'unreachable', body: f.message } };
+  if (f.exitCode === 4) return { name: 'options valid', failure: { message: f.message, type: 'usage', body: f.message } };
+  return { name: 'run completed', failure: { message: f.message, type: 'error', body: f.message } };
+}
+
+/** JUnit XML for a run that ended before it had a result: suite loadshape.run with its one failed case. */
+export function renderFailedRunJunit(f: FailedRun): string {
+  const c = failedRunCase(f);
+  const name = `loadshape ${f.workload ?? 'run'}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(name)}" tests="1" failures="1" errors="0" time="0">\n${suite('loadshape.run', [c], f.at.toISOString().replace(/\.\d+Z$/, ''), 0)}\n</testsuites>\n`;
+}
+
+/** The Markdown summary of a run that ended before it had a result. */
+export function renderFailedRunMarkdown(f: FailedRun): string {
+  const title = f.unreachable ? VERDICT_TEXT.unreachable : f.exitCode === 4 ? 'FAIL: bad options' : 'FAIL: run did not complete';
+  const where = [f.workload !== null ? `workload \`${f.workload}\`` : null, f.target !== null ? `target ${f.target}` : null].filter((x) => x !== null).join(' · ');
+  return [
+    `## loadshape ${mark(false)} ${title} (exit ${f.exitCode})`,
+    '',
+    '```',
+    f.message.replace(/```/g, "'''"),
+    '```',
+    '',
+    `${where ? `${where} · ` : ''}${f.unreachable || f.exitCode === 4 ? 'no request was measured and no result file was written' : 'the run stopped before its verdict; the job log says more'}`,
+    '',
+  ].join('\n');
 }

@@ -67,7 +67,7 @@ export function evaluateSlos(result: RunResult, slos: Slo[]): SloCheck[] {
         return h;
       });
       const pass = measured !== null && holds(measured, slo.op, slo.bound);
-      checks.push({ ...base, phase: p.name, measured, pass, ...(measured === null ? { note: 'no data (no successful or judged request)' } : {}) });
+      checks.push({ ...base, phase: p.name, measured, pass, ...(measured === null ? { note: 'no successful or judged request' } : {}) });
     });
   }
   return checks;

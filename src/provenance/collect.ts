@@ -3,7 +3,7 @@
 // /props). Every call is short and optional: an engine without an endpoint is simply skipped.
 import { parseModels } from '../probe/checks.js';
 import { bodyJson, serverRoot, type HttpFn, type HttpResult } from '../probe/http.js';
-import type { Provenance } from './schema.js';
+import { SIM_ENGINE, type Provenance } from './schema.js';
 
 export type { Provenance } from './schema.js';
 
@@ -31,7 +31,8 @@ export async function collectProvenance(http: HttpFn, baseUrl: string, timeoutMs
     const j = okJson(r);
     if (j && VERSION_PATHS[i].accept(j)) {
       found.push({ path: VERSION_PATHS[i].path, body: trim(j) });
-      engine ??= VERSION_PATHS[i].engine;
+      // loadshape's simulator answers /version like vLLM and names itself (sim/server.ts SIM_ENGINE).
+      engine ??= j.engine === SIM_ENGINE ? SIM_ENGINE : VERSION_PATHS[i].engine;
     }
   });
   return { models: okJson(models) ? parseModels(bodyJson(models)) : null, serverHeaders, versions: found, engine };

@@ -2,6 +2,7 @@
 // the server's own view per phase, and cost per outcome. Pure; empty when the result has none of it.
 import { redactUrl } from '../util/redact.js';
 import type { RunResult } from '../results/format.js';
+import { SIM_ENGINE } from './schema.js';
 
 const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
 const usd = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toPrecision(3)}`);
@@ -13,7 +14,9 @@ export function renderEngineSide(r: RunResult): string[] {
   if (p) {
     const bits: string[] = [];
     const v = p.versions[0];
-    if (p.engine) bits.push(`engine ${p.engine}${v && typeof v.body.version === 'string' ? ` ${v.body.version}` : ''} (${p.versions.map((x) => x.path).join(', ')})`);
+    const version = v && typeof v.body.version === 'string' ? ` ${v.body.version}` : '';
+    const engine = p.engine === SIM_ENGINE ? `loadshape's simulator${version}, mimicking vLLM` : `${p.engine}${version}`;
+    if (p.engine) bits.push(`engine ${engine} (${p.versions.map((x) => x.path).join(', ')})`);
     if (p.serverHeaders.server) bits.push(`server header "${p.serverHeaders.server}"`);
     if (p.models) bits.push(`models ${p.models.map((x) => x.id + (x.maxModelLen ? ` (max_model_len ${x.maxModelLen})` : '')).join(', ')}`);
     if (bits.length > 0) out.push(`served: ${bits.join(' · ')}`);

@@ -32,3 +32,6 @@ export const EngineMetaShape = {
   recipe: EmbeddedRecipeSchema.optional(),
   readiness: ReadinessSchema.optional(),
 };
+
+/** The engine name loadshape's simulator gives on /version (sim/server.ts says the same; the core never imports the simulator). */
+export const SIM_ENGINE = 'loadshape-sim';

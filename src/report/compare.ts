@@ -39,6 +39,8 @@ export interface CompareOptions {
 export interface RunRef {
   /** "A", "B", … in argument order; A is the baseline, the last is the candidate. */
   id: string;
+  /** What reports call the run: its labels that tell it from the others ("engine=vllm"), else the letter. */
+  name: string;
   file: string;
   runId: string;
   startedAt: string;
@@ -95,6 +97,18 @@ const DEFAULTS = { resamples: 300, confidence: 0.95, minEffect: 0.01, seed: 1 };
 /** Bucket visits allowed for all bootstraps of one compare: keeps a compare of many runs under a few seconds. */
 const WORK_BUDGET = 60_000_000;
 
+/**
+ * Each run's name in reports: the labels whose values differ between the runs ("engine=vllm"), so
+ * columns, legends and charts say which engine or setting each run is. The letters (A, B, …) stay
+ * when a run has no such label or two runs would share a name.
+ */
+export function runNames(labels: Record<string, string>[]): string[] {
+  const letters = labels.map((_, i) => runLetter(i));
+  const keys = [...new Set(labels.flatMap((l) => Object.keys(l)))].filter((k) => new Set(labels.map((l) => l[k])).size > 1);
+  const names = labels.map((l) => keys.filter((k) => l[k] !== undefined).map((k) => `${k}=${l[k]}`).join(' '));
+  return names.some((n) => n === '') || new Set(names).size < names.length ? letters : names;
+}
+
 export function runLetter(i: number): string {
   return i < 26 ? String.fromCharCode(65 + i) : `R${i + 1}`;
 }
@@ -119,8 +133,10 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
   const confidence = opts.confidence ?? DEFAULTS.confidence;
   const minEffect = opts.minEffect ?? DEFAULTS.minEffect;
   const seed = opts.seed ?? DEFAULTS.seed;
+  const names = runNames(inputs.map((x) => x.result.meta.labels));
   const runs: RunRef[] = inputs.map((x, i) => ({
     id: runLetter(i),
+    name: names[i],
     file: x.file,
     runId: x.result.meta.runId,
     startedAt: x.result.meta.startedAt,
@@ -130,7 +146,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
     labels: x.result.meta.labels,
     clientSaturated: x.result.clientSaturated,
   }));
-  const notes = [...alignmentNotes(inputs, runs), ...recipeNotes(inputs.map((x) => x.result), runs.map((r) => r.id))];
+  const notes = [...alignmentNotes(inputs, runs), ...recipeNotes(inputs.map((x) => x.result), runs.map((r) => r.name))];
 
   // Aligned groups: every phase × class of the baseline, in its order, then what only later runs have (noted).
   const phaseMaps = inputs.map((x) => phasesByName(x.result));
@@ -140,7 +156,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
       const groups = phaseMaps.map((m) => m.get(phaseName)?.groups.find((x) => x.class === g.class) ?? null);
       aligned.push({ phase: phaseName, cls: g.class, groups });
       const missing = runs.filter((_, i) => groups[i] === null && phaseMaps[i].has(phaseName));
-      if (missing.length > 0) notes.push(`phase ${phaseName} class ${groupName(g.class)}: not in ${missing.map((r) => r.id).join(', ')} (no requests of that class)`);
+      if (missing.length > 0) notes.push(`phase ${phaseName} class ${groupName(g.class)}: not in ${missing.map((r) => r.name).join(', ')} (no requests of that class)`);
     }
   }
   for (let i = 1; i < inputs.length; i++) {
@@ -148,7 +164,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
       const base = phaseMaps[0].get(phaseName);
       if (!base) continue; // noted by alignmentNotes
       for (const g of p.groups) {
-        if (!base.groups.some((x) => x.class === g.class)) notes.push(`phase ${phaseName} class ${groupName(g.class)}: only in ${runs[i].id}, not in the baseline A; not compared`);
+        if (!base.groups.some((x) => x.class === g.class)) notes.push(`phase ${phaseName} class ${groupName(g.class)}: only in ${runs[i].name}, not in the baseline ${runs[0].name}; not compared`);
       }
     }
   }
@@ -312,24 +328,26 @@ function alignmentNotes(inputs: CompareInput[], runs: RunRef[]): string[] {
   const baseMap = phasesByName(base);
   for (let i = 1; i < inputs.length; i++) {
     const r = inputs[i].result;
-    const id = runs[i].id;
+    const id = runs[i].name;
+    const A = runs[0].name;
     const map = phasesByName(r);
     for (const name of baseMap.keys()) if (!map.has(name)) notes.push(`phase ${name}: not in ${id} (${id} has ${[...map.keys()].join(', ') || 'no recorded phase'})`);
-    for (const name of map.keys()) if (!baseMap.has(name)) notes.push(`phase ${name}: only in ${id}, not in the baseline A; not compared`);
+    for (const name of map.keys()) if (!baseMap.has(name)) notes.push(`phase ${name}: only in ${id}, not in the baseline ${A}; not compared`);
     for (const [name, p] of map) {
       const bp = baseMap.get(name);
       if (bp && describeLoad(bp.load) !== describeLoad(p.load)) {
-        notes.push(`phase ${name}: load differs (A ${describeLoad(bp.load)}, ${id} ${describeLoad(p.load)}): latency changes reflect the load too`);
+        notes.push(`phase ${name}: load differs (${A} ${describeLoad(bp.load)}, ${id} ${describeLoad(p.load)}): latency changes reflect the load too`);
       }
     }
     if (r.meta.workload.sha256 !== base.meta.workload.sha256) {
-      notes.push(`workload differs: A ${base.meta.workload.name} (sha256 ${base.meta.workload.sha256.slice(0, 12)}), ${id} ${r.meta.workload.name} (sha256 ${r.meta.workload.sha256.slice(0, 12)})`);
+      notes.push(`workload differs: ${A} ${base.meta.workload.name} (sha256 ${base.meta.workload.sha256.slice(0, 12)}), ${id} ${r.meta.workload.name} (sha256 ${r.meta.workload.sha256.slice(0, 12)})`);
     }
-    if (r.meta.workload.seed !== base.meta.workload.seed) notes.push(`seed differs: A ${base.meta.workload.seed}, ${id} ${r.meta.workload.seed} (different prompts and arrival times)`);
+    if (r.meta.model !== base.meta.model) notes.push(`model differs: ${A} ${base.meta.model}, ${id} ${r.meta.model}`);
+    if (r.meta.workload.seed !== base.meta.workload.seed) notes.push(`seed differs: ${A} ${base.meta.workload.seed}, ${id} ${r.meta.workload.seed} (different prompts and arrival times)`);
   }
   inputs.forEach((x, i) => {
-    if (x.result.clientSaturated) notes.push(`${runs[i].id}: the client was saturated; its latencies include the harness's own delay`);
-    if (x.result.meta.interrupted) notes.push(`${runs[i].id}: the run was interrupted; its last phase is partial`);
+    if (x.result.clientSaturated) notes.push(`${runs[i].name}: the client was saturated; its latencies include the harness's own delay`);
+    if (x.result.meta.interrupted) notes.push(`${runs[i].name}: the run was interrupted; its last phase is partial`);
   });
   return notes;
 }

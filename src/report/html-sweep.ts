@@ -81,7 +81,8 @@ export function logTicks(lo: number, hi: number): { min: number; max: number; ti
 
 /** "83.8 ms", "1.08s" */
 const msText = (v: number) => (v >= 1000 ? fmtMs(v) : `${fmtMs(v)} ms`);
-const tickMs = (v: number) => (v >= 1000 ? `${Number((v / 1000).toPrecision(3))}s` : String(Number(v.toPrecision(3))));
+// The axis says "ms": its ticks stay in ms ("2000", not "2s") so label and ticks never disagree.
+const tickMs = (v: number) => String(Number(v.toPrecision(3)));
 
 /** A cross centred on (x, y). */
 const cross = (x: number, y: number, s = 4.5) => `M${r1(x - s)} ${r1(y - s)}L${r1(x + s)} ${r1(y + s)}M${r1(x - s)} ${r1(y + s)}L${r1(x + s)} ${r1(y - s)}`;

@@ -7,11 +7,11 @@ import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { CompareResult } from './compare.js';
-import { runDescription } from './compare-render.js';
+import { compareGroupName, compareHeadline, runDescription, shownCompareGroups } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
-import { PALETTE, esc, lineChart, type Series } from './svg.js';
-import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, turnCells } from './text.js';
+import { PALETTE, esc, latencyAxis, lineChart, type Series } from './svg.js';
+import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, shownGroups, soleClass, turnCells } from './text.js';
 import { serverMetricsCharts } from './servermetrics-html.js';
 import { loadCurveSection, sweepSection } from './html-sweep.js';
 
@@ -48,6 +48,7 @@ th{background:var(--card)}.meta td{text-align:left;white-space:normal}.muted{col
 .chart .knee-line{stroke:var(--muted);stroke-width:1.5;stroke-dasharray:1 3}.chart .knee-label{fill:var(--muted)}
 .chart .pt.fail{fill:none;stroke:var(--bad);stroke-width:2}.chart .ring{fill:none;stroke:var(--good);stroke-width:2}.chart .key-dot{fill:var(--fg)}.chart .tag{fill:var(--muted);font-size:10px}
 .answer{font-size:16px}
+.headline{font-size:15px;padding-left:18px}.headline li{margin:2px 0}
 `;
 
 const PCT_TICKS = [0, 1, 2, 3, 4, 5].map((v) => ({ v, label: ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%'][v] }));
@@ -70,7 +71,7 @@ export function percentileCurve(h: Histogram): [number, number][] {
 function curveChart(title: string, series: Series[]): string {
   const hasData = series.filter((s) => s.points.length > 0);
   if (hasData.length === 0) return '';
-  return lineChart({ title, xLabel: 'percentile (log scale of 1/(1−p))', yLabel: 'ms', series: hasData, xTicks: PCT_TICKS, xMin: 0, xMax: 3, yFormat: fmtMs });
+  return lineChart({ title, xLabel: 'percentile (log scale of 1/(1−p))', ...latencyAxis(hasData), series: hasData, xTicks: PCT_TICKS, xMin: 0, xMax: 3 });
 }
 
 function metaTable(runs: HtmlRun[]): string {
@@ -91,7 +92,7 @@ function summaryTables(r: RunResult): string {
       continue;
     }
     const head = SUMMARY_COLUMNS.map((c) => `<th>${esc(c.header)}</th>`).join('');
-    const body = p.groups.map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
+    const body = shownGroups(p).map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
     out.push(`<div class="scroll"><table><tr>${head}</tr>${body}</table></div>`);
     out.push(turnSection(p));
   }
@@ -113,7 +114,7 @@ function turnSection(p: PhaseResult): string {
     const maxTurn = Math.max(...turns.map((t) => t.turn));
     const chart =
       user.length + tool.length > 1
-        ? lineChart({ title: `TTFT by conversation turn · ${g.class}`, xLabel: 'user turn', yLabel: 'ms', series, xTicks: Array.from({ length: maxTurn }, (_, i) => ({ v: i + 1, label: String(i + 1) })), xMin: 1, xMax: Math.max(2, maxTurn), yFormat: fmtMs })
+        ? lineChart({ title: `TTFT by conversation turn · ${g.class}`, xLabel: 'user turn', ...latencyAxis(series), series, xTicks: Array.from({ length: maxTurn }, (_, i) => ({ v: i + 1, label: String(i + 1) })), xMin: 1, xMax: Math.max(2, maxTurn) })
         : '';
     out.push(
       `<h4>${esc(g.class)} by conversation turn <span class="muted">(prompt = the conversation so far)</span></h4>`,
@@ -139,7 +140,7 @@ function timeseriesCharts(runs: HtmlRun[]): string {
   const has = (s: Series[]) => s.some((x) => x.points.some((p) => p[1] !== null));
   const charts = [
     has(rps) ? lineChart({ title: 'Throughput (successful requests per second)', xLabel: 'seconds since start', yLabel: 'req/s', series: rps, markers }) : '',
-    has(ttft) ? lineChart({ title: 'TTFT per second (p50 solid, p99 dashed)', xLabel: 'seconds since start', yLabel: 'ms', series: ttft.filter((s) => s.points.some((p) => p[1] !== null)), markers, yFormat: fmtMs }) : '',
+    has(ttft) ? lineChart({ title: 'TTFT per second (p50 solid, p99 dashed)', xLabel: 'seconds since start', ...latencyAxis(ttft), series: ttft.filter((s) => s.points.some((p) => p[1] !== null)), markers }) : '',
     has(errs) ? lineChart({ title: 'Errors per second', xLabel: 'seconds since start', yLabel: 'errors/s', series: errs, markers }) : '',
     ...serverMetricsCharts(runs, PALETTE, markers),
   ].filter(Boolean);
@@ -164,7 +165,7 @@ function singleRunCurves(r: RunResult): string {
     const charts = CURVE_METRICS.map(([key, label]) =>
       curveChart(
         `${label} percentiles · phase ${p.name}`,
-        p.groups.map((g, i) => ({ name: className(g.class), color: g.class === '*' ? 'currentColor' : PALETTE[(i - 1) % PALETTE.length], dashed: g.class === '*', points: percentileCurve(hist(g, key)) })),
+        shownGroups(p).map((g, i) => ({ name: g.class === '*' && soleClass(p) !== null ? `all = ${soleClass(p)}` : className(g.class), color: g.class === '*' ? 'currentColor' : PALETTE[(i - 1) % PALETTE.length], dashed: g.class === '*', points: percentileCurve(hist(g, key)) })),
       ),
     ).filter(Boolean);
     if (charts.length) out.push(`<h3>phase ${esc(p.name)}</h3><div class="charts">${charts.join('')}</div>`);
@@ -176,17 +177,17 @@ function singleRunCurves(r: RunResult): string {
 function compareCurves(runs: HtmlRun[], cmp: CompareResult): string {
   const out: string[] = [];
   const phaseOf = (r: RunResult, name: string): PhaseResult | undefined => r.phases.find((p) => p.record && p.name === name.replace(/#\d+$/, ''));
-  for (const g of cmp.groups) {
+  for (const g of shownCompareGroups(cmp)) {
     const charts = CURVE_METRICS.map(([key, label]) =>
       curveChart(
-        `${label} percentiles · ${g.phase} · ${className(g.class)}`,
+        `${label} percentiles · ${g.phase} · ${compareGroupName(cmp, g)}`,
         runs.flatMap((x, i) => {
           const grp = phaseOf(x.result, g.phase)?.groups.find((y) => y.class === g.class);
           return grp ? [{ name: x.id, color: PALETTE[i % PALETTE.length], points: percentileCurve(hist(grp, key)) }] : [];
         }),
       ),
     ).filter(Boolean);
-    if (charts.length) out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3><div class="charts">${charts.join('')}</div>`);
+    if (charts.length) out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="charts">${charts.join('')}</div>`);
   }
   return out.join('\n');
 }
@@ -195,16 +196,17 @@ function compareTables(cmp: CompareResult): string {
   const out: string[] = [];
   const s = cmp.settings;
   out.push(
-    `<p class="muted">Δ against A. Intervals: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise.</p>`,
+    `<p class="muted">Δ against ${esc(cmp.runs[0].name)}. Intervals: ${(s.confidence * 100).toFixed(0)}% family-wise over ${s.comparisons} comparisons (latency: bootstrap over the HDR buckets, ${s.resamples} resamples; throughput: Poisson; rates: two proportions); changes under ${(s.minEffect * 100).toFixed(1)}% are within noise.</p>`,
   );
   if (cmp.notes.length) out.push(`<h3>Not aligned / take care</h3><ul class="notes">${cmp.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   const many = cmp.runs.length >= 3;
-  for (const g of cmp.groups) {
-    const head = [`metric`, `A (base)`, ...cmp.runs.slice(1).flatMap((r) => [r.id, `Δ ${r.id} vs A`, 'CI of Δ']), ...(many ? ['best'] : [])];
+  for (const g of shownCompareGroups(cmp)) {
+    const base = cmp.runs[0].name;
+    const head = [`metric`, `${base} (base)`, ...cmp.runs.slice(1).flatMap((r) => [r.name, `Δ ${r.name} vs ${base}`, 'CI of Δ']), ...(many ? ['best'] : [])];
     const rows = g.rows
       .filter((r) => r.values.some((v) => v !== null))
       .map((row) => {
-        const cells = [`<td>${esc(row.label)}${row.unit && row.unit !== 'ms' ? ` <span class="muted">${esc(row.unit)}</span>` : ''}</td>`, `<td>${esc(fmtValue(row.values[0], row.unit))}</td>`];
+        const cells = [`<td>${esc(row.label)}${row.unit && row.unit !== 'ms' && !row.label.endsWith(row.unit) ? ` <span class="muted">${esc(row.unit)}</span>` : ''}</td>`, `<td>${esc(fmtValue(row.values[0], row.unit))}</td>`];
         for (let i = 1; i < cmp.runs.length; i++) {
           const ch = row.changes[i];
           const cls = ch?.verdict === 'worse' ? 'worse' : ch?.verdict === 'better' ? 'better' : 'muted';
@@ -212,12 +214,37 @@ function compareTables(cmp: CompareResult): string {
           cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') : '-'}</td>`);
           cells.push(`<td class="muted">${ch?.ci ? esc(fmtInterval(ch.ci.lo, ch.ci.hi, row.unit)) : '-'}</td>`);
         }
-        if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].id)}</td>`);
+        if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].name)}</td>`);
         return `<tr>${cells.join('')}</tr>`;
       });
-    out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
+    out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
   }
   return out.join('\n');
+}
+
+/** The headline the comparison opens with (compare-render.ts), a verdict per candidate. */
+function headlineBlock(cmp: CompareResult): string {
+  const lines = compareHeadline(cmp).map((l) => {
+    const cls = /^verdict: .*: WORSE/.test(l) ? 'worse' : /^verdict: .*: BETTER/.test(l) ? 'better' : /^not lined up/.test(l) ? 'fail' : '';
+    return `<li${cls ? ` class="${cls}"` : ''}>${esc(l)}</li>`;
+  });
+  return `<ul class="headline">${lines.join('')}</ul>`;
+}
+
+const pct1 = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+const num1 = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+
+/** The engine's own figures per run and phase (what `run` prints under "server metrics"), side by side. */
+function engineSideTable(runs: HtmlRun[]): string {
+  const rows = runs.flatMap((x) =>
+    (x.result.serverMetrics?.phases ?? []).map(
+      (p) =>
+        `<tr><td><b>${esc(x.id)}</b></td><td>${esc(p.phase)}</td><td>${num1(p.runningMean)}/${num1(p.runningMax, 0)}</td><td>${num1(p.waitingMean)}/${num1(p.waitingMax, 0)}</td><td>${pct1(p.kvCacheUsageMax)}</td><td>${pct1(p.prefixCacheHitRate)}</td><td>${p.gpuUtilMeanPct === null ? '-' : `${p.gpuUtilMeanPct.toFixed(0)}%`}</td><td>${num1(p.gpuPowerMeanW, 0)}</td><td>${num1(p.energyPerOutputTokenJ, 3)}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return '<p class="muted">no server metrics in these results (run scrapes /metrics at the target root, or --server-metrics URL)</p>';
+  const head = ['run', 'phase', 'running mean/max', 'waiting mean/max', 'KV max', 'prefix hit', 'GPU util', 'power W', 'J/out tok'];
+  return `<div class="scroll"><table class="engine-side"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
 }
 
 function page(title: string, body: string[]): string {
@@ -252,16 +279,19 @@ export function renderRunHtml(file: string, r: RunResult): string {
 export function renderCompareHtml(runs: HtmlRun[], cmp: CompareResult, violations?: Violation[]): string {
   const fail = violations
     ? violations.length === 0
-      ? `<p class="pass">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].id)} passes every threshold</p>`
-      : `<p class="fail">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].id)} regressed past ${violations.length} threshold(s)</p><ul>${violations.map((v) => `<li class="worse">${esc(v.message)}</li>`).join('')}</ul>`
+      ? `<p class="pass">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].name)} passes every threshold</p>`
+      : `<p class="fail">fail-on: candidate ${esc(cmp.runs[cmp.runs.length - 1].name)} regressed past ${violations.length} threshold(s)</p><ul>${violations.map((v) => `<li class="worse">${esc(v.message)}</li>`).join('')}</ul>`
     : '';
-  return page(`loadshape compare · ${cmp.runs.map((r) => r.id).join(' vs ')}`, [
-    `<h1>loadshape compare · ${esc(cmp.runs.map((r) => r.id).join(' vs '))}</h1>`,
+  return page(`loadshape compare · ${cmp.runs.map((r) => r.name).join(' vs ')}`, [
+    `<h1>loadshape compare · ${esc(cmp.runs.map((r) => r.name).join(' vs '))}</h1>`,
+    headlineBlock(cmp),
     metaTable(runs),
-    `<ul class="notes">${cmp.runs.map((r) => `<li><b style="color:${PALETTE[cmp.runs.indexOf(r) % PALETTE.length]}">${esc(r.id)}</b> ${esc(runDescription(r))}</li>`).join('')}</ul>`,
+    `<ul class="notes">${cmp.runs.map((r) => `<li><b style="color:${PALETTE[cmp.runs.indexOf(r) % PALETTE.length]}">${esc(r.name)}</b> ${esc(runDescription(r))}</li>`).join('')}</ul>`,
     fail,
     '<h2>Comparison</h2>',
     compareTables(cmp),
+    '<h2>Engine side</h2>',
+    engineSideTable(runs),
     '<h2>Latency percentiles</h2>',
     compareCurves(runs, cmp),
     '<h2>Over time</h2>',

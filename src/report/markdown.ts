@@ -1,7 +1,7 @@
 // One run's summary as Markdown (report --format md): for PR comments and CI job summaries (pure).
 import type { RunResult } from '../results/format.js';
 import { mdTable } from './fmt.js';
-import { SUMMARY_COLUMNS, phaseHeading } from './text.js';
+import { SUMMARY_COLUMNS, phaseHeading, shownGroups } from './text.js';
 
 export function renderSummaryMarkdown(r: RunResult): string {
   const m = r.meta;
@@ -23,7 +23,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
       out.push(`${p.requestsSent ?? p.sent} requests sent (not recorded)`, '');
       continue;
     }
-    out.push(mdTable(SUMMARY_COLUMNS.map((c) => c.header), p.groups.map((g) => SUMMARY_COLUMNS.map((c) => c.value(g, p)))), '');
+    out.push(mdTable(SUMMARY_COLUMNS.map((c) => c.header), shownGroups(p).map((g) => SUMMARY_COLUMNS.map((c) => c.value(g, p)))), '');
     const errs = Object.entries(p.groups[0].errorsByClass).filter(([, n]) => (n ?? 0) > 0);
     if (errs.length > 0) out.push(`Errors: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`, '');
   }

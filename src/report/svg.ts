@@ -50,6 +50,16 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * A latency axis in one unit: ms ticks, or seconds (axis label "s") once the data passes a second, so
+ * the label and the ticks never disagree (an E2E chart said "ms" over ticks reading "2.00s").
+ */
+export function latencyAxis(series: Series[]): { yLabel: string; yFormat: (v: number) => string } {
+  const topMs = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1] ?? 0)));
+  const plain = (v: number) => String(Number(v.toPrecision(3)));
+  return topMs >= 1000 ? { yLabel: 's', yFormat: (v) => plain(v / 1000) } : { yLabel: 'ms', yFormat: plain };
+}
+
 export function lineChart(spec: ChartSpec): string {
   const xs = spec.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = spec.series.flatMap((s) => s.points.map((p) => p[1]).filter((y): y is number => y !== null));

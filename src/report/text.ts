@@ -12,22 +12,24 @@ export interface Column {
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)}s` : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const num = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+/** A latency percentile, blank ("-") when nothing was measured: a run whose every request failed has no TTFT, not a TTFT of 0. */
+const lat = (m: { count: number; p50Ms: number; p95Ms: number; p99Ms: number }, stat: 'p50Ms' | 'p95Ms' | 'p99Ms') => (m.count > 0 ? ms(m[stat]) : '-');
 
 export const SUMMARY_COLUMNS: Column[] = [
-  { header: 'class', value: (g) => (g.class === '*' ? 'all' : g.class) },
+  { header: 'class', value: (g, p) => (g.class !== '*' ? g.class : soleClass(p) !== null ? `all = ${soleClass(p)}` : 'all') },
   { header: 'reqs', value: (g) => String(g.requests) },
   { header: 'err', value: (g) => (g.errors === 0 ? '0' : `${g.errors} (${pct(g.errorRate)})`) },
   { header: 'req/s', value: (g) => num(g.throughput.requestsPerS) },
   { header: 'out tok/s', value: (g) => num(g.throughput.outputTokensPerS) },
-  { header: 'TTFT p50', value: (g) => ms(g.metrics.ttftMs.p50Ms) },
-  { header: 'TTFT p99', value: (g) => ms(g.metrics.ttftMs.p99Ms) },
-  { header: 'TPOT p50', value: (g) => ms(g.metrics.tpotMs.p50Ms) },
-  { header: 'TPOT p99', value: (g) => ms(g.metrics.tpotMs.p99Ms) },
-  { header: 'gap p99', value: (g) => ms(g.metrics.interChunkMs.p99Ms) },
-  { header: 'E2E p50', value: (g) => ms(g.metrics.e2eMs.p50Ms) },
-  { header: 'E2E p99', value: (g) => ms(g.metrics.e2eMs.p99Ms) },
-  { header: 'queue p99', value: (g) => ms(g.metrics.queueMs.p99Ms) },
-  { header: 'sched TTFT p99', value: (g) => ms(g.metrics.ttftFromScheduleMs.p99Ms) },
+  { header: 'TTFT p50', value: (g) => lat(g.metrics.ttftMs, 'p50Ms') },
+  { header: 'TTFT p99', value: (g) => lat(g.metrics.ttftMs, 'p99Ms') },
+  { header: 'TPOT p50', value: (g) => lat(g.metrics.tpotMs, 'p50Ms') },
+  { header: 'TPOT p99', value: (g) => lat(g.metrics.tpotMs, 'p99Ms') },
+  { header: 'gap p99', value: (g) => lat(g.metrics.interChunkMs, 'p99Ms') },
+  { header: 'E2E p50', value: (g) => lat(g.metrics.e2eMs, 'p50Ms') },
+  { header: 'E2E p99', value: (g) => lat(g.metrics.e2eMs, 'p99Ms') },
+  { header: 'queue p99', value: (g) => lat(g.metrics.queueMs, 'p99Ms') },
+  { header: 'sched TTFT p99', value: (g) => lat(g.metrics.ttftFromScheduleMs, 'p99Ms') },
   { header: 'valid', value: (g) => (g.validityRate === null ? '-' : pct(g.validityRate)) },
 ];
 
@@ -37,6 +39,17 @@ export const GOODPUT_COLUMNS: Column[] = [
   { header: 'good', value: (g) => (g.goodput ? pct(g.goodput.goodFraction) : '-') },
   { header: 'valid good/s', value: (g) => (g.goodput ? num(g.goodput.validGoodRps) : '-') },
 ];
+
+/** The class of a phase that has only one: its row would repeat the all-classes row number for number. */
+export function soleClass(p: PhaseResult): string | null {
+  const named = p.groups.filter((g) => g.class !== '*');
+  return p.groups.length === 2 && p.groups[0].class === '*' && named.length === 1 && named[0].requests === p.groups[0].requests ? named[0].class : null;
+}
+
+/** The groups a summary shows: a single-class phase once (as `all = <class>`), not twice. */
+export function shownGroups(p: PhaseResult): GroupResult[] {
+  return soleClass(p) !== null ? p.groups.filter((g) => g.class === '*') : p.groups;
+}
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -61,9 +74,9 @@ export function turnCells(t: TurnResult): string[] {
     t.toolFollowUp ? `${t.turn} + tool results` : String(t.turn),
     String(t.requests),
     t.ok > 0 ? (t.promptTokens / t.ok).toFixed(0) : '-',
-    ms(t.ttftMs.p50Ms),
-    ms(t.ttftMs.p95Ms),
-    ms(t.ttftMs.p99Ms),
+    lat(t.ttftMs, 'p50Ms'),
+    lat(t.ttftMs, 'p95Ms'),
+    lat(t.ttftMs, 'p99Ms'),
   ];
 }
 
@@ -95,7 +108,7 @@ export function renderSummary(r: RunResult): string {
       continue;
     }
     const columns = p.groups.some((g) => g.goodput) ? [...SUMMARY_COLUMNS, ...GOODPUT_COLUMNS] : SUMMARY_COLUMNS;
-    const rows = p.groups.map((g) => columns.map((c) => c.value(g, p)));
+    const rows = shownGroups(p).map((g) => columns.map((c) => c.value(g, p)));
     out.push(table(columns.map((c) => c.header), rows), '');
     out.push(...turnTables(p));
     const all = p.groups[0];

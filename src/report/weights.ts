@@ -96,7 +96,7 @@ export function decisionMatrix(cmp: CompareResult, w: Weights): DecisionMatrix {
     const have = [...new Set(cmp.groups.filter((g) => g.present.every(Boolean)).map((g) => `${g.phase}/${g.class === '*' ? 'all' : g.class}`))].join(', ');
     throw usageError(`--weights: no phase × class ${w.phase ?? '(last)'}/${w.class ?? 'all'} that every run has (aligned: ${have || 'none'})`);
   }
-  const runs = cmp.runs.map((r) => r.id);
+  const runs = cmp.runs.map((r) => r.name);
   const criteria: DecisionCriterion[] = [];
   for (const [name, c] of Object.entries(w.criteria)) {
     const spec = typeof c === 'number' ? { weight: c } : c;
@@ -109,10 +109,10 @@ export function decisionMatrix(cmp: CompareResult, w: Weights): DecisionMatrix {
       const given = spec.values;
       values = cmp.runs.map((r) => {
         const base = r.file.split('/').pop() ?? r.file;
-        const v = given[r.id] ?? given[base] ?? given[base.replace(/\.json$/, '')] ?? given[r.runId];
+        const v = given[r.id] ?? given[r.name] ?? given[base] ?? given[base.replace(/\.json$/, '')] ?? given[r.runId];
         return v === undefined ? null : v;
       });
-      const unknown = Object.keys(given).filter((k) => !cmp.runs.some((r) => [r.id, r.runId, r.file.split('/').pop(), r.file.split('/').pop()?.replace(/\.json$/, '')].includes(k)));
+      const unknown = Object.keys(given).filter((k) => !cmp.runs.some((r) => [r.id, r.name, r.runId, r.file.split('/').pop(), r.file.split('/').pop()?.replace(/\.json$/, '')].includes(k)));
       if (unknown.length) notes.push(`${name}: values for ${unknown.join(', ')} match no run (use the letters ${runs.join(', ')}, file names or run ids)`);
       metric = 'given';
       better = spec.better ?? 'lower';

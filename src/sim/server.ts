@@ -20,6 +20,12 @@ import { errorBody, planRequest, type Endpoint, type GenerationPlan, type Output
 import { blockHashes, promptTexts } from './prefix.js';
 import { DeadlineScheduler, type ScheduledTask } from './scheduler.js';
 
+
+/**
+ * /version answers in vLLM's shape (a `version` string) and says who is answering, so a result never
+ * credits vLLM with the simulator's numbers (provenance/collect.ts reads the same name).
+ */
+export const SIM_ENGINE = 'loadshape-sim';
 export interface SimOptions extends SimSettings {
   host: string;
   /** 0 picks a free port. */
@@ -185,7 +191,7 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
         res.writeHead(200, { 'content-length': 0 }).end();
         return;
       case '/version':
-        return sendJson(res, 200, JSON.stringify({ version }));
+        return sendJson(res, 200, JSON.stringify({ version, engine: SIM_ENGINE, mimics: 'vllm' }));
       case '/v1/models':
         return sendJson(res, 200, modelsBody);
       case '/metrics': {

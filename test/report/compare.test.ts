@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/report/compare.js';
 import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
 import { decisionMatrix, parseWeights } from '../../src/report/weights.js';
-import { renderCompareMarkdown, renderCompareText } from '../../src/report/compare-render.js';
+import { renderCompareJson, renderCompareMarkdown, renderCompareText } from '../../src/report/compare-render.js';
 import { bootstrapPercentileDiffSe, histogramBuckets, percentilesFromCounts } from '../../src/report/bootstrap.js';
 import { decodeHistogram, newHistogram, recordMs, summarize } from '../../src/metrics/histogram.js';
 import { standardRun, synthResult } from './fixtures.js';
@@ -233,5 +233,56 @@ describe('compare, conversation classes', () => {
     // Groups without conversations get no turn rows.
     expect(cmp.groups.find((x) => x.class === '*')!.rows.some((r) => r.metric.startsWith('turn'))).toBe(false);
     expect(renderCompareText(cmp)).toContain('TTFT p95 · turn 3');
+  });
+});
+
+// Issue 18, item 10: runs are named by the labels that tell them apart, A/B only when they have none.
+describe('compare names runs by their labels', () => {
+  const labelled = (labels: Record<string, string>, seed: number) => standardRun(seed, 1, { labels });
+
+  it('heads the columns and the run list with each run\'s distinguishing labels', () => {
+    const cmp = compareRuns([
+      input('a.json', labelled({ engine: 'vllm', gpu: 'h100' }, 1)),
+      input('b.json', labelled({ engine: 'sglang', gpu: 'h100' }, 2)),
+    ]);
+    expect(cmp.runs.map((r) => [r.id, r.name])).toEqual([['A', 'engine=vllm'], ['B', 'engine=sglang']]);
+    const text = renderCompareText(cmp);
+    expect(text).toContain('  engine=vllm = a.json · run');
+    expect(text).toMatch(/^metric\s+engine=vllm \(base\)\s+engine=sglang\s+Δ engine=sglang vs engine=vllm\s+CI of Δ\s+verdict$/m);
+    expect(text).toContain('Δ against engine=vllm;');
+    expect(renderCompareMarkdown(cmp)).toContain('| metric | engine=vllm (base) | engine=sglang | Δ engine=sglang vs engine=vllm | CI of Δ | verdict |');
+  });
+
+  it('falls back to the letters when a run has no labels, or the labels do not tell the runs apart', () => {
+    expect(compareRuns([input('a.json', labelled({ engine: 'vllm' }, 1)), input('b.json', standardRun(2))]).runs.map((r) => r.name)).toEqual(['A', 'B']);
+    expect(compareRuns([input('a.json', labelled({ engine: 'vllm' }, 1)), input('b.json', labelled({ engine: 'vllm' }, 2))]).runs.map((r) => r.name)).toEqual(['A', 'B']);
+    const plain = renderCompareText(compareRuns([input('a.json'), input('b.json', Asame)]));
+    expect(plain).toMatch(/^metric\s+A \(base\)\s+B\s+Δ B vs A\s/m);
+  });
+});
+
+// Issue 18, item 11: compare opens with the verdict: better or worse on which metrics beyond noise,
+// how many within noise, and what did not line up.
+describe('compare opens with a verdict headline', () => {
+  it('names the candidate WORSE on the metrics that moved, largest first, and counts the rest within noise', () => {
+    const cmp = compareRuns([input('a.json'), input('c.json', Aslow)]);
+    const lines = renderCompareText(cmp).split('\n');
+    expect(lines[0]).toMatch(/^verdict: B vs A: WORSE — worse on \d+ \((TTFT|sched TTFT) p\d\d \+\d+\.\d% \(\w+\), .*\); within noise on \d+$/);
+    expect(lines[0]).not.toContain('better on');
+    expect(lines[1]).toBe('lined up: same workload, seed, phases and loads');
+    expect(lines[2]).toBe('');
+    expect(lines[3]).toBe('runs:');
+  });
+
+  it('says NO DIFFERENCE when nothing moved beyond noise, and lists what did not line up', () => {
+    const other = synthResult({ seed: 5, model: 'other-model', phases: [{ name: 'steady', classes: [{ name: 'chat', requests: 600, ttftMs: 50, tpotMs: 10, outputTokens: 32, errorRate: 0.01 }] }] });
+    const cmp = compareRuns([input('a.json'), input('b.json', Asame)]);
+    expect(renderCompareText(cmp).split('\n')[0]).toMatch(/^verdict: B vs A: NO DIFFERENCE beyond noise — within noise on \d+$/);
+    const mixed = compareRuns([input('a.json'), input('o.json', other)]);
+    const head = renderCompareText(mixed).split('\n')[1];
+    expect(head).toMatch(/^not lined up \/ take care \(\d+\): phase peak: not in B .*; model differs: A \S+, B other-model|^not lined up \/ take care \(\d+\): phase peak: not in B/);
+    expect(mixed.notes).toContain(`model differs: A ${A.meta.model}, B other-model`);
+    expect(renderCompareMarkdown(cmp).split('\n')[2]).toMatch(/^- \*\*verdict\*\*: B vs A: NO DIFFERENCE beyond noise/);
+    expect((JSON.parse(renderCompareJson(cmp)) as { headline: string[] }).headline[0]).toMatch(/^verdict: B vs A: NO DIFFERENCE/);
   });
 });

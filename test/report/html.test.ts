@@ -9,7 +9,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { compareRuns } from '../../src/report/compare.js';
 import { evaluateFailOn, parseFailOn } from '../../src/report/failon.js';
 import { renderCompareHtml, renderRunHtml } from '../../src/report/html.js';
-import { standardRun } from './fixtures.js';
+import { shownCompareGroups } from '../../src/report/compare-render.js';
+import { standardRun, synthResult } from './fixtures.js';
 import { sweepResult } from './sweep-fixture.js';
 
 /** One or more subpaths, each a moveto and at least one lineto. */
@@ -102,23 +103,26 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     await page.close();
   });
 
-  it('a comparison: runs overlaid per phase × class with a legend, in dark mode too', async () => {
+  it('a comparison: runs overlaid per phase × class with a legend naming each run by its labels, in dark mode too', async () => {
     // The slower run last: the candidate regresses, and the page says so.
     const inputs = [{ file: 'results/a.json', result: a }, { file: 'results/c.json', result: c }, { file: 'results/b.json', result: b }];
     const cmp = compareRuns(inputs);
-    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp, evaluateFailOn(cmp, parseFailOn('ttft.p50>+10%')));
+    const html = renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].name, ...x })), cmp, evaluateFailOn(cmp, parseFailOn('ttft.p50>+10%')));
     for (const scheme of ['light', 'dark'] as const) {
       const { page, requests, consoleErrors, charts } = await load(html, `compare-${scheme}`, scheme);
       const curves = charts.filter((ch) => ch.title.includes('percentiles'));
-      expect(curves).toHaveLength(cmp.groups.length * 3);
+      expect(curves).toHaveLength(shownCompareGroups(cmp).length * 3);
       for (const ch of curves) expect(ch.series, ch.title).toHaveLength(3);
       for (const ch of charts) for (const s of ch.series) expect(s.d, ch.title).toMatch(PATH);
       // Distinct colours per run, and a legend naming each.
       const strokes = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('path.series')].map((p) => p.getAttribute('stroke')));
       expect(new Set(strokes).size).toBe(3);
       const legend = await page.$$eval('svg.chart >> nth=0', (svgs) => [...svgs[0].querySelectorAll('text.legend')].map((t) => t.textContent));
-      expect(legend).toEqual(['A', 'B', 'C']);
-      expect(await page.locator('p.fail').first().textContent({ timeout: 2000 })).toContain('candidate C regressed past 5 threshold(s)');
+      expect(legend).toEqual(['engine=vllm', 'engine=trtllm', 'engine=sglang']);
+      const heads = await page.$$eval('table:not(.meta) tr:first-child th', (ths) => ths.map((t) => t.textContent));
+      expect(heads.slice(0, 5)).toEqual(['metric', 'engine=vllm (base)', 'engine=trtllm', 'Δ engine=trtllm vs engine=vllm', 'CI of Δ']);
+      expect(await page.locator('h1').textContent()).toBe('loadshape compare · engine=vllm vs engine=trtllm vs engine=sglang');
+      expect(await page.locator('p.fail').first().textContent({ timeout: 2000 })).toContain('candidate engine=sglang regressed past 5 threshold(s)');
       const bg = await page.$eval('body', (body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
       expect(bg).toBe(scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)');
       expect(requests).toEqual([]);
@@ -127,6 +131,65 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       await page.close();
     }
   });
+  it('a comparison says each unit once: "req/s" and "out tok/s" not doubled, latency axes in ms or s as their ticks are, a single-class phase drawn once', async () => {
+    // E2E ≈ 60 + 200 × 10 ms ≈ 2 s: the axis crosses a second.
+    const slow = (seed: number) => synthResult({ seed, phases: [{ name: 'steady', classes: [{ name: 'chat', requests: 200, ttftMs: 60, tpotMs: 10, outputTokens: 200 }] }] });
+    const inputs = [{ file: 'results/s1.json', result: slow(1) }, { file: 'results/s2.json', result: slow(2) }];
+    const cmp = compareRuns(inputs);
+    const { page, consoleErrors } = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp), 'compare-units');
+    const firstCells = await page.$$eval('table tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(firstCells).toContain('req/s');
+    expect(firstCells).toContain('out tok/s');
+    expect(firstCells.filter((t) => /req\/s req\/s|tok\/s tok\/s/.test(t))).toEqual([]);
+    const axes = await page.$$eval('svg.chart', (svgs) =>
+      svgs.map((svg) => ({
+        title: svg.getAttribute('aria-label') ?? '',
+        yLabel: [...svg.querySelectorAll('text.label')][1]?.textContent ?? '',
+        yTicks: [...svg.querySelectorAll('text.tick[x="50"]')].map((t) => t.textContent ?? ''),
+      })),
+    );
+    const e2e = axes.find((a) => a.title.startsWith('E2E percentiles'));
+    expect(e2e?.yLabel).toBe('s');
+    expect(e2e?.yTicks.map(Number).every((v) => Number.isFinite(v) && v < 10)).toBe(true);
+    const ttft = axes.find((a) => a.title.startsWith('TTFT percentiles'));
+    expect(ttft?.yLabel).toBe('ms');
+    // No tick carries a unit of its own: the axis label says it.
+    for (const a of axes) expect(a.yTicks.filter((t) => /[a-z]$/.test(t)), a.title).toEqual([]);
+    // One class in the phase: its tables and charts appear once, as "all = chat".
+    const headings = await page.$$eval('h3', (hs) => hs.map((h) => h.textContent ?? ''));
+    expect(headings.filter((h) => h.startsWith('phase steady'))).toEqual(['phase steady · all = chat', 'phase steady · all = chat']);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('a comparison opens with the verdict headline and shows the engine-side figures per run and phase', async () => {
+    const withEngine = (r: ReturnType<typeof standardRun>, hit: number) => ({
+      ...r,
+      serverMetrics: {
+        intervalMs: 1000,
+        sources: [{ url: 'http://127.0.0.1:8000/metrics', scrapes: 10, failures: 0, lastError: null }],
+        tMs: [0, 1000],
+        series: { running: [1, 2] },
+        phases: [{ phase: 'steady', samples: 10, runningMean: 1.5, runningMax: 2, waitingMean: 0, waitingMax: 0, kvCacheUsageMax: 0.25, prefixCacheHitRate: hit, queueTimeP50Ms: null, queueTimeP99Ms: null, gpuUtilMeanPct: null, gpuMemoryMaxMiB: null, gpuPowerMeanW: null, energyJ: null, energyPerOutputTokenJ: null }],
+      },
+    });
+    const inputs = [{ file: 'results/a.json', result: withEngine(a, 0.5) }, { file: 'results/b.json', result: withEngine(b, 0.8) }];
+    const cmp = compareRuns(inputs);
+    const { page, consoleErrors } = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].name, ...x })), cmp), 'compare-headline');
+    const headline = await page.$$eval('ul.headline li', (lis) => lis.map((li) => ({ text: li.textContent ?? '', cls: li.className })));
+    expect(headline[0].text).toMatch(/^verdict: engine=sglang vs engine=vllm: WORSE — worse on \d+ \(/);
+    expect(headline[0].cls).toBe('worse');
+    // The headline comes before every table.
+    expect(await page.evaluate(() => { const d = globalThis as unknown as { document: { querySelector(s: string): { compareDocumentPosition(o: unknown): number } } }; return d.document.querySelector('ul.headline').compareDocumentPosition(d.document.querySelector('table')) & 4; })).toBe(4);
+    const rows = await page.$$eval('table.engine-side tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toEqual([
+      ['engine=vllm', 'steady', '1.5/2', '0.0/0', '25.0%', '50.0%', '-', '-', '-'],
+      ['engine=sglang', 'steady', '1.5/2', '0.0/0', '25.0%', '80.0%', '-', '-', '-'],
+    ]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a sweep: the throughput–latency plot renders, one point per step, the SLO line where 100 ms maps, in light and dark', async () => {
     const sweep = sweepResult();
     const steps = sweep.sweep!.steps;
@@ -135,6 +198,9 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
       const { page, requests, consoleErrors, charts } = await load(html, `sweep-${scheme}`, scheme);
       // The capacity plots come first, then the usual charts, all drawn.
       for (const ch of charts) for (const s of ch.series) expect(s.length, ch.title).toBeGreaterThan(0);
+      // Issue 18, item 12: an axis labelled in ms has ms ticks, never "2s".
+      const sweepTicks = await page.$$eval('svg[id^="sweep-"] text.tick', (ts) => ts.map((t) => t.textContent ?? ''));
+      expect(sweepTicks.filter((t) => /\ds$/.test(t))).toEqual([]);
       const plot = await page.$eval('svg#sweep-ttftMs', (svg) => {
         const css = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(e);
         const box = (e: { getBoundingClientRect(): { x: number; y: number; width: number; height: number } }) => {
