@@ -23,6 +23,8 @@ export interface StepRunOptions {
   judge: Omit<StepJudgeOptions, 'elapsedMs'>;
   /** After the verdict, how long in-flight requests may finish before they are cancelled. */
   drainMs: number;
+  /** Further sinks of the step's Driver (the client samplers). */
+  sinks?: RunSink[];
   /** Called with the step's Driver while it runs, and null after (for Ctrl-C). */
   onDriver?: (driver: Driver | null) => void;
 }
@@ -68,7 +70,7 @@ export async function runSweepStep(o: StepRunOptions): Promise<StepRun> {
   const collector = new RunCollector({ classNames: o.classNames, goodput: o.goodput });
   let driver: Driver | null = null;
   const watch = new StepWatch(collector, o, o.clock.now(), () => driver?.stop());
-  driver = new Driver({ planner: o.planner, phases: [o.phase], client: o.client, clock: o.clock, seed: o.seed, sinks: [collector, watch] });
+  driver = new Driver({ planner: o.planner, phases: [o.phase], client: o.client, clock: o.clock, seed: o.seed, sinks: [collector, watch, ...(o.sinks ?? [])] });
   o.onDriver?.(driver);
   let result: DriverResult;
   try {

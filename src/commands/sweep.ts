@@ -186,6 +186,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
           minRequests: (opts.minStepRequests ?? 30) * effort,
           offeredRps: load.kind === 'open' ? load.rateRps : null,
         },
+        sinks: [sampler],
         onDriver: (driver) => (current = driver),
       });
       const d = step.result;

@@ -36,7 +36,7 @@ export function runChecks(result: RunResult, workload: Workload, opts: { aborted
   checks.push({
     name: 'client not saturated',
     pass: !result.clientSaturated,
-    detail: result.clientSaturated ? `the harness lagged: ${result.client.reasons.join('; ')}` : `event-loop delay p99 ${result.client.eventLoopDelayP99Ms} ms, dispatch lag p99 ${result.client.dispatchLagP99Ms} ms`,
+    detail: result.clientSaturated ? `the harness lagged${result.client.reason ? ` (${result.client.reason})` : ''}: ${result.client.reasons.join('; ')}` : `event-loop delay p99 ${result.client.eventLoopDelayP99Ms} ms, dispatch lag p99 ${result.client.dispatchLagP99Ms} ms`,
   });
   if (result.meta.interrupted && !opts.abortedOnFail) {
     checks.push({ name: 'run completed', pass: false, detail: 'the run was interrupted: its last phase is partial' });

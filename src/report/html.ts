@@ -237,7 +237,7 @@ export function renderRunHtml(file: string, r: RunResult): string {
   return page(`loadshape · ${r.meta.workload.name} · ${r.meta.startedAt}`, [
     `<h1>loadshape report · ${esc(r.meta.workload.name)}</h1>`,
     metaTable(runs),
-    r.clientSaturated ? `<p class="fail">Client saturated: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.</p>` : '',
+    r.clientSaturated ? `<p class="fail">Client saturated${r.client.reason ? ` (${esc(r.client.reason)})` : ''}: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.${r.client.reasonDetail ? ` ${esc(r.client.reasonDetail)}.` : ''} ${esc(r.client.advice ?? '')}</p>` : '',
     sweepSection(r),
     loadCurveSection(r),
     '<h2>Summary</h2>',

@@ -1,4 +1,5 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
+import { adviceFor, describeLagWhen } from '../results/client-verdict.js';
 import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
 import { renderGatesText } from '../gates/render.js';
@@ -127,10 +128,13 @@ export function renderSummary(r: RunResult): string {
     out.push(
       '!!! CLIENT SATURATED: the harness itself lagged; latencies above include its own delay and are not to be trusted.',
       ...c.reasons.map((x) => `!!!   ${x}`),
-      '!!! Lower the load, add --workers (one process per core), shard across machines (--shard i/N), or use a bigger machine.',
+      ...(c.reasonDetail ? [`!!! ${c.reason}: ${c.reasonDetail}`] : []),
+      `!!! ${c.advice ?? adviceFor('overloaded')}`,
       '',
     );
   }
+  const when = c.lagWhen ? describeLagWhen(c.lagWhen, c.lagSeconds?.length ?? 0) : null;
+  if (when) out.push(`client ${when}`);
   out.push(
     `client: event-loop delay p99 ${c.eventLoopDelayP99Ms.toFixed(2)} ms, dispatch lag p99 ${c.dispatchLagP99Ms.toFixed(2)} ms, loop busy ${(c.eventLoopUtilization * 100).toFixed(0)}%, process CPU ${c.cpuPercent.toFixed(0)}% of a core, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
   );
