@@ -33,7 +33,7 @@ export interface MetricDef {
 }
 
 export const THROUGHPUT_METRICS: MetricDef[] = [
-  { id: 'throughput.rps', label: 'req/s', kind: 'throughput', unit: 'req/s', better: 'higher', read: (g) => g.throughput.requestsPerS },
+  { id: 'throughput.rps', label: 'completed', kind: 'throughput', unit: 'req/s', better: 'higher', read: (g) => g.throughput.requestsPerS },
   { id: 'throughput.output_tps', label: 'out tok/s', kind: 'throughput', unit: 'tok/s', better: 'higher', read: (g) => g.throughput.outputTokensPerS },
   { id: 'throughput.input_tps', label: 'in tok/s', kind: 'throughput', unit: 'tok/s', better: 'higher', read: (g) => g.throughput.inputTokensPerS },
 ];

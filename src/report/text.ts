@@ -1,4 +1,5 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
+import { describeRates, phaseRates } from '../results/rates.js';
 import { adviceFor, describeLagWhen } from '../results/client-verdict.js';
 import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
@@ -18,7 +19,7 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'class', value: (g) => (g.class === '*' ? 'all' : g.class) },
   { header: 'reqs', value: (g) => String(g.requests) },
   { header: 'err', value: (g) => (g.errors === 0 ? '0' : `${g.errors} (${pct(g.errorRate)})`) },
-  { header: 'req/s', value: (g) => num(g.throughput.requestsPerS) },
+  { header: 'completed rps', value: (g) => num(g.throughput.requestsPerS) },
   { header: 'out tok/s', value: (g) => num(g.throughput.outputTokensPerS) },
   { header: 'TTFT p50', value: (g) => ms(g.metrics.ttftMs.p50Ms) },
   { header: 'TTFT p99', value: (g) => ms(g.metrics.ttftMs.p99Ms) },
@@ -47,7 +48,8 @@ export function table(headers: string[], rows: string[][]): string {
 
 export function phaseHeading(p: PhaseResult): string {
   const bits = [`phase ${p.name}`, describeLoad(p.load), `${p.durationS.toFixed(1)}s`];
-  if (p.achievedRateRps !== null) bits.push(`achieved ${p.achievedRateRps.toFixed(1)} rps`);
+  const rates = describeRates(phaseRates(p));
+  if (rates) bits.push(rates);
   if (p.dropped > 0) bits.push(`${p.dropped} dropped (never sent)`);
   if (!p.record) bits.push('warm-up, not recorded');
   return bits.join(' · ');
