@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Driver } from '../driver/run.js';
 import type { DriverResult } from '../metrics/collector.js';
-import { runSweepStep } from './sweep-step.js';
+import { runSweepStep, type StepRun } from './sweep-step.js';
 import { realClock } from '../util/clock.js';
 import { prepareGates } from './gates.js';
 import { evaluateSlos, type Slo } from '../gates/slo.js';
@@ -14,6 +14,8 @@ import { mergeHistograms } from '../metrics/histogram.js';
 import { assembleResult, type ClientSample } from '../results/assemble.js';
 import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName } from '../results/io.js';
+import { phaseRates } from '../results/rates.js';
+import { loadHeld, withoutStepCancellations } from '../sweep/held.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, type StepNote, type SweepAnswer } from '../sweep/answer.js';
 import { renderSweepText } from '../report/sweep-text.js';
@@ -176,6 +178,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
             ? load
             : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
       };
+      // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
+      const stepSampler = startClientSampler(now);
       const step = await runSweepStep({
         planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
         // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
@@ -186,31 +190,15 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
           minRequests: (opts.minStepRequests ?? 30) * effort,
           offeredRps: load.kind === 'open' ? load.rateRps : null,
         },
-        sinks: [sampler],
+        sinks: [sampler, stepSampler],
         onDriver: (driver) => (current = driver),
       });
-      const d = step.result;
-      const v = step.verdict;
-      runs.push(d);
-      const stepResult = assembleResult(d, meta(), sample());
-      const phase = stepResult.phases[0];
-      const all = phase?.groups.find((g) => g.class === '*');
-      const checks = evaluateSlos(stepResult, gates.slos);
-      const saturated = v.state === 'saturated';
-      const outcome: StepOutcome = {
-        pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
-        saturated,
-        achievedRps: all?.throughput.requestsPerS ?? 0,
-        outputTps: all?.throughput.outputTokensPerS ?? 0,
-        sloRatio: sloRatio(checks),
-      };
-      const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
-      notes.set(index, { phase: name, stop, saturated });
+      runs.push(step.result);
+      const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample()), gates.slos, load, interrupted);
+      stepSampler.stop();
+      notes.set(index, note);
       done.push({ index, role, load, outcome });
-      const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
-      log(
-        `step ${index} ${role} ${describeStepLoad(load)}: ${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · ${outcome.achievedRps.toFixed(1)} req/s · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : 'FAIL'}`,
-      );
+      log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
       return outcome;
     };
 
@@ -237,7 +225,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       dispatchLag: mergeHistograms(runs.map((d) => d.dispatchLag)),
       interrupted,
     };
-    const result = assembleResult(combined, meta(), sample());
+    const result = withoutStepCancellations(assembleResult(combined, meta(), sample()));
     const answer = buildAnswer(result, search, gates.slos, notes, file, by);
     // The answer travels in the result file, so `report` (text and HTML) can show it later.
     result.sweep = sweepRecord(answer, result, gates.slos);
@@ -281,4 +269,38 @@ function mergeSamples(all: Record<string, string[]>[], limit = 5): Record<string
     }
   }
   return out;
+}
+
+/**
+ * One finished step → the search's outcome, the answer's note and the progress line. A step holds when
+ * every SLO passed on it (the sweep's own cancellations are not errors), its queue did not run away,
+ * its completed rate over the steady window agrees with its offered rate (sweep/held.ts) and its client
+ * was not saturated (contaminated timing cannot be the answer).
+ */
+export function judgeSweepStep(step: StepRun, assembled: RunResult, slos: Slo[], load: StepLoad, interrupted: boolean): { outcome: StepOutcome; note: StepNote; line: string } {
+  const stepResult = withoutStepCancellations(assembled);
+  const v = step.verdict;
+  const phase = stepResult.phases[0];
+  const all = phase?.groups.find((g) => g.class === '*');
+  const checks = evaluateSlos(stepResult, slos);
+  const saturated = v.state === 'saturated';
+  const rates = phase ? phaseRates(phase) : null;
+  const completedRps = step.window ? Math.round((step.window.ok / step.window.seconds) * 1000) / 1000 : (all?.throughput.requestsPerS ?? 0);
+  const held = loadHeld(load.kind === 'open' ? load.rateRps : null, step.window?.ok ?? 0, step.window?.seconds ?? 0);
+  const unheld: string[] = [];
+  if (!held.held && held.why) unheld.push(held.why);
+  if (stepResult.clientSaturated) unheld.push(`client ${stepResult.client.reason ?? 'saturated'}: ${stepResult.client.reasons.join('; ')} (timing contaminated)`);
+  const outcome: StepOutcome = {
+    pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass) && unheld.length === 0,
+    saturated,
+    achievedRps: completedRps,
+    outputTps: all?.throughput.outputTokensPerS ?? 0,
+    sloRatio: sloRatio(checks),
+  };
+  const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
+  const note: StepNote = { phase: phase?.name ?? '', stop, saturated, unheld, offeredRps: rates?.offeredRps ?? null, sentRps: rates?.sentRps ?? null, clientSaturated: stepResult.clientSaturated };
+  const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
+  const verdictText = saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : unheld.length > 0 ? `FAIL (${unheld.join('; ')})` : 'FAIL';
+  const line = `${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · completed ${completedRps.toFixed(1)} rps · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${verdictText}`;
+  return { outcome, note, line };
 }

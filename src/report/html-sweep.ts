@@ -318,7 +318,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
   const rank = (x: SweepResult['steps'][number]) => (x.role === 'baseline' ? 0 : x.role === 'probe' ? 1 : 2);
   const load = (x: SweepResult['steps'][number]) => (x.load.kind === 'closed' ? x.load.concurrency : x.load.rateRps);
   const ordered = [...s.steps].sort((a, b) => rank(a) - rank(b) || load(a) - load(b));
-  const head = ['step', 'role', 'offered load', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
+  const head = ['step', 'role', 'offered load', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
   const rows = ordered.map((x) => {
     const mark = [x.phase === s.bestPhase ? ' ◀ max' : '', x.phase === s.knee?.phase ? ' ◀ knee' : ''].join('');
     const cells = [
@@ -345,7 +345,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
 
 function classTable(s: SweepResult): string {
   if (s.classes.length === 0) return '';
-  const head = ['class', 'reqs', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
+  const head = ['class', 'reqs', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
   const ms = (v: number | null) => (v === null ? '-' : fmtMs(v));
   const rows = s.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), ms(c.ttftP50Ms), ms(c.ttftP95Ms), ms(c.tpotP95Ms), fmtPct(c.errorRate)]);
   return `<h3>per class at ${esc(s.bestPhase ?? '')}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table></div>`;

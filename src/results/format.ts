@@ -51,6 +51,8 @@ export const GroupSchema = z.object({
   ok: z.number(),
   errors: z.number(),
   errorsByClass: z.partialRecord(z.enum(ERROR_CLASSES), z.number()),
+  /** Sweep steps: requests the sweep itself cancelled at the step's end, kept out of requests and errors. */
+  cancelledByStepEnd: z.number().optional(),
   errorRate: z.number(),
   promptTokens: z.number(),
   outputTokens: z.number(),
@@ -182,7 +184,12 @@ export const SweepStepSchema = z.object({
   load: SweepLoadSchema,
   durationS: z.number(),
   requests: z.number(),
+  /** The completed rate: successful completions over the step's steady window (docs/metrics.md, "Rates"). */
   achievedRps: z.number(),
+  offeredRps: z.number().nullable().optional(),
+  sentRps: z.number().nullable().optional(),
+  /** The harness lagged during the step: it cannot be the answer. */
+  clientSaturated: z.boolean().optional(),
   outputTps: z.number(),
   ttftP50Ms: z.number().nullable(),
   ttftP95Ms: z.number().nullable(),

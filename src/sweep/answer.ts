@@ -10,6 +10,11 @@ export interface StepNote {
   /** Why the step ended: "steady: …", "saturated: …", "max-duration: …". */
   stop: string;
   saturated: boolean;
+  /** Why a step that passed its SLOs still did not hold: its load not achieved, its client saturated. */
+  unheld?: string[];
+  offeredRps?: number | null;
+  sentRps?: number | null;
+  clientSaturated?: boolean;
 }
 
 export interface SweepAnswerStep {
@@ -19,7 +24,13 @@ export interface SweepAnswerStep {
   load: { kind: 'closed'; concurrency: number } | { kind: 'open'; rateRps: number };
   durationS: number;
   requests: number;
+  /** The completed rate (docs/metrics.md): successful completions over the step's steady window. */
   achievedRps: number;
+  /** Offered (open loop) and sent rates of the step's phase (absent in older files). */
+  offeredRps?: number | null;
+  sentRps?: number | null;
+  /** The harness lagged during this step: its timing is contaminated and it cannot be the answer. */
+  clientSaturated?: boolean;
   outputTps: number;
   ttftP50Ms: number | null;
   ttftP95Ms: number | null;
@@ -98,6 +109,7 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
       .filter((c) => c.phase === name && !c.pass)
       .map((c) => `${c.slo}${c.class === '*' ? '' : ` [${c.class}]`} (measured ${c.measured === null ? 'no data' : c.kind === 'latency' ? measuredMsText(c.measured) : c.kind === 'rate' ? fmtPct(c.measured) : fmtNum(c.measured)})`);
     if (note?.saturated) failed.push('saturated: the queue grew without bound');
+    failed.push(...(note?.unheld ?? []));
     return {
       index: s.index,
       phase: name,
@@ -106,6 +118,9 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
       durationS: p?.durationS ?? 0,
       requests: g?.requests ?? 0,
       achievedRps: s.outcome.achievedRps,
+      ...(note?.offeredRps !== undefined ? { offeredRps: note.offeredRps } : {}),
+      ...(note?.sentRps !== undefined ? { sentRps: note.sentRps } : {}),
+      ...(note?.clientSaturated !== undefined ? { clientSaturated: note.clientSaturated } : {}),
       outputTps: s.outcome.outputTps,
       ttftP50Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p50Ms),
       ttftP95Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p95Ms),
@@ -145,7 +160,9 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
   let sentence: string;
   if (best) {
     const conc = best.load.kind === 'closed' && by === 'concurrency' ? ` at ${best.load.concurrency} in flight` : '';
-    sentence = `max ${fmtNum(maxRateRps)} req/s (${fmtNum(maxOutputTps)} output tok/s)${conc} with ${withSlos}`;
+    // A rate answer names the offered load and what was completed at it, so it reads against the table.
+    const rate = best.load.kind === 'open' ? `${fmtNum(maxRateRps)} req/s offered (completed ${fmtNum(best.achievedRps)} req/s` : `${fmtNum(maxRateRps)} req/s completed (`;
+    sentence = `max ${rate}${best.load.kind === 'open' ? ', ' : ''}${fmtNum(maxOutputTps)} output tok/s)${conc} with ${withSlos}`;
     if (search.stoppedBy === 'probe-passed') sentence += ` (the probe itself held: raise --probe-concurrency to look further)`;
     else if (search.stoppedBy === 'max-steps') sentence += ` (bisection cut short by --max-steps; the boundary lies below ${fail ? describeStepLoad(fail.load) : '?'})`;
   } else if (search.stoppedBy === 'baseline-failed') {

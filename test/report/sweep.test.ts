@@ -45,7 +45,7 @@ describe('the sweep answer in the result file', () => {
     expect(s.bestPhase).toBe('step-06-rate-17.5');
     expect(s.maxRateRps).toBe(17.5);
     expect(s.boundedBy).toEqual(['ttft.p95 < 100ms']);
-    expect(s.sentence).toMatch(/^max 17\.5 req\/s \(\d+ output tok\/s\) with ttft\.p95 < 100ms and error_rate < 1% and e2e\.p90 < 2s$/);
+    expect(s.sentence).toMatch(/^max 17\.5 req\/s offered \(completed [\d.]+ req\/s, \d+ output tok\/s\) with ttft\.p95 < 100ms and error_rate < 1% and e2e\.p90 < 2s$/);
     // Every step carries every SLO's value on its phase, in the order of `slos`.
     for (const x of s.steps) {
       expect(x.checks!.map((c) => c.slo)).toEqual(SWEEP_SLOS);
