@@ -28,7 +28,7 @@ function cells(cmp: CompareResult, row: CompareRow): string[] {
     out.push(fmtValue(row.values[i], row.unit));
     out.push(ch ? fmtChange(ch.abs, ch.rel, row.unit) : '-');
     out.push(ch?.ci ? fmtInterval(ch.ci.lo, ch.ci.hi, row.unit) : '-');
-    out.push(ch ? VERDICT_TEXT[ch.verdict] : '-');
+    out.push(ch ? VERDICT_TEXT[ch.verdict] + (ch.fewSamples ? ` (too few: ${ch.fewSamples.have} < ${ch.fewSamples.need})` : '') : '-');
   }
   if (cmp.runs.length >= 3) out.push(row.best === null ? '-' : cmp.runs[row.best].id);
   return out;

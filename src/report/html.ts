@@ -209,7 +209,7 @@ function compareTables(cmp: CompareResult): string {
           const ch = row.changes[i];
           const cls = ch?.verdict === 'worse' ? 'worse' : ch?.verdict === 'better' ? 'better' : 'muted';
           cells.push(`<td>${esc(fmtValue(row.values[i], row.unit))}</td>`);
-          cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') : '-'}</td>`);
+          cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') + (ch.fewSamples ? ` (too few requests: ${ch.fewSamples.have} < ${ch.fewSamples.need})` : '') : '-'}</td>`);
           cells.push(`<td class="muted">${ch?.ci ? esc(fmtInterval(ch.ci.lo, ch.ci.hi, row.unit)) : '-'}</td>`);
         }
         if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].id)}</td>`);

@@ -8,6 +8,16 @@ export const STATS = ['p50', 'p95', 'p99'] as const;
 export type Stat = (typeof STATS)[number];
 export const STAT_PERCENTILE: Record<Stat, number> = { p50: 50, p95: 95, p99: 99 };
 
+/**
+ * Small-sample rule: a percentile rests on the few requests beyond it, so p needs at least
+ * TAIL_REQUESTS of them: n ≥ 5 / (1 − p) — p50 10 requests, p95 100, p99 500. Below that, compare
+ * says so and calls no change beyond noise.
+ */
+export const TAIL_REQUESTS = 5;
+export function minSamplesFor(percentile: number): number {
+  return Math.ceil((TAIL_REQUESTS * 100) / (100 - percentile) - 1e-9);
+}
+
 export const LATENCY_METRICS = [
   { name: 'ttft', key: 'ttftMs', label: 'TTFT' },
   { name: 'tpot', key: 'tpotMs', label: 'TPOT' },
