@@ -117,7 +117,7 @@ export function curveChart(spec: CurveChartSpec): string {
     p.push(`<line class="grid" x1="${x}" x2="${x}" y1="${plot.t}" y2="${plot.b}"/><text class="tick" x="${x}" y="${plot.b + 16}" text-anchor="${x > plot.r - 20 ? 'end' : 'middle'}">${esc(String(t))}</text>`);
   }
   p.push(`<line class="axis" x1="${plot.l}" x2="${plot.r}" y1="${plot.b}" y2="${plot.b}"/><line class="axis" x1="${plot.l}" x2="${plot.l}" y1="${plot.t}" y2="${plot.b}"/>`);
-  p.push(`<text class="label" x="${(plot.l + plot.r) / 2}" y="${plot.b + 34}" text-anchor="middle">achieved throughput, successful req/s</text>`);
+  p.push(`<text class="label" x="${(plot.l + plot.r) / 2}" y="${plot.b + 34}" text-anchor="middle">completed rps (successful requests per second)</text>`);
   p.push(`<text class="label" transform="translate(16 ${(plot.t + plot.b) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.metric)}, ms (log scale)</text>`);
 
   // The best load and the knee: vertical lines with their labels along the top of the plot.
@@ -292,7 +292,7 @@ function curveCharts(steps: CurveStep[], phases: (PhaseResult | undefined)[], sl
     const failing = steps.filter((s) => s.pass === false).length;
     const best = sweep?.bestPhase ? steps.find((s) => s.phase === sweep.bestPhase) : undefined;
     const desc = [
-      `${label} p50, p95 and p99 in ms (log scale) against achieved successful requests per second, one point per ${sweep ? 'sweep step' : 'recorded phase'} (${steps.length}).`,
+      `${label} p50, p95 and p99 in ms (log scale) against the completed rate (successful requests per second), one point per ${sweep ? 'sweep step' : 'recorded phase'} (${steps.length}).`,
       sweep ? `${passing} steps held every SLO, ${failing} broke one (drawn as red crosses).` : '',
       lines.length ? `SLO lines: ${lines.map((l) => `${l.text} at ${msText(l.boundMs)}`).join('; ')}.` : '',
       best ? `Highest load that held: ${best.phase} at ${fmtNum(best.x)} req/s.` : sweep ? 'No load held the SLOs.' : '',

@@ -33,6 +33,8 @@ export function renderSweepText(a: SweepAnswer): string {
     ),
   );
   for (const s of ordered) if (!s.pass && s.failed.length > 0) out.push(`  ${s.phase}: ${s.failed.join('; ')}`);
+  const lagged = ordered.filter((s) => s.clientSaturated);
+  if (lagged.length > 0) out.push(`!!! client saturated during ${lagged.map((s) => s.phase).join(', ')}: timing there is contaminated, so none of them can be the answer`);
   out.push('');
   if (a.knee) out.push(`knee: ${a.knee.phase} (${a.by === 'rate' ? `${a.knee.load} rps` : `c=${a.knee.load}`}, completed ${fmtNum(a.knee.achievedRps)} rps): the most throughput per unit of latency`);
   out.push(`answer: ${a.sentence}`);

@@ -6,6 +6,8 @@ import type { StepRun } from '../../src/commands/sweep-step.js';
 import { parseSlo } from '../../src/slo/grammar.js';
 import { loadHeld, steadyWindow, withoutStepCancellations } from '../../src/sweep/held.js';
 import { synthResult } from '../report/fixtures.js';
+import { sweepResult } from '../report/sweep-fixture.js';
+import { renderSweepText } from '../../src/report/sweep-text.js';
 
 const open8 = { kind: 'open', rateRps: 8, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null } as const;
 const stepResult = () => synthResult({ seed: 3, phases: [{ name: 'step-3-8rps', load: open8, classes: [{ name: 'chat', requests: 100, ttftMs: 50, tpotMs: 10, outputTokens: 32 }] }] });
@@ -55,5 +57,17 @@ describe('a sweep step holds its load', () => {
     const cleaned = withoutStepCancellations(r).phases[0].groups[0];
     expect([cleaned.errors, cleaned.errorRate, cleaned.errorsByClass.cancelled, cleaned.cancelledByStepEnd]).toEqual([0, 0, undefined, 3]);
     expect(judgeSweepStep(step(80), r, slos, { kind: 'open', rateRps: 8 }, false).outcome.pass).toBe(true);
+  });
+});
+
+describe('the sweep text reads against its answer', () => {
+  it('marks the answer row, shows offered, sent and completed, and warns of a saturated client', () => {
+    const r = sweepResult();
+    const steps = r.sweep!.steps.map((s, i) => ({ ...s, offeredRps: s.load.kind === 'open' ? s.load.rateRps : null, sentRps: s.achievedRps, clientSaturated: i === 0 }));
+    const text = renderSweepText({ ...r.sweep!, steps, resultFile: null });
+    expect(text).toMatch(/step +load +offered rps +sent rps +completed rps/);
+    expect(text).toMatch(new RegExp(`${r.sweep!.bestPhase}( ◀ knee)? ◀ answer`));
+    expect(text).toContain(`!!! client saturated during ${steps[0].phase}: timing there is contaminated`);
+    expect(r.sweep!.sentence).toMatch(/req\/s offered \(completed [\d.]+ req\/s/);
   });
 });
