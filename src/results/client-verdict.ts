@@ -61,7 +61,7 @@ export function saturationCause(sched: SchedSample | null): SaturationCause {
   if (starved) {
     return {
       reason: 'starved',
-      detail: `the machine is busy: the harness got ${pct(cpuShare)} of a core while it needed ${pct(cpuShare + waitShare)} (it waited ${(sched.runQueueWaitMs / 1000).toFixed(2)} s for a CPU other processes held)`,
+      detail: `the machine is busy: the harness's main thread got ${pct(cpuShare)} of a core while it needed ${pct(cpuShare + waitShare)} (it waited ${(sched.runQueueWaitMs / 1000).toFixed(2)} s for a CPU other processes held)`,
       advice: ADVICE.starved,
     };
   }

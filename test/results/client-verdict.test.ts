@@ -13,7 +13,7 @@ describe('saturation cause', () => {
   it('a harness that lagged on 7% of a core while queueing for a CPU is starved, with advice about the machine', () => {
     const c = saturationCause({ wallMs: 10_000, threadCpuMs: 700, runQueueWaitMs: 900 });
     expect(c.reason).toBe('starved');
-    expect(c.detail).toContain('got 7% of a core while it needed 16%');
+    expect(c.detail).toContain("the harness's main thread got 7% of a core while it needed 16%");
     expect(c.advice).toMatch(/quiet machine.*nice.*taskset/);
     expect(c.advice).not.toMatch(/--workers/);
   });
@@ -50,7 +50,7 @@ describe('first and worst seconds of lag', () => {
     r.client = clientHealth({ ...base, sched: { wallMs: 5000, threadCpuMs: 350, runQueueWaitMs: 600 }, lagSeconds: [{ tS: 0, loopDelayMaxMs: 1, dispatchLagMaxMs: 3 }, { tS: 1, loopDelayMaxMs: 2, dispatchLagMaxMs: 56.3 }] }, 56.3);
     r.clientSaturated = r.client.saturated;
     const text = renderSummary(r);
-    expect(text).toContain('!!! starved: the machine is busy: the harness got 7% of a core');
+    expect(text).toContain("!!! starved: the machine is busy: the harness's main thread got 7% of a core");
     expect(text).toContain('taskset');
     expect(text).toContain('client lag first at 1 s (56.3 ms), worst at 1 s (56.3 ms); 1 of 2 s over the limit');
   });
