@@ -1,4 +1,5 @@
 // A comparison as a terminal table, Markdown or JSON (pure).
+import { describeRates } from '../results/rates.js';
 import type { CompareResult, CompareRow, RunRef } from './compare.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtValue, mdTable } from './fmt.js';
@@ -51,11 +52,17 @@ export function renderCompareText(cmp: CompareResult, violations?: Violation[], 
   }
   for (const g of cmp.groups) {
     out.push(`phase ${g.phase} · class ${g.class === '*' ? 'all' : g.class}`);
+    if (g.class === '*' && g.rates) out.push(ratesLine(cmp, g.rates));
     out.push(table(headers(cmp), shown(g.rows).map((r) => cells(cmp, r))), '');
   }
   if (matrix) out.push(renderMatrixText(matrix), '');
   if (violations) out.push(...violationLines(cmp, violations));
   return out.join('\n').trimEnd();
+}
+
+/** "rates: A offered 6 rps · sent 6 rps · completed 5.29 rps; B …" — the phase's three rates per run. */
+export function ratesLine(cmp: CompareResult, rates: NonNullable<CompareResult['groups'][number]['rates']>): string {
+  return `rates: ${rates.map((r, i) => `${cmp.runs[i].id} ${r ? describeRates(r) || '-' : '-'}`).join('; ')}`;
 }
 
 function violationLines(cmp: CompareResult, violations: Violation[]): string[] {

@@ -20,6 +20,7 @@ import { rngFor } from '../util/rng.js';
 import { bootstrapPercentileDiffSe, histogramBuckets, zTwoSided, type Buckets, type Interval } from './bootstrap.js';
 import { COMPARE_METRICS, LATENCY_METRICS, STAT_PERCENTILE, STATS, minSamplesFor, rateTrials, type MetricDef } from './metrics.js';
 import { recipeNotes } from '../provenance/compare.js';
+import { phaseRates, type PhaseRates } from '../results/rates.js';
 
 export interface CompareInput {
   file: string;
@@ -80,6 +81,8 @@ export interface CompareGroup {
   class: string;
   /** Which runs have this phase × class. */
   present: boolean[];
+  /** Each run's offered / sent / completed rates of the phase (docs/metrics.md); null where it lacks the phase. */
+  rates?: (PhaseRates | null)[];
   rows: CompareRow[];
 }
 
@@ -228,7 +231,7 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
       });
       rows.push({ metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) });
     }
-    return { phase: a.phase, class: a.cls, present, rows };
+    return { phase: a.phase, class: a.cls, present, rates: phaseMaps.map((m) => { const p = m.get(a.phase); return p ? phaseRates(p) : null; }), rows };
   });
 
   return { runs, groups, notes, settings: { confidence, minEffect, resamples, comparisons, seed } };

@@ -7,7 +7,7 @@ import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { CompareResult } from './compare.js';
-import { runDescription } from './compare-render.js';
+import { ratesLine, runDescription } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, lineChart, type Series } from './svg.js';
@@ -215,7 +215,7 @@ function compareTables(cmp: CompareResult): string {
         if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].id)}</td>`);
         return `<tr>${cells.join('')}</tr>`;
       });
-    out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
+    out.push(`<h3>phase ${esc(g.phase)} · ${esc(className(g.class))}</h3>${g.class === '*' && g.rates ? `<p class="muted">${esc(ratesLine(cmp, g.rates))}</p>` : ''}<div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
   }
   return out.join('\n');
 }

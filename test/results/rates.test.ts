@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { describeRates, offeredRps, phaseRates, scheduleMet } from '../../src/results/rates.js';
 import { phaseHeading } from '../../src/report/text.js';
 import { standardRun } from '../report/fixtures.js';
+import { compareRuns } from '../../src/report/compare.js';
+import { renderCompareText } from '../../src/report/compare-render.js';
+import { renderCompareHtml } from '../../src/report/html.js';
 
 describe('phase rates', () => {
   const open = { kind: 'open', rateRps: 6, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null } as const;
@@ -30,4 +33,16 @@ describe('phase rates', () => {
     expect(scheduleMet(p)).toBeNull();
     expect(describeRates({ offeredRps: null, sentRps: 4, completedRps: 3.5 })).toBe('sent 4 rps · completed 3.5 rps');
   });
+
+  it("compare shows each run's three rates under the same names, in text and HTML", () => {
+    const inputs = [{ file: 'a.json', result: standardRun(1) }, { file: 'b.json', result: standardRun(2) }];
+    const cmp = compareRuns(inputs);
+    const g = cmp.groups.find((x) => x.phase === 'steady' && x.class === '*')!;
+    const line = `rates: A ${describeRates(g.rates![0]!)}; B ${describeRates(g.rates![1]!)}`;
+    expect(line).toMatch(/^rates: A sent [\d.]+ rps · completed [\d.]+ rps; B sent/);
+    expect(renderCompareText(cmp)).toContain(line);
+    expect(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp)).toContain(line);
+    expect(g.rows.find((r) => r.metric === 'throughput.rps')!.label).toBe('completed');
+  });
 });
+
