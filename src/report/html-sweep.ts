@@ -318,13 +318,14 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
   const rank = (x: SweepResult['steps'][number]) => (x.role === 'baseline' ? 0 : x.role === 'probe' ? 1 : 2);
   const load = (x: SweepResult['steps'][number]) => (x.load.kind === 'closed' ? x.load.concurrency : x.load.rateRps);
   const ordered = [...s.steps].sort((a, b) => rank(a) - rank(b) || load(a) - load(b));
-  const head = ['step', 'role', 'offered load', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
+  const head = ['step', 'role', 'offered load', 'sent rps', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
   const rows = ordered.map((x) => {
     const mark = [x.phase === s.bestPhase ? ' ◀ max' : '', x.phase === s.knee?.phase ? ' ◀ knee' : ''].join('');
     const cells = [
       `<td>${esc(x.phase)}<b>${esc(mark)}</b></td>`,
       `<td>${esc(x.role)}</td>`,
       `<td>${esc(describeStepLoad(x.load))}</td>`,
+      `<td>${x.sentRps === undefined || x.sentRps === null ? '-' : esc(fmtNum(x.sentRps))}</td>`,
       `<td>${esc(fmtNum(x.achievedRps))}</td>`,
       `<td>${esc(fmtNum(x.outputTps))}</td>`,
       ...[x.ttftP50Ms, x.ttftP95Ms, x.ttftP99Ms].map((v) => `<td>${v === null ? '-' : esc(fmtMs(v))}</td>`),
@@ -335,7 +336,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
         return `<td class="${c.pass ? '' : 'fail'}">${esc(v)}</td>`;
       }),
       `<td>${esc(fmtPct(x.errorRate))}</td>`,
-      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc(x.failed.join('; '))}">${x.saturated ? 'FAIL (saturated)' : x.pass ? 'pass' : 'FAIL'}</td>`,
+      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc(x.failed.join('; '))}">${x.saturated ? 'FAIL (saturated)' : x.clientSaturated ? 'FAIL (client saturated)' : x.pass ? 'pass' : 'FAIL'}</td>`,
       `<td class="muted">${esc(x.stop.split(':')[0])}</td>`,
     ];
     return `<tr data-phase="${esc(x.phase)}">${cells.join('')}</tr>`;

@@ -6,6 +6,7 @@
 import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import { describeLagWhen } from '../results/client-verdict.js';
 import type { CompareResult } from './compare.js';
 import { ratesLine, runDescription } from './compare-render.js';
 import type { Violation } from './failon.js';
@@ -232,12 +233,17 @@ ${body.join('\n')}
 `;
 }
 
+/** "lag first at 0 s (35.1 ms), worst at …": a cold start or the whole run. */
+function lagText(r: RunResult): string | null {
+  return r.client.lagWhen ? describeLagWhen(r.client.lagWhen, r.client.lagSeconds?.length ?? 0) : null;
+}
+
 export function renderRunHtml(file: string, r: RunResult): string {
   const runs = [{ id: 'run', file, result: r }];
   return page(`loadshape · ${r.meta.workload.name} · ${r.meta.startedAt}`, [
     `<h1>loadshape report · ${esc(r.meta.workload.name)}</h1>`,
     metaTable(runs),
-    r.clientSaturated ? `<p class="fail">Client saturated${r.client.reason ? ` (${esc(r.client.reason)})` : ''}: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.${r.client.reasonDetail ? ` ${esc(r.client.reasonDetail)}.` : ''} ${esc(r.client.advice ?? '')}</p>` : '',
+    r.clientSaturated ? `<p class="fail">Client saturated${r.client.reason ? ` (${esc(r.client.reason)})` : ''}: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.${r.client.reasonDetail ? ` ${esc(r.client.reasonDetail)}.` : ''} ${esc(r.client.advice ?? '')}${lagText(r) ? ` ${esc(lagText(r) as string)}.` : ''}</p>` : '',
     sweepSection(r),
     loadCurveSection(r),
     '<h2>Summary</h2>',

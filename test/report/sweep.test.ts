@@ -181,6 +181,16 @@ describe('the HTML throughput–latency plot', () => {
     expect(table).toContain('step-06-rate-17.5<b> ◀ max ◀ knee</b>');
   });
 
+  it('the step table names the sent and completed rates, and a step whose client lagged says so', () => {
+    const lagged = sweepResult();
+    lagged.sweep!.steps[0] = { ...lagged.sweep!.steps[0], pass: false, clientSaturated: true, sentRps: 4.8 };
+    const h = renderRunHtml('results/sweep.json', lagged);
+    const table = h.slice(h.indexOf('<table class="sweep-steps">'), h.indexOf('</table>', h.indexOf('<table class="sweep-steps">')));
+    expect(table).toContain('<th>offered load</th><th>sent rps</th><th>completed rps</th>');
+    expect(table).toContain('>FAIL (client saturated)</td>');
+    expect(table).toContain('<td>4.80</td>');
+  });
+
   it('a plain run: no capacity section; three or more loads get the plot without SLOs, two do not', () => {
     expect(renderRunHtml('a.json', standardRun(1))).not.toContain('curve-chart');
     const three = synthResult({

@@ -5,6 +5,7 @@ import { startClientSampler, type SchedReader } from '../../src/commands/client-
 import { clientHealth, type ClientSample } from '../../src/results/assemble.js';
 import { lagWhen, mergeLagSeconds, saturationCause } from '../../src/results/client-verdict.js';
 import { renderSummary } from '../../src/report/text.js';
+import { renderRunHtml } from '../../src/report/html.js';
 import { standardRun } from '../report/fixtures.js';
 
 const base: ClientSample = { eventLoopDelayP50Ms: 0, eventLoopDelayP99Ms: 1, eventLoopDelayMaxMs: 2, eventLoopUtilization: 0.06, cpuPercent: 7, peakRssMb: 80 };
@@ -53,6 +54,10 @@ describe('first and worst seconds of lag', () => {
     expect(text).toContain("!!! starved: the machine is busy: the harness's main thread got 7% of a core");
     expect(text).toContain('taskset');
     expect(text).toContain('client lag first at 1 s (56.3 ms), worst at 1 s (56.3 ms); 1 of 2 s over the limit');
+    const html = renderRunHtml('r.json', r);
+    expect(html).toContain('Client saturated (starved)');
+    expect(html).toContain('nice -n -5');
+    expect(html).toContain('lag first at 1 s (56.3 ms)');
   });
 });
 
