@@ -69,7 +69,8 @@ export function startClientSampler(now: () => number, readSched: SchedReader = r
         eventLoopDelayP99Ms: loopDelayMs(loop.percentile(99)),
         eventLoopDelayMaxMs: loopDelayMs(loop.max),
         eventLoopUtilization: Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 1000,
-        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, now())) * 1000) / 10,
+        // Over the sampler's own span: a sweep step's sampler starts mid-run.
+        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, now() - t0)) * 1000) / 10,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         sched: schedSince(sched0, readSched(), now() - t0),
         lagSeconds: [...lagSeconds],

@@ -180,22 +180,26 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       };
       // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
       const stepSampler = startClientSampler(now);
-      const step = await runSweepStep({
-        planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
-        // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
-        judge: {
-          minMs: Math.min(maxMs, minMs * effort),
-          maxMs,
-          windowS: windowMs / 1000,
-          minRequests: (opts.minStepRequests ?? 30) * effort,
-          offeredRps: load.kind === 'open' ? load.rateRps : null,
-        },
-        sinks: [sampler, stepSampler],
-        onDriver: (driver) => (current = driver),
-      });
+      let step: StepRun;
+      try {
+        step = await runSweepStep({
+          planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
+          // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
+          judge: {
+            minMs: Math.min(maxMs, minMs * effort),
+            maxMs,
+            windowS: windowMs / 1000,
+            minRequests: (opts.minStepRequests ?? 30) * effort,
+            offeredRps: load.kind === 'open' ? load.rateRps : null,
+          },
+          sinks: [sampler, stepSampler],
+          onDriver: (driver) => (current = driver),
+        });
+      } finally {
+        stepSampler.stop();
+      }
       runs.push(step.result);
       const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample()), gates.slos, load, interrupted);
-      stepSampler.stop();
       notes.set(index, note);
       done.push({ index, role, load, outcome });
       log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
