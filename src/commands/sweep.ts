@@ -11,7 +11,7 @@ import { realClock } from '../util/clock.js';
 import { prepareGates } from './gates.js';
 import { evaluateSlos, type Slo } from '../gates/slo.js';
 import { mergeHistograms } from '../metrics/histogram.js';
-import { assembleResult, type ClientSample } from '../results/assemble.js';
+import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '../results/assemble.js';
 import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName } from '../results/io.js';
 import { phaseRates } from '../results/rates.js';
@@ -68,6 +68,8 @@ export interface SweepOptions extends ClientFlags {
   timeoutTotal?: string;
   /** After a step stops, how long its in-flight requests may finish before they are cancelled. */
   drain?: string;
+  /** `--max-client-lag`: the harness lag past which a step's client is saturated (it cannot be the answer). */
+  maxClientLag?: string;
 }
 
 export interface SweepOutcome {
@@ -93,6 +95,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   const minMs = parseDurationMs(opts.minStepDuration, '--min-step-duration');
   const windowMs = parseDurationMs(opts.steadyWindow, '--steady-window');
   const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
+  const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
+  if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
   if (minMs > maxMs) throw usageError(`--min-step-duration (${opts.minStepDuration}) is longer than --step-duration (${opts.stepDuration})`);
   if (windowMs < 1000) throw usageError(`--steady-window: the time series has one point per second; give at least 1s, got ${opts.steadyWindow}`);
   const maxSteps = opts.maxSteps ?? DEFAULT_SEARCH.maxSteps;
@@ -199,7 +203,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
         stepSampler.stop();
       }
       runs.push(step.result);
-      const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample()), gates.slos, load, interrupted);
+      const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample(), lagLimitMs), gates.slos, load, interrupted);
       notes.set(index, note);
       done.push({ index, role, load, outcome });
       log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
@@ -229,7 +233,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       dispatchLag: mergeHistograms(runs.map((d) => d.dispatchLag)),
       interrupted,
     };
-    const result = withoutStepCancellations(assembleResult(combined, meta(), sample()));
+    const result = withoutStepCancellations(assembleResult(combined, meta(), sample(), lagLimitMs));
     const answer = buildAnswer(result, search, gates.slos, notes, file, by);
     // The answer travels in the result file, so `report` (text and HTML) can show it later.
     result.sweep = sweepRecord(answer, result, gates.slos);
@@ -277,9 +281,9 @@ function mergeSamples(all: Record<string, string[]>[], limit = 5): Record<string
 
 /**
  * One finished step → the search's outcome, the answer's note and the progress line. A step holds when
- * every SLO passed on it (the sweep's own cancellations are not errors), its queue did not run away,
- * its completed rate over the steady window agrees with its offered rate (sweep/held.ts) and its client
- * was not saturated (contaminated timing cannot be the answer).
+ * every SLO passed on it (the sweep's own cancellations are not errors), its queue did not run away and
+ * its completed rate over the steady window agrees with its offered rate (sweep/held.ts). A step whose
+ * client was saturated is noted: it may hold, but it cannot be the answer.
  */
 export function judgeSweepStep(step: StepRun, assembled: RunResult, slos: Slo[], load: StepLoad, interrupted: boolean): { outcome: StepOutcome; note: StepNote; line: string } {
   const stepResult = withoutStepCancellations(assembled);
@@ -293,7 +297,9 @@ export function judgeSweepStep(step: StepRun, assembled: RunResult, slos: Slo[],
   const held = loadHeld(load.kind === 'open' ? load.rateRps : null, step.window?.ok ?? 0, step.window?.seconds ?? 0);
   const unheld: string[] = [];
   if (!held.held && held.why) unheld.push(held.why);
-  if (stepResult.clientSaturated) unheld.push(`client ${stepResult.client.reason ?? 'saturated'}: ${stepResult.client.reasons.join('; ')} (timing contaminated)`);
+  // A lagging harness says nothing about the server, so the search goes on as the SLOs say; but the
+  // step's timing is contaminated, so the answer passes it over (buildAnswer).
+  const clientWhy = stepResult.clientSaturated ? `client ${stepResult.client.reason ?? 'saturated'}: ${stepResult.client.reasons.join('; ')} (timing contaminated)` : null;
   const outcome: StepOutcome = {
     pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass) && unheld.length === 0,
     saturated,
@@ -302,9 +308,9 @@ export function judgeSweepStep(step: StepRun, assembled: RunResult, slos: Slo[],
     sloRatio: sloRatio(checks),
   };
   const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
-  const note: StepNote = { phase: phase?.name ?? '', stop, saturated, unheld, offeredRps: rates?.offeredRps ?? null, sentRps: rates?.sentRps ?? null, clientSaturated: stepResult.clientSaturated };
+  const note: StepNote = { phase: phase?.name ?? '', stop, saturated, unheld, offeredRps: rates?.offeredRps ?? null, sentRps: rates?.sentRps ?? null, clientSaturated: stepResult.clientSaturated, ...(clientWhy ? { clientWhy } : {}) };
   const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
-  const verdictText = saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : unheld.length > 0 ? `FAIL (${unheld.join('; ')})` : 'FAIL';
+  const verdictText = `${saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : unheld.length > 0 ? `FAIL (${unheld.join('; ')})` : 'FAIL'}${clientWhy ? ` · not an answer: ${clientWhy}` : ''}`;
   const line = `${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · completed ${completedRps.toFixed(1)} rps · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${verdictText}`;
   return { outcome, note, line };
 }

@@ -336,7 +336,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
         return `<td class="${c.pass ? '' : 'fail'}">${esc(v)}</td>`;
       }),
       `<td>${esc(fmtPct(x.errorRate))}</td>`,
-      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc(x.failed.join('; '))}">${x.saturated ? 'FAIL (saturated)' : x.clientSaturated ? 'FAIL (client saturated)' : x.pass ? 'pass' : 'FAIL'}</td>`,
+      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc([...x.failed, ...(x.clientWhy ? [x.clientWhy] : [])].join('; '))}">${x.saturated ? 'FAIL (saturated)' : !x.pass ? 'FAIL' : x.clientSaturated ? 'pass, client saturated: not an answer' : 'pass'}</td>`,
       `<td class="muted">${esc(x.stop.split(':')[0])}</td>`,
     ];
     return `<tr data-phase="${esc(x.phase)}">${cells.join('')}</tr>`;

@@ -27,12 +27,13 @@ export function renderSweepText(a: SweepAnswer): string {
         fmtMs(s.ttftP99Ms),
         fmtMs(s.tpotP95Ms),
         fmtPct(s.errorRate),
-        s.saturated ? 'FAIL (saturated)' : s.clientSaturated ? 'FAIL (client saturated)' : s.pass ? 'pass' : 'FAIL',
+        s.saturated ? 'FAIL (saturated)' : !s.pass ? 'FAIL' : s.clientSaturated ? 'pass, client saturated' : 'pass',
         s.stop.split(':')[0],
       ]),
     ),
   );
   for (const s of ordered) if (!s.pass && s.failed.length > 0) out.push(`  ${s.phase}: ${s.failed.join('; ')}`);
+  for (const s of ordered) if (s.clientWhy) out.push(`  ${s.phase}: not an answer: ${s.clientWhy}`);
   const lagged = ordered.filter((s) => s.clientSaturated);
   if (lagged.length > 0) out.push(`!!! client saturated during ${lagged.map((s) => s.phase).join(', ')}: timing there is contaminated, so none of them can be the answer`);
   out.push('');

@@ -190,6 +190,7 @@ export const SweepStepSchema = z.object({
   sentRps: z.number().nullable().optional(),
   /** The harness lagged during the step: it cannot be the answer. */
   clientSaturated: z.boolean().optional(),
+  clientWhy: z.string().optional(),
   outputTps: z.number(),
   ttftP50Ms: z.number().nullable(),
   ttftP95Ms: z.number().nullable(),

@@ -183,11 +183,12 @@ describe('the HTML throughput–latency plot', () => {
 
   it('the step table names the sent and completed rates, and a step whose client lagged says so', () => {
     const lagged = sweepResult();
-    lagged.sweep!.steps[0] = { ...lagged.sweep!.steps[0], pass: false, clientSaturated: true, sentRps: 4.8 };
+    lagged.sweep!.steps[0] = { ...lagged.sweep!.steps[0], pass: true, clientSaturated: true, clientWhy: 'client starved: dispatch lag p99 56.3 ms > 10 ms (timing contaminated)', sentRps: 4.8 };
     const h = renderRunHtml('results/sweep.json', lagged);
     const table = h.slice(h.indexOf('<table class="sweep-steps">'), h.indexOf('</table>', h.indexOf('<table class="sweep-steps">')));
     expect(table).toContain('<th>offered load</th><th>sent rps</th><th>completed rps</th>');
-    expect(table).toContain('>FAIL (client saturated)</td>');
+    expect(table).toContain('>pass, client saturated: not an answer</td>');
+    expect(table).toContain('title="client starved: dispatch lag p99 56.3 ms &gt; 10 ms (timing contaminated)"');
     expect(table).toContain('<td>4.80</td>');
   });
 
