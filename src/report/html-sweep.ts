@@ -346,7 +346,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
 
 function classTable(s: SweepResult): string {
   if (s.classes.length === 0) return '';
-  const head = ['class', 'reqs', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
+  const head = ['class', 'reqs', 'completed rps (whole step)', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
   const ms = (v: number | null) => (v === null ? '-' : fmtMs(v));
   const rows = s.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), ms(c.ttftP50Ms), ms(c.ttftP95Ms), ms(c.tpotP95Ms), fmtPct(c.errorRate)]);
   return `<h3>per class at ${esc(s.bestPhase ?? '')}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table></div>`;

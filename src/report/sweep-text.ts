@@ -44,7 +44,7 @@ export function renderSweepText(a: SweepAnswer): string {
     out.push('', `per class at ${a.bestPhase}:`);
     out.push(
       table(
-        ['class', 'reqs', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'],
+        ['class', 'reqs', 'completed rps (whole step)', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'],
         a.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), fmtMs(c.ttftP50Ms), fmtMs(c.ttftP95Ms), fmtMs(c.tpotP95Ms), fmtPct(c.errorRate)]),
       ),
     );
