@@ -6,6 +6,7 @@ import { clientHealth, type ClientSample } from '../../src/results/assemble.js';
 import { lagWhen, mergeLagSeconds, saturationCause } from '../../src/results/client-verdict.js';
 import { renderSummary } from '../../src/report/text.js';
 import { renderRunHtml } from '../../src/report/html.js';
+import { mergeResults } from '../../src/results/merge.js';
 import { standardRun } from '../report/fixtures.js';
 
 const base: ClientSample = { eventLoopDelayP50Ms: 0, eventLoopDelayP99Ms: 1, eventLoopDelayMaxMs: 2, eventLoopUtilization: 0.06, cpuPercent: 7, peakRssMb: 80 };
@@ -97,5 +98,19 @@ describe('client sampler with an injected scheduler reader', () => {
     sampler.stop();
     expect([health.saturated, health.reason]).toEqual([true, 'overloaded']);
     expect(health.sched!.threadCpuMs).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('merged processes', () => {
+  it('one starved shard makes the merged run starved, and the lag seconds are the worst of each second', () => {
+    const starved = standardRun(1);
+    starved.client = clientHealth({ ...base, sched: { wallMs: 5000, threadCpuMs: 300, runQueueWaitMs: 900 }, lagSeconds: [{ tS: 0, loopDelayMaxMs: 2, dispatchLagMaxMs: 40 }, { tS: 1, loopDelayMaxMs: 1, dispatchLagMaxMs: 1 }] }, 40);
+    starved.clientSaturated = true;
+    const fine = standardRun(1);
+    fine.client = clientHealth({ ...base, lagSeconds: [{ tS: 0, loopDelayMaxMs: 1, dispatchLagMaxMs: 1 }, { tS: 1, loopDelayMaxMs: 25, dispatchLagMaxMs: 0 }] }, 1);
+    const m = mergeResults([fine, starved], ['fine.json', 'starved.json']);
+    expect([m.clientSaturated, m.client.reason]).toEqual([true, 'starved']);
+    expect(m.client.lagSeconds!.map((x) => [x.loopDelayMaxMs, x.dispatchLagMaxMs])).toEqual([[2, 40], [25, 1]]);
+    expect(m.client.lagWhen).toMatchObject({ secondsOver: 2, firstS: 0, worstS: 0, worstMs: 40 });
   });
 });
