@@ -186,6 +186,7 @@ requestOptions(program.command('sweep'))
   .option('--tolerance <f>', 'stop refining when the boundary is known within this fraction (the load reported is then run again to confirm it)', positive('--tolerance'), 0.05)
   .option('--out <dir>', 'directory for the result file', 'results')
   .option('--drain <d>', 'after a step stops, how long its in-flight requests may finish before being cancelled', '10s')
+  .option('--max-client-lag <d>', "the harness's own lag past which a step's client is saturated: such a step cannot be the answer (default 10ms; raise it knowingly on a shared runner)")
   .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed'))
   .option('--sim-config <sim.yaml>', 'embedded simulator settings file (see docs/simulator.md)')
   .option('--sim-fault <spec>', 'embedded simulator fault (repeatable)', collect, [])
@@ -211,6 +212,7 @@ requestOptions(program.command('sweep'))
       out: o.out as string,
       ...requestOptionValues(o),
       drain: o.drain as string,
+      maxClientLag: o.maxClientLag as string | undefined,
       simProfile: o.simProfile as string | undefined,
       simConfig: o.simConfig as string | undefined,
       simFault: o.simFault as string[],

@@ -219,7 +219,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
 
     // The run's sinks: what consumes its records and its one-second tick.
     const collector = new RunCollector({ classNames: workload.classes.map((c) => c.name), goodput: gates.goodput });
-    const sinks: RunSink[] = [collector];
+    const sinks: RunSink[] = [collector, sampler];
     if (records) sinks.push(records);
     if (checkpointMs !== null) {
       sinks.push(new Checkpoints(checkpointFile(file), checkpointMs, (view) => assembleResult(collector.snapshot(view), { ...metaAt(view.stopped), checkpoint: true }, sample(), lagLimitMs)));

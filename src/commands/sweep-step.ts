@@ -8,6 +8,7 @@ import type { GoodputCriteria } from '../slo/goodput.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Clock } from '../util/clock.js';
 import type { Planner } from '../workload/plan.js';
+import { steadyWindow } from '../sweep/held.js';
 import { judgeStep, type StepJudgeOptions, type StepVerdict } from '../sweep/steady.js';
 
 export interface StepRunOptions {
@@ -23,6 +24,8 @@ export interface StepRunOptions {
   judge: Omit<StepJudgeOptions, 'elapsedMs'>;
   /** After the verdict, how long in-flight requests may finish before they are cancelled. */
   drainMs: number;
+  /** Further sinks of the step's Driver (the client samplers). */
+  sinks?: RunSink[];
   /** Called with the step's Driver while it runs, and null after (for Ctrl-C). */
   onDriver?: (driver: Driver | null) => void;
 }
@@ -33,6 +36,8 @@ export interface StepRun {
   verdict: StepVerdict;
   /** When the verdict stopped the step (null when it ran its course). */
   stopAtMs: number | null;
+  /** Successful completions in the step's steady window (sweep/held.ts), over which its completed rate is read. */
+  window: { seconds: number; ok: number } | null;
 }
 
 /** The sink that watches a step: judges the closed seconds of this phase at each tick. */
@@ -68,7 +73,7 @@ export async function runSweepStep(o: StepRunOptions): Promise<StepRun> {
   const collector = new RunCollector({ classNames: o.classNames, goodput: o.goodput });
   let driver: Driver | null = null;
   const watch = new StepWatch(collector, o, o.clock.now(), () => driver?.stop());
-  driver = new Driver({ planner: o.planner, phases: [o.phase], client: o.client, clock: o.clock, seed: o.seed, sinks: [collector, watch] });
+  driver = new Driver({ planner: o.planner, phases: [o.phase], client: o.client, clock: o.clock, seed: o.seed, sinks: [collector, watch, ...(o.sinks ?? [])] });
   o.onDriver?.(driver);
   let result: DriverResult;
   try {
@@ -82,5 +87,8 @@ export async function runSweepStep(o: StepRunOptions): Promise<StepRun> {
     const windowS = (watch.stopAtMs - run.startedAtMs) / 1000;
     run.achievedRateRps = windowS > 0 ? Math.round((run.sent / windowS) * 1000) / 1000 : null;
   }
-  return { result, verdict: watch.verdict, stopAtMs: watch.stopAtMs };
+  const endMs = watch.stopAtMs ?? (run ? Math.min(run.endedAtMs, run.startedAtMs + o.judge.maxMs) : 0);
+  const points = collector.timeseries.points.filter((p) => p.phase === o.phase.name);
+  const window = run ? steadyWindow(points, run.startedAtMs, endMs, o.judge.windowS) : null;
+  return { result, verdict: watch.verdict, stopAtMs: watch.stopAtMs, window };
 }

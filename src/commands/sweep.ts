@@ -6,14 +6,16 @@
 import { join } from 'node:path';
 import type { Driver } from '../driver/run.js';
 import type { DriverResult } from '../metrics/collector.js';
-import { runSweepStep } from './sweep-step.js';
+import { runSweepStep, type StepRun } from './sweep-step.js';
 import { realClock } from '../util/clock.js';
 import { prepareGates } from './gates.js';
 import { evaluateSlos, type Slo } from '../gates/slo.js';
 import { mergeHistograms } from '../metrics/histogram.js';
-import { assembleResult, type ClientSample } from '../results/assemble.js';
+import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '../results/assemble.js';
 import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName } from '../results/io.js';
+import { phaseRates } from '../results/rates.js';
+import { loadHeld, withoutStepCancellations } from '../sweep/held.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, type StepNote, type SweepAnswer } from '../sweep/answer.js';
 import { renderSweepText } from '../report/sweep-text.js';
@@ -66,6 +68,8 @@ export interface SweepOptions extends ClientFlags {
   timeoutTotal?: string;
   /** After a step stops, how long its in-flight requests may finish before they are cancelled. */
   drain?: string;
+  /** `--max-client-lag`: the harness lag past which a step's client is saturated (it cannot be the answer). */
+  maxClientLag?: string;
 }
 
 export interface SweepOutcome {
@@ -91,6 +95,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   const minMs = parseDurationMs(opts.minStepDuration, '--min-step-duration');
   const windowMs = parseDurationMs(opts.steadyWindow, '--steady-window');
   const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
+  const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
+  if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
   if (minMs > maxMs) throw usageError(`--min-step-duration (${opts.minStepDuration}) is longer than --step-duration (${opts.stepDuration})`);
   if (windowMs < 1000) throw usageError(`--steady-window: the time series has one point per second; give at least 1s, got ${opts.steadyWindow}`);
   const maxSteps = opts.maxSteps ?? DEFAULT_SEARCH.maxSteps;
@@ -176,40 +182,31 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
             ? load
             : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
       };
-      const step = await runSweepStep({
-        planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
-        // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
-        judge: {
-          minMs: Math.min(maxMs, minMs * effort),
-          maxMs,
-          windowS: windowMs / 1000,
-          minRequests: (opts.minStepRequests ?? 30) * effort,
-          offeredRps: load.kind === 'open' ? load.rateRps : null,
-        },
-        onDriver: (driver) => (current = driver),
-      });
-      const d = step.result;
-      const v = step.verdict;
-      runs.push(d);
-      const stepResult = assembleResult(d, meta(), sample());
-      const phase = stepResult.phases[0];
-      const all = phase?.groups.find((g) => g.class === '*');
-      const checks = evaluateSlos(stepResult, gates.slos);
-      const saturated = v.state === 'saturated';
-      const outcome: StepOutcome = {
-        pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
-        saturated,
-        achievedRps: all?.throughput.requestsPerS ?? 0,
-        outputTps: all?.throughput.outputTokensPerS ?? 0,
-        sloRatio: sloRatio(checks),
-      };
-      const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
-      notes.set(index, { phase: name, stop, saturated });
+      // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
+      const stepSampler = startClientSampler(now);
+      let step: StepRun;
+      try {
+        step = await runSweepStep({
+          planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
+          // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
+          judge: {
+            minMs: Math.min(maxMs, minMs * effort),
+            maxMs,
+            windowS: windowMs / 1000,
+            minRequests: (opts.minStepRequests ?? 30) * effort,
+            offeredRps: load.kind === 'open' ? load.rateRps : null,
+          },
+          sinks: [sampler, stepSampler],
+          onDriver: (driver) => (current = driver),
+        });
+      } finally {
+        stepSampler.stop();
+      }
+      runs.push(step.result);
+      const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample(), lagLimitMs), gates.slos, load, interrupted);
+      notes.set(index, note);
       done.push({ index, role, load, outcome });
-      const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
-      log(
-        `step ${index} ${role} ${describeStepLoad(load)}: ${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · ${outcome.achievedRps.toFixed(1)} req/s · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : 'FAIL'}`,
-      );
+      log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
       return outcome;
     };
 
@@ -236,7 +233,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
       dispatchLag: mergeHistograms(runs.map((d) => d.dispatchLag)),
       interrupted,
     };
-    const result = assembleResult(combined, meta(), sample());
+    const result = withoutStepCancellations(assembleResult(combined, meta(), sample(), lagLimitMs));
     const answer = buildAnswer(result, search, gates.slos, notes, file, by);
     // The answer travels in the result file, so `report` (text and HTML) can show it later.
     result.sweep = sweepRecord(answer, result, gates.slos);
@@ -280,4 +277,40 @@ function mergeSamples(all: Record<string, string[]>[], limit = 5): Record<string
     }
   }
   return out;
+}
+
+/**
+ * One finished step → the search's outcome, the answer's note and the progress line. A step holds when
+ * every SLO passed on it (the sweep's own cancellations are not errors), its queue did not run away and
+ * its completed rate over the steady window agrees with its offered rate (sweep/held.ts). A step whose
+ * client was saturated is noted: it may hold, but it cannot be the answer.
+ */
+export function judgeSweepStep(step: StepRun, assembled: RunResult, slos: Slo[], load: StepLoad, interrupted: boolean): { outcome: StepOutcome; note: StepNote; line: string } {
+  const stepResult = withoutStepCancellations(assembled);
+  const v = step.verdict;
+  const phase = stepResult.phases[0];
+  const all = phase?.groups.find((g) => g.class === '*');
+  const checks = evaluateSlos(stepResult, slos);
+  const saturated = v.state === 'saturated';
+  const rates = phase ? phaseRates(phase) : null;
+  const completedRps = step.window ? Math.round((step.window.ok / step.window.seconds) * 1000) / 1000 : (all?.throughput.requestsPerS ?? 0);
+  const held = loadHeld(load.kind === 'open' ? load.rateRps : null, step.window?.ok ?? 0, step.window?.seconds ?? 0);
+  const unheld: string[] = [];
+  if (!held.held && held.why) unheld.push(held.why);
+  // A lagging harness says nothing about the server, so the search goes on as the SLOs say; but the
+  // step's timing is contaminated, so the answer passes it over (buildAnswer).
+  const clientWhy = stepResult.clientSaturated ? `client ${stepResult.client.reason ?? 'saturated'}: ${stepResult.client.reasons.join('; ')} (timing contaminated)` : null;
+  const outcome: StepOutcome = {
+    pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass) && unheld.length === 0,
+    saturated,
+    achievedRps: completedRps,
+    outputTps: all?.throughput.outputTokensPerS ?? 0,
+    sloRatio: sloRatio(checks),
+  };
+  const stop = v.state === 'running' ? (interrupted ? 'interrupted' : 'max-duration: the phase ended') : `${v.state}: ${v.reason}`;
+  const note: StepNote = { phase: phase?.name ?? '', stop, saturated, unheld, offeredRps: rates?.offeredRps ?? null, sentRps: rates?.sentRps ?? null, clientSaturated: stepResult.clientSaturated, ...(clientWhy ? { clientWhy } : {}) };
+  const ttft = all && all.ok > 0 ? `TTFT p95 ${all.metrics.ttftMs.p95Ms.toFixed(1)} ms` : 'no successful request';
+  const verdictText = `${saturated ? 'FAIL (saturated)' : outcome.pass ? 'pass' : unheld.length > 0 ? `FAIL (${unheld.join('; ')})` : 'FAIL'}${clientWhy ? ` · not an answer: ${clientWhy}` : ''}`;
+  const line = `${stop.split(':')[0]} after ${(phase?.durationS ?? 0).toFixed(1)}s · completed ${completedRps.toFixed(1)} rps · ${outcome.outputTps.toFixed(0)} out tok/s · ${ttft} · ${verdictText}`;
+  return { outcome, note, line };
 }

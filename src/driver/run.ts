@@ -208,7 +208,8 @@ export class Driver {
     await inFlight.zero();
     // Arrivals still queued when a stop let the in-flight ones finish were never sent either.
     dropped += waiting.clear();
-    const windowMs = phase.durationMs !== null && !countReached ? phase.durationMs : lastSentAtMs - startedAtMs;
+    // A stopped phase sent only until it was stopped: its rate is over that time, not the planned window.
+    const windowMs = phase.durationMs !== null && !countReached && !live.stopped ? phase.durationMs : lastSentAtMs - startedAtMs;
     return { scheduled, sent, dropped, achievedRateRps: windowMs > 0 ? Math.round((sent / (windowMs / 1000)) * 1000) / 1000 : null };
   }
 

@@ -1,12 +1,13 @@
 // Is the run itself valid (pure)? A run whose client lagged, whose open-loop schedule was not kept or
 // whose server ignored the asked output length measured something other than what was asked: its
 // latencies cannot gate a promotion either way. Each check is a gate of its own (exit 3).
+import { MIN_SENT_SHARE, scheduleMet } from '../results/rates.js';
 import type { RunResult } from '../results/format.js';
 import type { Workload } from '../workload/schema.js';
 import type { RunCheck } from '../results/gates-schema.js';
 
 /** An open-loop phase must send at least this share of what its schedule asked for. */
-export const MIN_SENT_SHARE = 0.95;
+export { MIN_SENT_SHARE } from '../results/rates.js';
 /** At most this share of successful responses may stop early when the workload asked for an exact length. */
 export const MAX_ENDED_EARLY_SHARE = 0.01;
 
@@ -36,7 +37,7 @@ export function runChecks(result: RunResult, workload: Workload, opts: { aborted
   checks.push({
     name: 'client not saturated',
     pass: !result.clientSaturated,
-    detail: result.clientSaturated ? `the harness lagged: ${result.client.reasons.join('; ')}` : `event-loop delay p99 ${result.client.eventLoopDelayP99Ms} ms, dispatch lag p99 ${result.client.dispatchLagP99Ms} ms`,
+    detail: result.clientSaturated ? `the harness lagged${result.client.reason ? ` (${result.client.reason})` : ''}: ${result.client.reasons.join('; ')}` : `event-loop delay p99 ${result.client.eventLoopDelayP99Ms} ms, dispatch lag p99 ${result.client.dispatchLagP99Ms} ms`,
   });
   if (result.meta.interrupted && !opts.abortedOnFail) {
     checks.push({ name: 'run completed', pass: false, detail: 'the run was interrupted: its last phase is partial' });
@@ -49,8 +50,8 @@ export function runChecks(result: RunResult, workload: Workload, opts: { aborted
       // variation in the number of arrivals is never mistaken for a missed rate.
       const share = p.scheduled > 0 ? p.sent / p.scheduled : 1;
       const asked = p.load.rateRps !== null ? `${p.load.rateRps} rps` : `${p.load.ramp?.fromRps}→${p.load.ramp?.toRps} rps`;
-      const achieved = p.achievedRateRps === null ? '' : `, achieved ${p.achievedRateRps} rps of ${asked} asked`;
-      const pass = share >= MIN_SENT_SHARE && p.dropped === 0;
+      const achieved = p.achievedRateRps === null ? '' : `; sent ${p.achievedRateRps} rps of ${asked} offered`;
+      const pass = scheduleMet(p) === true;
       checks.push({
         name: `phase ${p.name}: open-loop schedule met`,
         pass,

@@ -5,6 +5,8 @@ import type { RunResult } from '../results/format.js';
 import { SIM_ENGINE } from './schema.js';
 
 const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
+/** A histogram quantile that is a bucket edge reads as the bound it is ("<300"), never as a value. */
+export const boundedMs = (x: number | null, bound: 'below' | 'above' | undefined) => (x === null ? '-' : `${bound === 'below' ? '<' : bound === 'above' ? '>' : ''}${x.toFixed(bound ? 0 : 1)}`);
 const usd = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toPrecision(3)}`);
 
 export function renderEngineSide(r: RunResult): string[] {
@@ -39,7 +41,7 @@ export function renderEngineSide(r: RunResult): string[] {
       `${f(x.waitingMean)}/${f(x.waitingMax, 0)}`,
       x.kvCacheUsageMax === null ? '-' : `${(x.kvCacheUsageMax * 100).toFixed(1)}%`,
       x.prefixCacheHitRate === null ? '-' : `${(x.prefixCacheHitRate * 100).toFixed(1)}%`,
-      `${f(x.queueTimeP50Ms)}/${f(x.queueTimeP99Ms)}`,
+      `${boundedMs(x.queueTimeP50Ms, x.queueTimeP50Bound)}/${boundedMs(x.queueTimeP99Ms, x.queueTimeP99Bound)}`,
       ...(gpu ? [x.gpuUtilMeanPct === null ? '-' : `${x.gpuUtilMeanPct.toFixed(0)}%`, f(x.gpuMemoryMaxMiB, 0), f(x.gpuPowerMeanW, 0), f(x.energyPerOutputTokenJ, 3)] : []),
     ]);
     out.push(`server metrics (${sm.sources.map((s) => `${redactUrl(s.url)}: ${s.scrapes} scrapes${s.failures ? `, ${s.failures} failed` : ''}`).join('; ')}):`);

@@ -1,4 +1,5 @@
 // A comparison as a terminal table, Markdown or JSON (pure).
+import { describeRates } from '../results/rates.js';
 import type { CompareGroup, CompareResult, CompareRow, RunRef } from './compare.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtValue, mdTable } from './fmt.js';
@@ -29,7 +30,7 @@ function cells(cmp: CompareResult, row: CompareRow): string[] {
     out.push(fmtValue(row.values[i], row.unit));
     out.push(ch ? fmtChange(ch.abs, ch.rel, row.unit) : '-');
     out.push(ch?.ci ? fmtInterval(ch.ci.lo, ch.ci.hi, row.unit) : '-');
-    out.push(ch ? VERDICT_TEXT[ch.verdict] : '-');
+    out.push(ch ? VERDICT_TEXT[ch.verdict] + (ch.fewSamples ? ` (too few: ${ch.fewSamples.have} < ${ch.fewSamples.need})` : '') : '-');
   }
   if (cmp.runs.length >= 3) out.push(row.best === null ? '-' : cmp.runs[row.best].name);
   return out;
@@ -122,11 +123,17 @@ export function renderCompareText(cmp: CompareResult, violations?: Violation[], 
   }
   for (const g of shownCompareGroups(cmp)) {
     out.push(`phase ${g.phase} · class ${compareGroupName(cmp, g)}`);
+    if (g.class === '*' && g.rates) out.push(ratesLine(cmp, g.rates));
     out.push(table(headers(cmp), shown(g.rows).map((r) => cells(cmp, r))), '');
   }
   if (matrix) out.push(renderMatrixText(matrix), '');
   if (violations) out.push(...violationLines(cmp, violations));
   return out.join('\n').trimEnd();
+}
+
+/** "rates: A offered 6 rps · sent 6 rps · completed 5.29 rps; B …" — the phase's three rates per run. */
+export function ratesLine(cmp: CompareResult, rates: NonNullable<CompareResult['groups'][number]['rates']>): string {
+  return `rates: ${rates.map((r, i) => `${cmp.runs[i].id} ${r ? describeRates(r) || '-' : '-'}`).join('; ')}`;
 }
 
 function violationLines(cmp: CompareResult, violations: Violation[]): string[] {

@@ -18,8 +18,9 @@ import type { MetricKey } from '../metrics/accumulator.js';
 import { describeLoad } from '../schedule/phases.js';
 import { rngFor } from '../util/rng.js';
 import { bootstrapPercentileDiffSe, histogramBuckets, zTwoSided, type Buckets, type Interval } from './bootstrap.js';
-import { COMPARE_METRICS, LATENCY_METRICS, STAT_PERCENTILE, STATS, rateTrials, type MetricDef } from './metrics.js';
+import { COMPARE_METRICS, LATENCY_METRICS, STAT_PERCENTILE, STATS, minSamplesFor, rateTrials, type MetricDef } from './metrics.js';
 import { recipeNotes } from '../provenance/compare.js';
+import { phaseRates, type PhaseRates } from '../results/rates.js';
 
 export interface CompareInput {
   file: string;
@@ -60,6 +61,8 @@ export interface Change {
   rel: number | null;
   ci: Interval | null;
   verdict: Verdict;
+  /** A percentile with fewer requests than the small-sample rule needs (metrics.ts): never beyond noise. */
+  fewSamples?: { have: number; need: number };
 }
 
 export interface CompareRow {
@@ -80,6 +83,8 @@ export interface CompareGroup {
   class: string;
   /** Which runs have this phase × class. */
   present: boolean[];
+  /** Each run's offered / sent / completed rates of the phase (docs/metrics.md); null where it lacks the phase. */
+  rates?: (PhaseRates | null)[];
   rows: CompareRow[];
 }
 
@@ -218,7 +223,8 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
         if (run === 0 || v === null || values[0] === null) return null;
         const g = a.groups[run] as GroupResult;
         const diffSe = def.kind === 'latency' ? se.get(`${run}/${def.id}`) ?? null : scalarDiffSe(def, base, g);
-        return change(def, values[0], v, diffSe, z, minEffect);
+        const lat = def.latency;
+        return sampleRule(change(def, values[0], v, diffSe, z, minEffect), lat ? STAT_PERCENTILE[lat.stat] : null, lat ? Math.min(base.metrics[lat.key].count, g.metrics[lat.key].count) : 0);
       });
       return { metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) };
     });
@@ -237,11 +243,11 @@ export function compareRuns(inputs: CompareInput[], opts: CompareOptions = {}): 
           rngFor(seed, gi, 0x7475726e, run, di),
           resamples,
         );
-        return change(def, values[0], v, sds ? sds[0] : null, z, minEffect);
+        return sampleRule(change(def, values[0], v, sds ? sds[0] : null, z, minEffect), STAT_PERCENTILE[def.stat], Math.min(baseTurn.ttftMs.count, t.ttftMs.count));
       });
       rows.push({ metric: def.id, label: def.label, unit: def.unit, better: def.better, values, changes, best: bestRun(def, values) });
     }
-    return { phase: a.phase, class: a.cls, present, rows };
+    return { phase: a.phase, class: a.cls, present, rates: phaseMaps.map((m) => { const p = m.get(a.phase); return p ? phaseRates(p) : null; }), rows };
   });
 
   return { runs, groups, notes, settings: { confidence, minEffect, resamples, comparisons, seed } };
@@ -283,6 +289,13 @@ function change(def: MetricDef, base: number, v: number, diffSe: number | null, 
   if (inCi || small || abs === 0) return { abs, rel, ci, verdict: 'within_noise' };
   const worse = def.better === 'lower' ? abs > 0 : abs < 0;
   return { abs, rel, ci, verdict: worse ? 'worse' : 'better' };
+}
+
+/** A percentile on fewer requests than minSamplesFor() needs is too few to call a change: within noise, flagged. */
+function sampleRule(c: Change, percentile: number | null, have: number): Change {
+  if (percentile === null) return c;
+  const need = minSamplesFor(percentile);
+  return have >= need ? c : { ...c, verdict: 'within_noise', fewSamples: { have, need } };
 }
 
 /** Standard error of candidate − baseline for throughput (Poisson completions) and rates (Agresti–Caffo). */

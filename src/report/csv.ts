@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import type { MetricKey } from '../metrics/accumulator.js';
 import { describeLoad } from '../schedule/phases.js';
+import { phaseRates, scheduleMet } from '../results/rates.js';
 import { costCsvCells, costCsvColumns } from '../cost/csv.js';
 
 export interface CsvInput {
@@ -47,11 +48,25 @@ export const CSV_COLUMNS = [
   'load_model',
   'load_value',
   'load',
+  // Whether to trust the row: the harness's health, a cut-short run, the open-loop schedule, the gates'
+  // verdict and, for a sweep, the step's role, pass/fail and whether it is the answer.
+  'client_saturated',
+  'client_reason',
+  'interrupted',
+  'schedule_met',
+  'gate_verdict',
+  'sweep_role',
+  'sweep_pass',
+  'sweep_answer',
   'duration_s',
   'requests',
   'ok',
   'errors',
   'error_rate',
+  // Rates as docs/metrics.md defines them; offered and sent are the phase's (the same on each class row).
+  'offered_rps',
+  'sent_rps',
+  'completed_rps',
   'req_per_s',
   'input_tok_per_s',
   'output_tok_per_s',
@@ -80,6 +95,7 @@ function labelColumn(key: string): string {
 
 function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): Record<string, Cell> {
   const m = x.result.meta;
+  const rates = phaseRates(p);
   const r: Record<string, Cell> = { run_id: m.runId, started_at: m.startedAt, file: x.file };
   for (const k of labelKeys) r[labelColumn(k)] = m.labels[k] ?? '';
   Object.assign(r, {
@@ -93,11 +109,15 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
     load_model: p.load.kind,
     load_value: loadValue(p),
     load: describeLoad(p.load),
+    ...trustCells(x.result, p),
     duration_s: p.durationS,
     requests: g.requests,
     ok: g.ok,
     errors: g.errors,
     error_rate: g.errorRate,
+    offered_rps: rates.offeredRps,
+    sent_rps: rates.sentRps,
+    completed_rps: g.throughput.requestsPerS,
     req_per_s: g.throughput.requestsPerS,
     input_tok_per_s: g.throughput.inputTokensPerS,
     output_tok_per_s: g.throughput.outputTokensPerS,
@@ -114,6 +134,22 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
   Object.assign(r, costCsvCells(x.result, p, g));
   Object.assign(r, turnCells(g));
   return r;
+}
+
+/** Booleans as true/false, missing values blank (not "false": a closed loop has no schedule to meet). */
+function trustCells(res: RunResult, p: PhaseResult): Record<string, Cell> {
+  const b = (x: boolean | null | undefined): Cell => (x === null || x === undefined ? null : String(x));
+  const step = res.sweep?.steps.find((s) => s.phase === p.name);
+  return {
+    client_saturated: b(res.clientSaturated),
+    client_reason: res.clientSaturated ? (res.client.reason ?? null) : null,
+    interrupted: b(res.meta.interrupted),
+    schedule_met: b(scheduleMet(p)),
+    gate_verdict: res.gates?.verdict ?? null,
+    sweep_role: step?.role ?? null,
+    sweep_pass: b(step?.pass),
+    sweep_answer: res.sweep ? b(res.sweep.bestPhase === p.name) : null,
+  };
 }
 
 /** Prefix of the conversation-position values, which only --long output carries (their number varies by run). */

@@ -118,7 +118,7 @@ export function curveChart(spec: CurveChartSpec): string {
     p.push(`<line class="grid" x1="${x}" x2="${x}" y1="${plot.t}" y2="${plot.b}"/><text class="tick" x="${x}" y="${plot.b + 16}" text-anchor="${x > plot.r - 20 ? 'end' : 'middle'}">${esc(String(t))}</text>`);
   }
   p.push(`<line class="axis" x1="${plot.l}" x2="${plot.r}" y1="${plot.b}" y2="${plot.b}"/><line class="axis" x1="${plot.l}" x2="${plot.l}" y1="${plot.t}" y2="${plot.b}"/>`);
-  p.push(`<text class="label" x="${(plot.l + plot.r) / 2}" y="${plot.b + 34}" text-anchor="middle">achieved throughput, successful req/s</text>`);
+  p.push(`<text class="label" x="${(plot.l + plot.r) / 2}" y="${plot.b + 34}" text-anchor="middle">completed rps (successful requests per second)</text>`);
   p.push(`<text class="label" transform="translate(16 ${(plot.t + plot.b) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.metric)}, ms (log scale)</text>`);
 
   // The best load and the knee: vertical lines with their labels along the top of the plot.
@@ -293,7 +293,7 @@ function curveCharts(steps: CurveStep[], phases: (PhaseResult | undefined)[], sl
     const failing = steps.filter((s) => s.pass === false).length;
     const best = sweep?.bestPhase ? steps.find((s) => s.phase === sweep.bestPhase) : undefined;
     const desc = [
-      `${label} p50, p95 and p99 in ms (log scale) against achieved successful requests per second, one point per ${sweep ? 'sweep step' : 'recorded phase'} (${steps.length}).`,
+      `${label} p50, p95 and p99 in ms (log scale) against the completed rate (successful requests per second), one point per ${sweep ? 'sweep step' : 'recorded phase'} (${steps.length}).`,
       sweep ? `${passing} steps held every SLO, ${failing} broke one (drawn as red crosses).` : '',
       lines.length ? `SLO lines: ${lines.map((l) => `${l.text} at ${msText(l.boundMs)}`).join('; ')}.` : '',
       best ? `Highest load that held: ${best.phase} at ${fmtNum(best.x)} req/s.` : sweep ? 'No load held the SLOs.' : '',
@@ -319,13 +319,14 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
   const rank = (x: SweepResult['steps'][number]) => (x.role === 'baseline' ? 0 : x.role === 'probe' ? 1 : 2);
   const load = (x: SweepResult['steps'][number]) => (x.load.kind === 'closed' ? x.load.concurrency : x.load.rateRps);
   const ordered = [...s.steps].sort((a, b) => rank(a) - rank(b) || load(a) - load(b));
-  const head = ['step', 'role', 'offered load', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
+  const head = ['step', 'role', 'offered load', 'sent rps', 'completed rps', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TTFT p99', ...slos.map((x) => x.text + (x.class && !x.text.includes('class=') ? ` [${x.class}]` : '')), 'errors', 'SLOs', 'ended'];
   const rows = ordered.map((x) => {
     const mark = [x.phase === s.bestPhase ? ' ◀ max' : '', x.phase === s.knee?.phase ? ' ◀ knee' : ''].join('');
     const cells = [
       `<td>${esc(x.phase)}<b>${esc(mark)}</b></td>`,
       `<td>${esc(x.role)}</td>`,
       `<td>${esc(describeStepLoad(x.load))}</td>`,
+      `<td>${x.sentRps === undefined || x.sentRps === null ? '-' : esc(fmtNum(x.sentRps))}</td>`,
       `<td>${esc(fmtNum(x.achievedRps))}</td>`,
       `<td>${esc(fmtNum(x.outputTps))}</td>`,
       ...[x.ttftP50Ms, x.ttftP95Ms, x.ttftP99Ms].map((v) => `<td>${v === null ? '-' : esc(fmtMs(v))}</td>`),
@@ -336,7 +337,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
         return `<td class="${c.pass ? '' : 'fail'}">${esc(v)}</td>`;
       }),
       `<td>${esc(fmtPct(x.errorRate))}</td>`,
-      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc(x.failed.join('; '))}">${x.saturated ? 'FAIL (saturated)' : x.pass ? 'pass' : 'FAIL'}</td>`,
+      `<td class="${x.pass ? 'pass' : 'fail'}" title="${esc([...x.failed, ...(x.clientWhy ? [x.clientWhy] : [])].join('; '))}">${x.saturated ? 'FAIL (saturated)' : !x.pass ? 'FAIL' : x.clientSaturated ? 'pass, client saturated: not an answer' : 'pass'}</td>`,
       `<td class="muted">${esc(x.stop.split(':')[0])}</td>`,
     ];
     return `<tr data-phase="${esc(x.phase)}">${cells.join('')}</tr>`;
@@ -346,7 +347,7 @@ function stepTable(s: SweepResult, slos: Slo[]): string {
 
 function classTable(s: SweepResult): string {
   if (s.classes.length === 0) return '';
-  const head = ['class', 'reqs', 'req/s', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
+  const head = ['class', 'reqs', 'completed rps (whole step)', 'out tok/s', 'TTFT p50', 'TTFT p95', 'TPOT p95', 'errors'];
   const ms = (v: number | null) => (v === null ? '-' : fmtMs(v));
   const rows = s.classes.map((c) => [c.class, String(c.requests), fmtNum(c.achievedRps), fmtNum(c.outputTps), ms(c.ttftP50Ms), ms(c.ttftP95Ms), ms(c.tpotP95Ms), fmtPct(c.errorRate)]);
   return `<h3>per class at ${esc(s.bestPhase ?? '')}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table></div>`;

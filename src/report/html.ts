@@ -6,8 +6,9 @@
 import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
+import { describeLagWhen } from '../results/client-verdict.js';
 import type { CompareResult } from './compare.js';
-import { compareGroupName, compareHeadline, runDescription, shownCompareGroups } from './compare-render.js';
+import { compareGroupName, compareHeadline, ratesLine, runDescription, shownCompareGroups } from './compare-render.js';
 import type { Violation } from './failon.js';
 import { fmtChange, fmtInterval, fmtMs, fmtValue } from './fmt.js';
 import { PALETTE, esc, latencyAxis, lineChart, type Series } from './svg.js';
@@ -211,13 +212,13 @@ function compareTables(cmp: CompareResult): string {
           const ch = row.changes[i];
           const cls = ch?.verdict === 'worse' ? 'worse' : ch?.verdict === 'better' ? 'better' : 'muted';
           cells.push(`<td>${esc(fmtValue(row.values[i], row.unit))}</td>`);
-          cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') : '-'}</td>`);
+          cells.push(`<td class="${cls}" title="${ch ? ch.verdict.replace('_', ' ') : ''}">${ch ? esc(fmtChange(ch.abs, ch.rel, row.unit)) + (ch.verdict === 'within_noise' ? ' ~' : '') + (ch.fewSamples ? ` (too few requests: ${ch.fewSamples.have} < ${ch.fewSamples.need})` : '') : '-'}</td>`);
           cells.push(`<td class="muted">${ch?.ci ? esc(fmtInterval(ch.ci.lo, ch.ci.hi, row.unit)) : '-'}</td>`);
         }
         if (many) cells.push(`<td>${row.best === null ? '-' : esc(cmp.runs[row.best].name)}</td>`);
         return `<tr>${cells.join('')}</tr>`;
       });
-    out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3><div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
+    out.push(`<h3>phase ${esc(g.phase)} · ${esc(compareGroupName(cmp, g))}</h3>${g.class === '*' && g.rates ? `<p class="muted">${esc(ratesLine(cmp, g.rates))}</p>` : ''}<div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`);
   }
   return out.join('\n');
 }
@@ -259,12 +260,17 @@ ${body.join('\n')}
 `;
 }
 
+/** "lag first at 0 s (35.1 ms), worst at …": a cold start or the whole run. */
+function lagText(r: RunResult): string | null {
+  return r.client.lagWhen ? describeLagWhen(r.client.lagWhen, r.client.lagSeconds?.length ?? 0) : null;
+}
+
 export function renderRunHtml(file: string, r: RunResult): string {
   const runs = [{ id: 'run', file, result: r }];
   return page(`loadshape · ${r.meta.workload.name} · ${r.meta.startedAt}`, [
     `<h1>loadshape report · ${esc(r.meta.workload.name)}</h1>`,
     metaTable(runs),
-    r.clientSaturated ? `<p class="fail">Client saturated: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.</p>` : '',
+    r.clientSaturated ? `<p class="fail">Client saturated${r.client.reason ? ` (${esc(r.client.reason)})` : ''}: ${esc(r.client.reasons.join('; '))}. Latencies include the harness's own delay.${r.client.reasonDetail ? ` ${esc(r.client.reasonDetail)}.` : ''} ${esc(r.client.advice ?? '')}${lagText(r) ? ` ${esc(lagText(r) as string)}.` : ''}</p>` : '',
     sweepSection(r),
     loadCurveSection(r),
     '<h2>Summary</h2>',

@@ -16,7 +16,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
     '_Latencies in ms unless marked; TTFT/TPOT/E2E from the actual send, "sched" from the intended send time._',
     '',
   ];
-  if (r.clientSaturated) out.push(`> **Client saturated:** ${r.client.reasons.join('; ')}. Latencies include the harness's own delay.`, '');
+  if (r.clientSaturated) out.push(`> **Client saturated${r.client.reason ? ` (${r.client.reason})` : ''}:** ${r.client.reasons.join('; ')}. Latencies include the harness's own delay.${r.client.advice ? ` ${r.client.advice}` : ''}`, '');
   for (const p of r.phases) {
     out.push(`### ${phaseHeading(p)}`, '');
     if (p.groups.length === 0) {

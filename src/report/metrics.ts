@@ -8,6 +8,16 @@ export const STATS = ['p50', 'p95', 'p99'] as const;
 export type Stat = (typeof STATS)[number];
 export const STAT_PERCENTILE: Record<Stat, number> = { p50: 50, p95: 95, p99: 99 };
 
+/**
+ * Small-sample rule: a percentile rests on the few requests beyond it, so p needs at least
+ * TAIL_REQUESTS of them: n ≥ 5 / (1 − p) — p50 10 requests, p95 100, p99 500. Below that, compare
+ * says so and calls no change beyond noise.
+ */
+export const TAIL_REQUESTS = 5;
+export function minSamplesFor(percentile: number): number {
+  return Math.ceil((TAIL_REQUESTS * 100) / (100 - percentile) - 1e-9);
+}
+
 export const LATENCY_METRICS = [
   { name: 'ttft', key: 'ttftMs', label: 'TTFT' },
   { name: 'tpot', key: 'tpotMs', label: 'TPOT' },
@@ -33,7 +43,7 @@ export interface MetricDef {
 }
 
 export const THROUGHPUT_METRICS: MetricDef[] = [
-  { id: 'throughput.rps', label: 'req/s', kind: 'throughput', unit: 'req/s', better: 'higher', read: (g) => g.throughput.requestsPerS },
+  { id: 'throughput.rps', label: 'completed', kind: 'throughput', unit: 'req/s', better: 'higher', read: (g) => g.throughput.requestsPerS },
   { id: 'throughput.output_tps', label: 'out tok/s', kind: 'throughput', unit: 'tok/s', better: 'higher', read: (g) => g.throughput.outputTokensPerS },
   { id: 'throughput.input_tps', label: 'in tok/s', kind: 'throughput', unit: 'tok/s', better: 'higher', read: (g) => g.throughput.inputTokensPerS },
 ];

@@ -1,4 +1,6 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
+import { describeRates, phaseRates } from '../results/rates.js';
+import { adviceFor, describeLagWhen } from '../results/client-verdict.js';
 import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
 import { renderGatesText } from '../gates/render.js';
@@ -19,7 +21,7 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'class', value: (g, p) => (g.class !== '*' ? g.class : soleClass(p) !== null ? `all = ${soleClass(p)}` : 'all') },
   { header: 'reqs', value: (g) => String(g.requests) },
   { header: 'err', value: (g) => (g.errors === 0 ? '0' : `${g.errors} (${pct(g.errorRate)})`) },
-  { header: 'req/s', value: (g) => num(g.throughput.requestsPerS) },
+  { header: 'completed rps', value: (g) => num(g.throughput.requestsPerS) },
   { header: 'out tok/s', value: (g) => num(g.throughput.outputTokensPerS) },
   { header: 'TTFT p50', value: (g) => lat(g.metrics.ttftMs, 'p50Ms') },
   { header: 'TTFT p99', value: (g) => lat(g.metrics.ttftMs, 'p99Ms') },
@@ -59,7 +61,8 @@ export function table(headers: string[], rows: string[][]): string {
 
 export function phaseHeading(p: PhaseResult): string {
   const bits = [`phase ${p.name}`, describeLoad(p.load), `${p.durationS.toFixed(1)}s`];
-  if (p.achievedRateRps !== null) bits.push(`achieved ${p.achievedRateRps.toFixed(1)} rps`);
+  const rates = describeRates(phaseRates(p));
+  if (rates) bits.push(rates);
   if (p.dropped > 0) bits.push(`${p.dropped} dropped (never sent)`);
   if (!p.record) bits.push('warm-up, not recorded');
   return bits.join(' · ');
@@ -140,10 +143,13 @@ export function renderSummary(r: RunResult): string {
     out.push(
       '!!! CLIENT SATURATED: the harness itself lagged; latencies above include its own delay and are not to be trusted.',
       ...c.reasons.map((x) => `!!!   ${x}`),
-      '!!! Lower the load, add --workers (one process per core), shard across machines (--shard i/N), or use a bigger machine.',
+      ...(c.reasonDetail ? [`!!! ${c.reason}: ${c.reasonDetail}`] : []),
+      `!!! ${c.advice ?? adviceFor('overloaded')}`,
       '',
     );
   }
+  const when = c.lagWhen ? describeLagWhen(c.lagWhen, c.lagSeconds?.length ?? 0) : null;
+  if (when) out.push(`client ${when}`);
   out.push(
     `client: event-loop delay p99 ${c.eventLoopDelayP99Ms.toFixed(2)} ms, dispatch lag p99 ${c.dispatchLagP99Ms.toFixed(2)} ms, loop busy ${(c.eventLoopUtilization * 100).toFixed(0)}%, process CPU ${c.cpuPercent.toFixed(0)}% of a core, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
   );

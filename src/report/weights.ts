@@ -121,10 +121,16 @@ export function decisionMatrix(cmp: CompareResult, w: Weights): DecisionMatrix {
       metric = ('metric' in spec ? spec.metric : undefined) ?? BUILTIN[name];
       const def = METRIC_BY_ID.get(metric);
       if (!def) throw usageError(`--weights: criteria.${name}: unknown metric "${metric}"`);
-      values = group.rows.find((r) => r.metric === metric)?.values ?? runs.map(() => null);
+      const row = group.rows.find((r) => r.metric === metric);
+      const raw = row?.values ?? runs.map(() => null);
       better = def.better;
       rate = def.kind === 'rate';
-      display = values.map((v) => fmtValue(v, def.unit));
+      display = raw.map((v, i) => fmtValue(v, def.unit) + (row?.changes[i]?.verdict === 'within_noise' ? ' ~' : ''));
+      // A difference compare calls within noise (or too few requests to judge) is a tie with A: it
+      // scores as A does, so no winner is ranked on noise.
+      const tied = runs.filter((_, i) => row?.changes[i]?.verdict === 'within_noise');
+      values = raw.map((v, i) => (i > 0 && v !== null && raw[0] !== null && row?.changes[i]?.verdict === 'within_noise' ? raw[0] : v));
+      if (tied.length > 0) notes.push(`${name}: ${tied.join(', ')} within noise of A: scored as a tie with A`);
     }
     if (values.every((v) => v === null)) {
       notes.push(`${name}: no run has a value; left out of the score`);

@@ -2,6 +2,7 @@
 import type { DriverResult } from '../metrics/collector.js';
 import { percentileMs } from '../metrics/histogram.js';
 import { phaseGroups, round } from './build.js';
+import { lagWhen, saturationCause, type LagSecond, type SchedSample } from './client-verdict.js';
 import { RESULT_FORMAT, RESULT_VERSION, type RunResult } from './format.js';
 
 export interface ClientSample {
@@ -11,6 +12,10 @@ export interface ClientSample {
   eventLoopUtilization: number;
   cpuPercent: number;
   peakRssMb: number;
+  /** Main-thread scheduler figures since the sampler started; null where unreadable (not Linux). */
+  sched?: SchedSample | null;
+  /** Per-second worst lag, closed seconds only. */
+  lagSeconds?: LagSecond[];
 }
 
 /**
@@ -30,7 +35,19 @@ export function clientHealth(sample: ClientSample, dispatchLagP99Ms: number, lag
   if (dispatchLagP99Ms > lagLimitMs) {
     reasons.push(`open-loop sends ran late with free slots: dispatch lag p99 ${dispatchLagP99Ms.toFixed(1)} ms > ${lagLimitMs} ms`);
   }
-  return { ...sample, dispatchLagP99Ms, ...(lagLimitMs === DEFAULT_CLIENT_LAG_LIMIT_MS ? {} : { lagLimitMs }), saturated: reasons.length > 0, reasons };
+  const { sched, lagSeconds, ...rest } = sample;
+  const saturated = reasons.length > 0;
+  const cause = saturated ? saturationCause(sched ?? null) : null;
+  return {
+    ...rest,
+    dispatchLagP99Ms,
+    ...(lagLimitMs === DEFAULT_CLIENT_LAG_LIMIT_MS ? {} : { lagLimitMs }),
+    saturated,
+    reasons,
+    ...(cause ? { reason: cause.reason, reasonDetail: cause.detail, advice: cause.advice } : {}),
+    ...(sched ? { sched } : {}),
+    ...(lagSeconds ? { lagSeconds, lagWhen: lagWhen(lagSeconds, lagLimitMs) } : {}),
+  };
 }
 
 export function assembleResult(d: DriverResult, meta: RunResult['meta'], sample: ClientSample, lagLimitMs = DEFAULT_CLIENT_LAG_LIMIT_MS): RunResult {

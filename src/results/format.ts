@@ -51,6 +51,8 @@ export const GroupSchema = z.object({
   ok: z.number(),
   errors: z.number(),
   errorsByClass: z.partialRecord(z.enum(ERROR_CLASSES), z.number()),
+  /** Sweep steps: requests the sweep itself cancelled at the step's end, kept out of requests and errors. */
+  cancelledByStepEnd: z.number().optional(),
   errorRate: z.number(),
   promptTokens: z.number(),
   outputTokens: z.number(),
@@ -144,6 +146,23 @@ export const ClientHealthSchema = z.object({
   lagLimitMs: z.number().optional(),
   saturated: z.boolean(),
   reasons: z.array(z.string()),
+  /**
+   * Why a saturated client lagged (absent when not saturated, and in older files): 'overloaded' = its
+   * own work took the CPU; 'starved' = other processes took the CPU it needed (client-verdict.ts has
+   * the rule). Both invalidate timing.
+   */
+  reason: z.enum(['overloaded', 'starved']).optional(),
+  /** What the numbers behind `reason` show, and what to do about it. */
+  reasonDetail: z.string().optional(),
+  advice: z.string().optional(),
+  /** The main thread's CPU time and run-queue wait over the run (Linux /proc/self/schedstat; absent elsewhere). */
+  sched: z.object({ wallMs: z.number(), threadCpuMs: z.number(), runQueueWaitMs: z.number() }).optional(),
+  /** Per second of run time: worst event-loop delay and dispatch lag (absent in older files). */
+  lagSeconds: z.array(z.object({ tS: z.number(), loopDelayMaxMs: z.number(), dispatchLagMaxMs: z.number() })).optional(),
+  /** First and worst seconds of lag, from lagSeconds: a cold start or the whole run. */
+  lagWhen: z
+    .object({ secondsOver: z.number(), firstS: z.number().nullable(), firstMs: z.number().nullable(), worstS: z.number().nullable(), worstMs: z.number().nullable() })
+    .optional(),
 });
 
 /**
@@ -165,7 +184,13 @@ export const SweepStepSchema = z.object({
   load: SweepLoadSchema,
   durationS: z.number(),
   requests: z.number(),
+  /** The completed rate: successful completions over the step's steady window (docs/metrics.md, "Rates"). */
   achievedRps: z.number(),
+  offeredRps: z.number().nullable().optional(),
+  sentRps: z.number().nullable().optional(),
+  /** The harness lagged during the step: it cannot be the answer. */
+  clientSaturated: z.boolean().optional(),
+  clientWhy: z.string().optional(),
   outputTps: z.number(),
   ttftP50Ms: z.number().nullable(),
   ttftP95Ms: z.number().nullable(),

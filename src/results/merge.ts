@@ -2,6 +2,8 @@
 // repeated runs. Histograms are added bucket by bucket, counters summed, and summaries recomputed
 // from the merged histograms, so a merged percentile is what one big run would have measured.
 // Phases align by name; time series align on wall-clock seconds.
+import { lagWhen, mergeLagSeconds } from './client-verdict.js';
+import { DEFAULT_CLIENT_LAG_LIMIT_MS } from './assemble.js';
 import { addCounters, emptyCounters, GroupStats, METRIC_KEYS, turnKey, type GroupCounters, type MetricKey, type TurnStats } from '../metrics/accumulator.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, percentileMs, type Histogram } from '../metrics/histogram.js';
 import { LoadshapeError } from '../util/errors.js';
@@ -216,6 +218,7 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     ...(results.some((r) => r.client.lagLimitMs !== undefined) ? { lagLimitMs: max((r) => r.client.lagLimitMs ?? 10) } : {}),
     saturated: results.some((r) => r.client.saturated),
     reasons,
+    ...mergedClientCause(results, offsets),
   };
   const merged: RunResult = {
     ...base,
@@ -246,4 +249,19 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
   delete merged.sweep;
   if (base.cost) merged.cost = computeCost(phases, base.cost.costPerHourUsd, base.cost.source);
   return merged;
+}
+
+/**
+ * Why and when merged processes lagged: one starved process makes the run starved (its advice applies
+ * to the machine it ran on); the per-second lag is the worst process's, on the merged clock.
+ */
+function mergedClientCause(results: RunResult[], offsetsMs: number[]): Partial<RunResult['client']> {
+  const saturated = results.filter((r) => r.client.saturated && r.client.reason);
+  const cause = saturated.find((r) => r.client.reason === 'starved') ?? saturated[0];
+  const withSeconds = results.map((r, i) => ({ r, offS: Math.round(offsetsMs[i] / 1000) })).filter((x) => x.r.client.lagSeconds);
+  const out: Partial<RunResult['client']> = cause ? { reason: cause.client.reason, reasonDetail: cause.client.reasonDetail, advice: cause.client.advice } : {};
+  if (withSeconds.length === 0) return out;
+  const lagSeconds = mergeLagSeconds(withSeconds.map(({ r, offS }) => (r.client.lagSeconds ?? []).map((x) => ({ ...x, tS: x.tS + offS }))));
+  const limit = Math.max(...results.map((r) => r.client.lagLimitMs ?? DEFAULT_CLIENT_LAG_LIMIT_MS));
+  return { ...out, lagSeconds, lagWhen: lagWhen(lagSeconds, limit) };
 }

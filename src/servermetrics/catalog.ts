@@ -95,11 +95,19 @@ function combine(how: Combine, xs: number[]): number {
 }
 
 /**
- * A quantile from cumulative histogram buckets, as Prometheus' histogram_quantile does: find the
- * bucket holding the rank and interpolate linearly inside it (from 0 for the first bucket); a rank
- * in the +Inf bucket returns the highest finite bound. null when the histogram is empty.
+ * A quantile from cumulative histogram buckets. Inside a bucket with a lower edge it interpolates
+ * as Prometheus' histogram_quantile does. In the first bucket there is no lower edge to interpolate
+ * from (a near-zero queue time would read as half the first bound), so the answer is that bucket's
+ * top as an upper bound (`bound: 'below'`, shown "< 300 ms"); in +Inf it is the highest finite
+ * bound as a lower bound (`bound: 'above'`). null when the histogram is empty.
  */
-export function bucketQuantile(q: number, cumulative: Map<number, number>): number | null {
+export interface BucketQuantile {
+  value: number;
+  /** The true quantile lies below / above `value`; absent when `value` is an interpolation. */
+  bound?: 'below' | 'above';
+}
+
+export function bucketQuantile(q: number, cumulative: Map<number, number>): BucketQuantile | null {
   const bounds = [...cumulative.keys()].sort((a, b) => a - b);
   if (bounds.length === 0) return null;
   const total = cumulative.get(bounds[bounds.length - 1]) ?? 0;
@@ -107,17 +115,20 @@ export function bucketQuantile(q: number, cumulative: Map<number, number>): numb
   const rank = q * total;
   let prevBound = 0;
   let prevCount = 0;
+  let first = true;
   for (const b of bounds) {
     const c = cumulative.get(b) ?? 0;
     if (c >= rank) {
-      if (b === Infinity) return prevBound;
-      if (c === prevCount) return b;
-      return prevBound + ((b - prevBound) * (rank - prevCount)) / (c - prevCount);
+      if (b === Infinity) return first ? null : { value: prevBound, bound: 'above' };
+      if (first) return { value: b, bound: 'below' };
+      if (c === prevCount) return { value: b };
+      return { value: prevBound + ((b - prevBound) * (rank - prevCount)) / (c - prevCount) };
     }
     prevBound = b;
     prevCount = c;
+    first = false;
   }
-  return prevBound;
+  return { value: prevBound, bound: 'above' };
 }
 
 /** Names digest() reads (plus the user's extras): what a scrape needs to parse. */

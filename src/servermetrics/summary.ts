@@ -3,7 +3,7 @@
 // utilisation, memory, power and energy per output token). Pure.
 import { redactUrl, redactUrlsIn } from '../util/redact.js';
 import { z } from 'zod';
-import { bucketQuantile } from './catalog.js';
+import { bucketQuantile, type BucketQuantile } from './catalog.js';
 import type { Scrape, SourceStats } from './scrape.js';
 
 const n = z.number().nullable();
@@ -21,6 +21,13 @@ export const PhaseServerSummarySchema = z.object({
   prefixCacheHitRate: n,
   queueTimeP50Ms: n,
   queueTimeP99Ms: n,
+  /**
+   * Present when the quantile is a bucket edge, not an interpolation: 'below' = it fell in the first
+   * bucket (the value is that bucket's top, an upper bound), 'above' = it fell in +Inf (a lower
+   * bound). Absent in older files.
+   */
+  queueTimeP50Bound: z.enum(['below', 'above']).optional(),
+  queueTimeP99Bound: z.enum(['below', 'above']).optional(),
   gpuUtilMeanPct: n,
   gpuMemoryMaxMiB: n,
   gpuPowerMeanW: n,
@@ -88,15 +95,13 @@ export function summarisePhase(scrapes: Scrape[], p: PhaseWindow, extraNames: re
   const hits = delta('prefixCacheHits');
   const hitRate = queries !== null && hits !== null && queries > 0 ? round(hits / queries) : mean('prefixCacheHitRate');
 
-  let p50: number | null = null;
-  let p99: number | null = null;
+  let p50: BucketQuantile | null = null;
+  let p99: BucketQuantile | null = null;
   if (before?.queueTimeBuckets && last?.queueTimeBuckets) {
     const d = new Map<number, number>();
     for (const [le, c] of last.queueTimeBuckets) d.set(le, c - (before === last ? 0 : (before.queueTimeBuckets.get(le) ?? 0)));
-    const q50 = bucketQuantile(0.5, d);
-    const q99 = bucketQuantile(0.99, d);
-    p50 = q50 === null ? null : round(q50 * 1000);
-    p99 = q99 === null ? null : round(q99 * 1000);
+    p50 = bucketQuantile(0.5, d);
+    p99 = bucketQuantile(0.99, d);
   }
 
   let energyJ: number | null = null;
@@ -126,8 +131,10 @@ export function summarisePhase(scrapes: Scrape[], p: PhaseWindow, extraNames: re
     waitingMax: max('waiting'),
     kvCacheUsageMax: max('kvCacheUsage'),
     prefixCacheHitRate: hitRate,
-    queueTimeP50Ms: p50,
-    queueTimeP99Ms: p99,
+    queueTimeP50Ms: p50 === null ? null : round(p50.value * 1000),
+    queueTimeP99Ms: p99 === null ? null : round(p99.value * 1000),
+    ...(p50?.bound ? { queueTimeP50Bound: p50.bound } : {}),
+    ...(p99?.bound ? { queueTimeP99Bound: p99.bound } : {}),
     gpuUtilMeanPct: mean('gpuUtilPct'),
     gpuMemoryMaxMiB: max('gpuMemoryUsedMiB'),
     gpuPowerMeanW: mean('gpuPowerW'),

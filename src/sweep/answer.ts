@@ -10,6 +10,13 @@ export interface StepNote {
   /** Why the step ended: "steady: …", "saturated: …", "max-duration: …". */
   stop: string;
   saturated: boolean;
+  /** Why a step that passed its SLOs still did not hold: its load not achieved, its client saturated. */
+  unheld?: string[];
+  offeredRps?: number | null;
+  sentRps?: number | null;
+  clientSaturated?: boolean;
+  /** Why the client was saturated ("client starved: dispatch lag p99 … (timing contaminated)"). */
+  clientWhy?: string;
 }
 
 export interface SweepAnswerStep {
@@ -19,7 +26,14 @@ export interface SweepAnswerStep {
   load: { kind: 'closed'; concurrency: number } | { kind: 'open'; rateRps: number };
   durationS: number;
   requests: number;
+  /** The completed rate (docs/metrics.md): successful completions over the step's steady window. */
   achievedRps: number;
+  /** Offered (open loop) and sent rates of the step's phase (absent in older files). */
+  offeredRps?: number | null;
+  sentRps?: number | null;
+  /** The harness lagged during this step: its timing is contaminated and it cannot be the answer. */
+  clientSaturated?: boolean;
+  clientWhy?: string;
   outputTps: number;
   ttftP50Ms: number | null;
   ttftP95Ms: number | null;
@@ -86,6 +100,12 @@ export function describeStepLoad(load: SweepAnswerStep['load']): string {
   return load.kind === 'closed' ? `c=${load.concurrency}` : `${load.rateRps} rps`;
 }
 
+/** The highest passing step with a healthy client at or below `over`'s load, on the searched load model. */
+function healthiestBelow(steps: SweepAnswerStep[], over: SweepAnswerStep, by: SweepBy): SweepAnswerStep | null {
+  const ok = steps.filter((s) => s.pass && !s.clientSaturated && s.load.kind === over.load.kind && (by === 'concurrency' || s.load.kind === 'open') && loadValue(s.load) <= loadValue(over.load));
+  return ok.sort((a, b) => loadValue(b.load) - loadValue(a.load))[0] ?? null;
+}
+
 export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[], notes: Map<number, StepNote>, resultFile: string | null, by: SweepBy): SweepAnswer {
   const checks = evaluateSlos(result, slos);
   const phaseOf = (name: string): PhaseResult | undefined => result.phases.find((p) => p.name === name);
@@ -98,6 +118,7 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
       .filter((c) => c.phase === name && !c.pass)
       .map((c) => `${c.slo}${c.class === '*' ? '' : ` [${c.class}]`} (measured ${c.measured === null ? 'no data' : c.kind === 'latency' ? measuredMsText(c.measured) : c.kind === 'rate' ? fmtPct(c.measured) : fmtNum(c.measured)})`);
     if (note?.saturated) failed.push('saturated: the queue grew without bound');
+    failed.push(...(note?.unheld ?? []));
     return {
       index: s.index,
       phase: name,
@@ -106,6 +127,10 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
       durationS: p?.durationS ?? 0,
       requests: g?.requests ?? 0,
       achievedRps: s.outcome.achievedRps,
+      ...(note?.offeredRps !== undefined ? { offeredRps: note.offeredRps } : {}),
+      ...(note?.sentRps !== undefined ? { sentRps: note.sentRps } : {}),
+      ...(note?.clientSaturated !== undefined ? { clientSaturated: note.clientSaturated } : {}),
+      ...(note?.clientWhy ? { clientWhy: note.clientWhy } : {}),
       outputTps: s.outcome.outputTps,
       ttftP50Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p50Ms),
       ttftP95Ms: metricOrNull(g, (x) => x.metrics.ttftMs.p95Ms),
@@ -119,7 +144,10 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
       stop: note?.stop ?? '',
     };
   });
-  const best = search.best ? steps.find((s) => s.index === search.best!.index) ?? null : null;
+  // A step whose client was saturated may have held, but its timing is contaminated: the answer is the
+  // highest held step below it whose client was healthy (holding is monotone in the load).
+  const searched = search.best ? steps.find((s) => s.index === search.best!.index) ?? null : null;
+  const best = searched?.clientSaturated ? healthiestBelow(steps, searched, by) : searched;
   const fail = search.firstFail ? steps.find((s) => s.index === search.firstFail!.index) ?? null : null;
   // The curve is read in load order; the knee is found on the searched load model's steps.
   const curve = steps.filter((s) => s.role !== 'baseline' && s.role !== 'probe');
@@ -145,9 +173,14 @@ export function buildAnswer(result: RunResult, search: SearchResult, slos: Slo[]
   let sentence: string;
   if (best) {
     const conc = best.load.kind === 'closed' && by === 'concurrency' ? ` at ${best.load.concurrency} in flight` : '';
-    sentence = `max ${fmtNum(maxRateRps)} req/s (${fmtNum(maxOutputTps)} output tok/s)${conc} with ${withSlos}`;
+    // A rate answer names the offered load and what was completed at it, so it reads against the table.
+    const rate = best.load.kind === 'open' ? `${fmtNum(maxRateRps)} req/s offered (completed ${fmtNum(best.achievedRps)} req/s` : `${fmtNum(maxRateRps)} req/s completed (`;
+    sentence = `max ${rate}${best.load.kind === 'open' ? ', ' : ''}${fmtNum(maxOutputTps)} output tok/s)${conc} with ${withSlos}`;
+    if (searched && searched !== best) sentence += ` (${searched.phase} held ${describeStepLoad(searched.load)} but its client was saturated: rerun on a quiet machine to confirm it)`;
     if (search.stoppedBy === 'probe-passed') sentence += ` (the probe itself held: raise --probe-concurrency to look further)`;
     else if (search.stoppedBy === 'max-steps') sentence += ` (bisection cut short by --max-steps; the boundary lies below ${fail ? describeStepLoad(fail.load) : '?'})`;
+  } else if (searched) {
+    sentence = `no answer: every step that held ${withSlos} had a saturated client (${searched.phase} held ${describeStepLoad(searched.load)}); rerun on a quiet machine`;
   } else if (search.stoppedBy === 'baseline-failed') {
     sentence = `no load holds ${withSlos}: even one request at a time broke ${fail?.failed.join('; ') ?? 'them'}`;
   } else {

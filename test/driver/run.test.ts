@@ -124,6 +124,15 @@ describe('Driver stops', () => {
     expect(clock.now()).toBeLessThan(300);
   });
 
+  it('gives a stopped phase its sent rate over the time it sent, not over the window it did not run', async () => {
+    const clock = new VirtualClock();
+    const driver = new Driver({ planner, phases: [phase({ durationMs: 10_000, load: open({ rateRps: 50 }) })], client: new FakeClient(clock, 5), clock, seed: 1 });
+    clock.at(200, () => driver.stop());
+    const r = await clock.run(driver.run());
+    // 10 sends over the 180 ms from the first to the last; over the planned 10 s it would read 1 rps.
+    expect(r.phases[0].achievedRateRps).toBeCloseTo(55.6, 1);
+  });
+
   it('wakes a pacer waiting for a distant arrival as soon as it is stopped', async () => {
     const clock = new VirtualClock();
     const driver = new Driver({ planner, phases: [phase({ durationMs: 60_000, load: open({ rateRps: 0.2 }) })], client: new FakeClient(clock, 1), clock, seed: 1 });

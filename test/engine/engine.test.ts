@@ -330,7 +330,9 @@ describe('the engine suite: llama-server and the simulator side by side', () => 
       const r = await runCli(
         ['sweep', wl, '--target', t.url, '--model', MODEL_ALIAS, '--tokenizer', files.tokenizer, '--slo', 'ttft.p95 < 1000ms', '--slo', 'error_rate < 1%',
           '--step-duration', '6s', '--min-step-duration', '3s', '--steady-window', '1s', '--min-step-requests', '10', '--max-steps', '6', '--probe-concurrency', String(2 * PARALLEL),
-          '--out', out, '--json', '--quiet'],
+          // llama-server computes on the same two cores: the harness is starved by design here, and a
+          // step whose client lagged past the default 10 ms can never be the answer.
+          '--max-client-lag', '1s', '--out', out, '--json', '--quiet'],
         { timeoutMs: 300_000, core: CLIENT_CORE },
       );
       expect(r.code, r.stderr).toBe(0);
@@ -344,6 +346,6 @@ describe('the engine suite: llama-server and the simulator side by side', () => 
     const fmt = (a: (typeof found)[string]) => `${a.maxRateRps} req/s (${a.steps.length} steps, ${a.stoppedBy})`;
     note('sweep: max rate with ttft.p95 < 1 s (128 in, 32 out)', fmt(found['llama-server']), fmt(found.simulator), 'same grid on both: the capacities agree only as far as the grid resolves them');
     const firstFail = (a: (typeof found)[string]) => a.steps.find((x) => !x.pass)?.failed.join('; ') ?? 'none failed';
-    note('sweep: why the first failed step failed', firstFail(found['llama-server']), firstFail(found.simulator), 'requests the sweep itself cancels when it cuts a saturated step count as errors');
+    note('sweep: why the first failed step failed', firstFail(found['llama-server']), firstFail(found.simulator), 'the CPU engine fails on latency first; requests the sweep cancels at the end of a step are not errors (cancelledByStepEnd)');
   }, 600_000);
 });

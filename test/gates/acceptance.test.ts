@@ -127,8 +127,10 @@ describe('loadshape run gates against the embedded simulator', () => {
     const r = await runCli(['run', fixture('timing.yaml'), '--concurrency', '2', '--requests', '8', '--sim-itl', '1', '--max-client-lag', '0.001ms',
       '--slo', 'error_rate < 1%', '--junit', join(out, 'junit.xml'), '--out', join(out, 'res'), '--quiet']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/client not saturated: the harness lagged: event-loop delay p99 [\d.]+ ms > 0\.001 ms/);
+    // Why it lagged depends on the machine the test runs on (its own work, or other processes'): either is invalid.
+    expect(r.stderr).toMatch(/client not saturated: the harness lagged \((overloaded|starved)\): event-loop delay p99 [\d.]+ ms > 0\.001 ms/);
     const result = readOnlyResult(join(out, 'res'));
+    expect(['overloaded', 'starved']).toContain(result.client.reason);
     expect(result.clientSaturated).toBe(true);
     expect(result.client.lagLimitMs).toBe(0.001);
     expect(result.gates!.verdict).toBe('invalid_run');

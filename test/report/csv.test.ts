@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { toCsv, toLongCsv, CSV_COLUMNS } from '../../src/report/csv.js';
 import { describeLoad } from '../../src/schedule/phases.js';
 import { standardRun } from './fixtures.js';
+import { sweepResult } from './sweep-fixture.js';
 import { newHistogram, recordMs } from '../../src/metrics/histogram.js';
 import { turnResults } from '../../src/results/build.js';
 import type { TurnStats } from '../../src/metrics/accumulator.js';
@@ -67,7 +68,7 @@ describe('export csv', () => {
 
   it('--long gives one metric value per row, keyed by the identifying columns', () => {
     const long = parse(toLongCsv(runs), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(long[0])).toEqual(['run_id', 'started_at', 'file', 'label_engine', 'label_gpu', 'label_note', 'workload', 'workload_sha256', 'model', 'target', 'phase', 'phase_index', 'class', 'load_model', 'load_value', 'load', 'duration_s', 'metric', 'value']);
+    expect(Object.keys(long[0])).toEqual(['run_id', 'started_at', 'file', 'label_engine', 'label_gpu', 'label_note', 'workload', 'workload_sha256', 'model', 'target', 'phase', 'phase_index', 'class', 'load_model', 'load_value', 'load', 'client_saturated', 'client_reason', 'interrupted', 'schedule_met', 'gate_verdict', 'sweep_role', 'sweep_pass', 'sweep_answer', 'duration_s', 'metric', 'value']);
     // Pivot back: every non-empty wide cell appears once in the long form with the same value.
     const wide = parse(toCsv(runs), { columns: true }) as Record<string, string>[];
     let cells = 0;
@@ -103,5 +104,38 @@ describe('export csv', () => {
     expect(value('turn_2_prompt_tokens_mean')).toEqual(['200']);
     expect(long.filter((l) => l.metric.startsWith('turn_') && l.class !== group.class)).toEqual([]);
     expect(toCsv(input).split('\r\n')[0]).not.toContain('turn_');
+  });
+});
+
+describe('export csv: whether a row can be trusted', () => {
+  it('says saturated (and why), interrupted, schedule met, gate verdict, and the three rates', () => {
+    const r = standardRun(4);
+    r.client = { ...r.client, saturated: true, reasons: ['dispatch lag p99 56.3 ms > 10 ms'], reason: 'starved' };
+    r.clientSaturated = true;
+    r.meta.interrupted = true;
+    const p = r.phases.find((x) => x.record)!;
+    p.load = { kind: 'open', rateRps: 6, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null };
+    p.scheduled = 100;
+    p.sent = 90; // under 95 % of the schedule: not met
+    p.achievedRateRps = 5.4;
+    r.gates = { verdict: 'invalid_run', exitCode: 3 } as unknown as NonNullable<typeof r.gates>;
+    const rows = parse(toCsv([{ file: 'x.json', result: r }]), { columns: true }) as Record<string, string>[];
+    const all = rows.find((x) => x.phase === p.name && x.class === 'all')!;
+    expect([all.client_saturated, all.client_reason, all.interrupted, all.schedule_met, all.gate_verdict]).toEqual(['true', 'starved', 'true', 'false', 'invalid_run']);
+    expect([all.offered_rps, all.sent_rps, all.completed_rps]).toEqual(['6', '5.4', String(p.groups[0].throughput.requestsPerS)]);
+    expect([all.sweep_role, all.sweep_pass, all.sweep_answer]).toEqual(['', '', '']); // not a sweep: blank, not false
+  });
+
+  it("a sweep's rows carry each step's role and pass/fail, and flag the answer step", () => {
+    const r = sweepResult();
+    const rows = parse(toCsv([{ file: 's.json', result: r }]), { columns: true }) as Record<string, string>[];
+    const all = rows.filter((x) => x.class === 'all');
+    for (const step of r.sweep!.steps) {
+      const row = all.find((x) => x.phase === step.phase)!;
+      expect([row.sweep_role, row.sweep_pass]).toEqual([step.role, String(step.pass)]);
+      expect(row.sweep_answer).toBe(String(step.phase === r.sweep!.bestPhase));
+    }
+    expect(all.filter((x) => x.sweep_answer === 'true')).toHaveLength(r.sweep!.bestPhase ? 1 : 0);
+    expect(r.sweep!.bestPhase).not.toBeNull();
   });
 });

@@ -38,7 +38,8 @@ export const stepName = (i: number, load: StepLoad) =>
 const phaseLoad = (l: StepLoad): LoadModel =>
   l.kind === 'closed' ? l : { kind: 'open', rateRps: l.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null };
 
-export function sweepResult(seed = 5): RunResult {
+/** `laggedSteps`: step indexes (1-based) whose client was saturated. */
+export function sweepResult(seed = 5, laggedSteps: number[] = []): RunResult {
   const result = synthResult({
     seed,
     runId: 'sweep-fixture',
@@ -59,7 +60,8 @@ export function sweepResult(seed = 5): RunResult {
     const phase = result.phases[i];
     const all = phase.groups.find((g) => g.class === '*')!;
     const checks = evaluateSlos({ ...result, phases: [phase] }, slos);
-    notes.set(i + 1, { phase: phase.name, stop: 'steady: two windows agree', saturated: false });
+    const lagged = laggedSteps.includes(i + 1);
+    notes.set(i + 1, { phase: phase.name, stop: 'steady: two windows agree', saturated: false, ...(lagged ? { clientSaturated: true, clientWhy: 'client starved: dispatch lag p99 56.3 ms > 10 ms (timing contaminated)' } : {}) });
     return {
       index: i + 1,
       role: s.role,

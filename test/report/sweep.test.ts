@@ -45,7 +45,7 @@ describe('the sweep answer in the result file', () => {
     expect(s.bestPhase).toBe('step-06-rate-17.5');
     expect(s.maxRateRps).toBe(17.5);
     expect(s.boundedBy).toEqual(['ttft.p95 < 100ms']);
-    expect(s.sentence).toMatch(/^max 17\.5 req\/s \(\d+ output tok\/s\) with ttft\.p95 < 100ms and error_rate < 1% and e2e\.p90 < 2s$/);
+    expect(s.sentence).toMatch(/^max 17\.5 req\/s offered \(completed [\d.]+ req\/s, \d+ output tok\/s\) with ttft\.p95 < 100ms and error_rate < 1% and e2e\.p90 < 2s$/);
     // Every step carries every SLO's value on its phase, in the order of `slos`.
     for (const x of s.steps) {
       expect(x.checks!.map((c) => c.slo)).toEqual(SWEEP_SLOS);
@@ -179,6 +179,17 @@ describe('the HTML throughput–latency plot', () => {
     expect(table).toContain('<th>ttft.p95 &lt; 100ms</th>');
     expect((table.match(/<td class="fail"[^>]*>FAIL<\/td>/g) ?? []).length).toBe(steps.filter((s) => !s.pass).length);
     expect(table).toContain('step-06-rate-17.5<b> ◀ max ◀ knee</b>');
+  });
+
+  it('the step table names the sent and completed rates, and a step whose client lagged says so', () => {
+    const lagged = sweepResult();
+    lagged.sweep!.steps[0] = { ...lagged.sweep!.steps[0], pass: true, clientSaturated: true, clientWhy: 'client starved: dispatch lag p99 56.3 ms > 10 ms (timing contaminated)', sentRps: 4.8 };
+    const h = renderRunHtml('results/sweep.json', lagged);
+    const table = h.slice(h.indexOf('<table class="sweep-steps">'), h.indexOf('</table>', h.indexOf('<table class="sweep-steps">')));
+    expect(table).toContain('<th>offered load</th><th>sent rps</th><th>completed rps</th>');
+    expect(table).toContain('>pass, client saturated: not an answer</td>');
+    expect(table).toContain('title="client starved: dispatch lag p99 56.3 ms &gt; 10 ms (timing contaminated)"');
+    expect(table).toContain('<td>4.80</td>');
   });
 
   it('a plain run: no capacity section; three or more loads get the plot without SLOs, two do not', () => {

@@ -3,6 +3,7 @@ import { bucketQuantile, digest } from '../../src/servermetrics/catalog.js';
 import { parsePrometheus } from '../../src/servermetrics/parse.js';
 import { mergeDigests, type Scrape } from '../../src/servermetrics/scrape.js';
 import { summarisePhase } from '../../src/servermetrics/summary.js';
+import { boundedMs } from '../../src/provenance/render.js';
 
 const VLLM = `# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge
@@ -60,17 +61,31 @@ describe('Prometheus text → canonical values', () => {
     expect(d.values).toEqual({ running: 3, waiting: 5 });
   });
 
-  it('bucket quantiles interpolate as histogram_quantile does', () => {
+  it('bucket quantiles interpolate inside a bucket with a lower edge, as histogram_quantile does', () => {
     const b = new Map([
       [0.1, 10],
       [1, 16],
       [Infinity, 20],
     ]);
-    expect(bucketQuantile(0.5, b)).toBeCloseTo(0.1, 9); // rank 10 = the first bucket's top
-    expect(bucketQuantile(0.25, b)).toBeCloseTo(0.05, 9); // rank 5 of 10 in [0, 0.1]
-    expect(bucketQuantile(0.65, b)).toBeCloseTo(0.1 + 0.9 * (3 / 6), 9); // rank 13 in (0.1, 1]
-    expect(bucketQuantile(0.99, b)).toBe(1); // in +Inf: the highest finite bound
+    expect(bucketQuantile(0.65, b)!.value).toBeCloseTo(0.1 + 0.9 * (3 / 6), 9); // rank 13 in (0.1, 1]
+    expect(bucketQuantile(0.65, b)!.bound).toBeUndefined();
+    expect(bucketQuantile(0.99, b)).toEqual({ value: 1, bound: 'above' }); // in +Inf: above the highest finite bound
     expect(bucketQuantile(0.5, new Map([[Infinity, 0]]))).toBeNull();
+  });
+
+  it('a quantile in the first bucket is its upper bound, never an interpolated value', () => {
+    // vLLM's queue-time histogram starts at 0.3 s: a near-zero queue must read "< 300 ms", not 150/297.
+    const b = new Map([
+      [0.3, 100],
+      [0.5, 100],
+      [Infinity, 100],
+    ]);
+    expect(bucketQuantile(0.5, b)).toEqual({ value: 0.3, bound: 'below' });
+    expect(bucketQuantile(0.99, b)).toEqual({ value: 0.3, bound: 'below' });
+    const s = summarisePhase([scrapeAt(0, [[0.3, 0], [0.5, 0], [Infinity, 0]]), scrapeAt(1000, [[0.3, 50], [0.5, 50], [Infinity, 50]])], { name: 'low', startedAtMs: 0, endedAtMs: 1000, outputTokens: null });
+    expect([s.queueTimeP50Ms, s.queueTimeP50Bound, s.queueTimeP99Ms, s.queueTimeP99Bound]).toEqual([300, 'below', 300, 'below']);
+    expect(boundedMs(s.queueTimeP50Ms, s.queueTimeP50Bound)).toBe('<300');
+    expect(boundedMs(150.5, undefined)).toBe('150.5');
   });
 
   it('merges sources: a DCGM exporter beside the engine', () => {
@@ -79,6 +94,8 @@ describe('Prometheus text → canonical values', () => {
     expect(m.values.gpuPowerW).toBe(300);
   });
 });
+
+const scrapeAt = (tMs: number, buckets: [number, number][]): Scrape => ({ tMs, values: {}, queueTimeBuckets: new Map(buckets) });
 
 describe('per-phase server summary', () => {
   const scrape = (tMs: number, values: Scrape['values'], buckets?: [number, number][]): Scrape => ({ tMs, values, queueTimeBuckets: buckets ? new Map(buckets) : null });
