@@ -138,7 +138,7 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     const cmp = compareRuns(inputs);
     const { page, consoleErrors } = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp), 'compare-units');
     const firstCells = await page.$$eval('table tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
-    expect(firstCells).toContain('req/s');
+    expect(firstCells).toContain('completed req/s'); // the completed rate (docs/metrics.md), its unit once
     expect(firstCells).toContain('out tok/s');
     expect(firstCells.filter((t) => /req\/s req\/s|tok\/s tok\/s/.test(t))).toEqual([]);
     const axes = await page.$$eval('svg.chart', (svgs) =>
