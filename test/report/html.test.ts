@@ -103,6 +103,34 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     await page.close();
   });
 
+  it('a saturated run says why and when the client lagged; phases say offered, sent and completed; a lagged sweep step is not the answer', async () => {
+    const starved = structuredClone(a);
+    starved.clientSaturated = true;
+    starved.client = {
+      ...starved.client, saturated: true, reason: 'starved', reasons: ['open-loop sends ran late with free slots: dispatch lag p99 56.3 ms > 10 ms'],
+      reasonDetail: "the machine is busy: the harness's main thread got 6 % of a core while it needed 40 %", advice: 'run on a quiet machine, or nice/taskset the other work',
+      lagSeconds: [{ tS: 0, loopDelayMaxMs: 3, dispatchLagMaxMs: 35.1 }, { tS: 1, loopDelayMaxMs: 2, dispatchLagMaxMs: 4 }, { tS: 2, loopDelayMaxMs: 60, dispatchLagMaxMs: 80.4 }],
+      lagWhen: { secondsOver: 2, firstS: 0, firstMs: 35.1, worstS: 2, worstMs: 80.4 },
+    };
+    const run = await load(renderRunHtml('results/starved.json', starved), 'run-starved');
+    const note = (await run.page.locator('p.fail').first().textContent()) ?? '';
+    expect(note).toMatch(/^Client saturated \(starved\): .*dispatch lag p99 56\.3 ms > 10 ms/);
+    expect(note).toContain("the harness's main thread got 6 % of a core");
+    expect(note).toContain('lag first at 0 s (35.1 ms), worst at 2 s (80.4 ms); 2 of 3 s over the limit');
+    const body = (await run.page.locator('body').textContent()) ?? '';
+    expect(body).toMatch(/sent [\d.]+ rps · completed [\d.]+ rps/);
+    expect(run.consoleErrors).toEqual([]);
+    await run.page.close();
+
+    const sweep = await load(renderRunHtml('results/sweep.json', sweepResult(5, [3])), 'sweep-lagged');
+    const cells = await sweep.page.$$eval('table tr td', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(cells).toContain('pass, client saturated: not an answer');
+    const heads = await sweep.page.$$eval('table tr th', (ths) => ths.map((th) => th.textContent ?? ''));
+    expect(heads).toEqual(expect.arrayContaining(['offered load', 'sent rps', 'completed rps']));
+    expect(sweep.consoleErrors).toEqual([]);
+    await sweep.page.close();
+  });
+
   it('a comparison: runs overlaid per phase × class with a legend naming each run by its labels, in dark mode too', async () => {
     // The slower run last: the candidate regresses, and the page says so.
     const inputs = [{ file: 'results/a.json', result: a }, { file: 'results/c.json', result: c }, { file: 'results/b.json', result: b }];
