@@ -35,10 +35,12 @@ export interface PreparedGates {
   active: boolean;
 }
 
-/** Validates every gate input against the workload (after --concurrency/--rate phase overrides). */
-export async function prepareGates(opts: GateOptions, workload: Workload): Promise<PreparedGates> {
+/**
+ * Validates every gate input against the workload and the phases this run will have (`phaseNames`:
+ * after --concurrency/--rate overrides, a trace replay's one phase, or none for a sweep's own steps).
+ */
+export async function prepareGates(opts: GateOptions, workload: Workload, phaseNames: readonly string[] = workload.phases.map((p) => p.name)): Promise<PreparedGates> {
   const classNames = workload.classes.map((c) => c.name);
-  const phaseNames = workload.phases.map((p) => p.name);
   const slos: Slo[] = [];
   for (const e of sloEntries(workload.slo)) {
     const s = parseSlo(e.text, e.path.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join(''));

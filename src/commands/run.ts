@@ -16,7 +16,7 @@ import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '
 import type { RunResult } from '../results/format.js';
 import { resultFileName, writeResult } from '../results/io.js';
 import { renderSummary } from '../report/text.js';
-import { phasePlans, phasePlan } from '../schedule/phases.js';
+import { phasePlans, phasePlan, tracePhasePlan } from '../schedule/phases.js';
 import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload, parseWorkload, type LoadedWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
@@ -117,10 +117,9 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   if (opts.seed !== undefined) workload.seed = opts.seed;
   const replay = trace !== null ? replayPhase(trace, opts, workload) : null;
   const override = replay ? null : cliPhase(opts);
-  if (replay) workload.phases = [replay.phase];
   if (override) workload.phases = [override];
   const phases = replay ? [replay.plan] : phasePlans(workload);
-  const gates = await prepareGates(opts, workload);
+  const gates = await prepareGates(opts, workload, phases.map((p) => p.name));
 
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw usageError(`--workers: expected a positive integer, got ${opts.workers}`);
@@ -191,7 +190,7 @@ export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
   try {
     engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
     const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
-    const sized = createPlanner(workload, { model, tokenizer });
+    const sized = createPlanner(workload, { model, tokenizer, phaseCount: phases.length });
     const planner = replay ? tracePlanner(sized, 0, replay.rows) : sized;
     if (replay && replay.unknownClasses.length > 0) {
       log(opts, `trace: class ${replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${workload.name}: those rows take a class from the workload's mix`);
@@ -322,7 +321,7 @@ function cliPhase(opts: RunOptions): Phase | null {
  * `--trace`: one open-loop phase whose arrivals are the trace's rows, time-scaled by --speed.
  * --requests keeps the first N rows, --duration the rows that arrive before it (scaled time).
  */
-function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { phase: Phase; plan: PhasePlan; rows: TraceRow[]; unknownClasses: string[] } {
+function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { plan: PhasePlan; rows: TraceRow[]; unknownClasses: string[] } {
   if (opts.concurrency !== undefined || opts.rate !== undefined) throw usageError('--trace replays the trace\'s own arrivals: drop --concurrency/--rate');
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw usageError(`--speed: expected a positive number, got ${opts.speed}`);
@@ -335,25 +334,8 @@ function replayPhase(trace: Trace, opts: RunOptions, workload: Workload): { phas
   const rows = trace.rows.slice(0, n);
   const known = new Set(workload.classes.map((c) => c.name));
   const unknownClasses = [...new Set(rows.map((r) => r.className).filter((c): c is string => c !== null && !known.has(c)))];
-  const phase: Phase = { name: 'replay', requests: n, rate: 1, arrival: 'poisson', burstiness: 1, record: true };
-  const plan: PhasePlan = {
-    index: 0,
-    name: 'replay',
-    record: true,
-    durationMs: null,
-    maxRequests: n,
-    load: {
-      kind: 'open',
-      rateRps: null,
-      ramp: null,
-      arrival: 'trace',
-      burstiness: 1,
-      maxConcurrency: null,
-      trace: { file: trace.file, sha256: trace.sha256, rows: n, speed },
-    },
-    offsetsMs: offsets.slice(0, n),
-  };
-  return { phase, plan, rows, unknownClasses };
+  const plan = tracePhasePlan(0, 'replay', { file: trace.file, sha256: trace.sha256, rows: n, speed }, offsets.slice(0, n));
+  return { plan, rows, unknownClasses };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName } from '../results/io.js';
 import { phaseRates } from '../results/rates.js';
 import { loadHeld, withoutStepCancellations } from '../sweep/held.js';
-import type { PhasePlan } from '../schedule/phases.js';
+import { stepPhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, type StepNote, type SweepAnswer } from '../sweep/answer.js';
 import { renderSweepText } from '../report/sweep-text.js';
 import { DEFAULT_SEARCH, searchCapacity, sloRatio, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
@@ -110,7 +110,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   const workload = structuredClone(loaded.workload);
   if (opts.seed !== undefined) workload.seed = opts.seed;
   // The sweep makes its own phases: an SLO scoped to one of the file's phases has nothing to judge.
-  const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, { ...workload, phases: [] });
+  const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, workload, []);
   checkClientFlags(opts);
   const headers = await buildHeaders(opts);
   const labels = parseLabels(opts.label);
@@ -135,8 +135,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   try {
     const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
     // One planner phase per possible step: each step draws its own seeded requests.
-    const stepPhases = Array.from({ length: maxSteps }, (_, i) => ({ ...workload.phases[0], name: `step-${i + 1}` }));
-    const planner = createPlanner({ ...workload, phases: stepPhases }, { model, tokenizer });
+    const planner = createPlanner(workload, { model, tokenizer, phaseCount: maxSteps });
     const clock = realClock();
     const now = clock.now;
     const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
@@ -171,17 +170,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
     const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
       if (interrupted) throw new Interrupted();
       const name = stepPhaseName(index, load);
-      const plan: PhasePlan = {
-        index: index - 1,
-        name,
-        record: true,
-        durationMs: maxMs,
-        maxRequests: null,
-        load:
-          load.kind === 'closed'
-            ? load
-            : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
-      };
+      const plan = stepPhasePlan(index - 1, name, load, maxMs);
       // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
       const stepSampler = startClientSampler(now);
       let step: StepRun;

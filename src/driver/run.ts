@@ -5,11 +5,10 @@
 import { setMaxListeners } from 'node:events';
 import type { RequestInput, RequestOutcome } from '../client/openai.js';
 import { newHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
-import { arrivalOffsetsMs } from '../schedule/arrivals.js';
+import { phaseArrivalsMs } from '../schedule/arrivals.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Clock } from '../util/clock.js';
 import { startSlots } from './slots.js';
-import { rngFor } from '../util/rng.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
 import type { LiveView, PhaseCounts, RunSink } from './sink.js';
 
@@ -144,9 +143,9 @@ export class Driver {
     const clock = this.opts.clock;
     const live = this.live;
     const cap = load.maxConcurrency === null ? Infinity : this.share(load.maxConcurrency);
-    // Arrival times come from their own seeded stream, identical in every shard and worker.
-    // A trace phase brings its own offsets (the replayed arrivals); the others draw them.
-    const arrivals = phase.offsetsMs ?? arrivalOffsetsMs(load, phase.durationMs, phase.maxRequests, rngFor(this.opts.seed, phase.index, 0x41a7));
+    // Arrival times: a trace's rows, or the load model's process drawn from its own seeded stream
+    // (identical in every shard and worker).
+    const arrivals = phaseArrivalsMs(phase, this.opts.seed);
     const waiting = new IndexQueue(this.opts.maxWaiting ?? DEFAULT_MAX_WAITING);
     const inFlight = new Counter();
     let scheduled = 0;

@@ -4,8 +4,8 @@
 // Arrivals are generated in "cumulative intensity" space Λ (expected arrivals so far) and mapped back
 // to time by inverting Λ(t). For a constant rate Λ(t) = r·t; for a linear ramp from a to b over D
 // seconds Λ(t) = a·t + (b − a)·t²/(2D). The same unit-rate process thus serves every rate shape exactly.
-import type { LoadModel } from './phases.js';
-import { exponential, gamma, type Rng } from '../util/rng.js';
+import type { LoadModel, PhasePlan } from './phases.js';
+import { exponential, gamma, rngFor, type Rng } from '../util/rng.js';
 
 type OpenLoad = Extract<LoadModel, { kind: 'open' }>;
 
@@ -50,4 +50,15 @@ export function* arrivalOffsetsMs(
     if (!(tMs < limitMs)) return;
     yield tMs;
   }
+}
+
+/**
+ * The intended send offsets (ms from the phase start) of an open phase, whatever its source: a trace's
+ * rows as given, or the seeded process of its load model, drawn from its own stream per (seed, phase)
+ * so that every shard and worker computes the same schedule.
+ */
+export function phaseArrivalsMs(plan: PhasePlan, seed: number): Iterable<number> {
+  if (plan.load.kind !== 'open') throw new Error(`phase ${plan.name} is a closed loop: its requests are due when a slot frees, not on a schedule`);
+  if (plan.arrivals?.kind === 'trace') return plan.arrivals.offsetsMs;
+  return arrivalOffsetsMs(plan.load, plan.durationMs, plan.maxRequests, rngFor(seed, plan.index, 0x41a7));
 }

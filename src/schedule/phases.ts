@@ -10,7 +10,7 @@ export type LoadModel =
       /** Constant rate, or null when the rate ramps. */
       rateRps: number | null;
       ramp: { fromRps: number; toRps: number } | null;
-      /** 'trace': the phase replays an explicit list of arrival offsets (PhasePlan.offsetsMs). */
+      /** 'trace': the phase replays an explicit list of arrival offsets (its `arrivals` source). */
       arrival: 'constant' | 'poisson' | 'gamma' | 'trace';
       burstiness: number;
       /** In-flight cap; arrivals beyond it wait (their wait is queueMs). null = uncapped. */
@@ -34,11 +34,46 @@ export interface PhasePlan {
   durationMs: number | null;
   maxRequests: number | null;
   load: LoadModel;
-  /**
-   * An explicit arrival source (trace replay): intended send offsets in ms from the phase start,
-   * ascending, used instead of the seeded arrival process. Kept off `load`, which is stored in results.
-   */
-  offsetsMs?: readonly number[];
+  /** Where an open phase's arrivals come from (absent: the seeded process of its load model). */
+  arrivals?: ArrivalSource;
+}
+
+/**
+ * An open phase's arrivals: drawn from the seeded process its load model describes (rate or ramp,
+ * constant/Poisson/gamma), or a trace's explicit intended send offsets (ms from the phase start,
+ * ascending). Kept off `load`, which is what results store. schedule/arrivals.ts `phaseArrivalsMs`
+ * is the one function that turns either into send times.
+ */
+export type ArrivalSource = { kind: 'process' } | { kind: 'trace'; offsetsMs: readonly number[] };
+
+/** Every phase plan is made here: workload phases, trace replays and sweep steps alike. */
+function makePhasePlan(p: Omit<PhasePlan, 'arrivals'> & { arrivals?: ArrivalSource }): PhasePlan {
+  return { ...p, arrivals: p.arrivals ?? { kind: 'process' } };
+}
+
+/** A trace replay: one open phase whose arrivals are the trace's rows (offsets already time-scaled). */
+export function tracePhasePlan(index: number, name: string, trace: TraceInfo, offsetsMs: readonly number[]): PhasePlan {
+  return makePhasePlan({
+    index,
+    name,
+    record: true,
+    durationMs: null,
+    maxRequests: offsetsMs.length,
+    load: { kind: 'open', rateRps: null, ramp: null, arrival: 'trace', burstiness: 1, maxConcurrency: null, trace },
+    arrivals: { kind: 'trace', offsetsMs },
+  });
+}
+
+/** A sweep step: one recorded phase of at most `durationMs`, closed at a concurrency or open at a Poisson rate. */
+export function stepPhasePlan(index: number, name: string, load: { kind: 'closed'; concurrency: number } | { kind: 'open'; rateRps: number }, durationMs: number): PhasePlan {
+  return makePhasePlan({
+    index,
+    name,
+    record: true,
+    durationMs,
+    maxRequests: null,
+    load: load.kind === 'closed' ? load : { kind: 'open', rateRps: load.rateRps, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null },
+  });
 }
 
 export function phasePlan(phase: Phase, index: number): PhasePlan {
@@ -54,7 +89,7 @@ export function phasePlan(phase: Phase, index: number): PhasePlan {
           burstiness: phase.burstiness,
           maxConcurrency: phase.max_concurrency ?? null,
         };
-  return { index, name: phase.name, record: phase.record, durationMs, maxRequests: phase.requests ?? null, load };
+  return makePhasePlan({ index, name: phase.name, record: phase.record, durationMs, maxRequests: phase.requests ?? null, load });
 }
 
 export function phasePlans(workload: Workload): PhasePlan[] {

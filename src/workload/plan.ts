@@ -111,7 +111,11 @@ interface ClassTemplate {
   converses: boolean;
 }
 
-export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer }): SizedPlanner {
+/**
+ * `phaseCount`: how many phases the run plans requests for (default: the workload's). A trace replay
+ * has one, a sweep one per possible step; it keys the unique-prefix labels of (phase, request).
+ */
+export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer; phaseCount?: number }): SizedPlanner {
   const synth = promptSynthFor(opts.tokenizer);
   const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth));
   const cumulativeWeights: number[] = [];
@@ -123,7 +127,7 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
   // Unique-prefix labels are a bijection of (phase, request), shifted by the seed so that a rerun
   // with another seed does not hit the cache entries of the previous run.
   const labelOffset = mixSeed(workload.seed, LABEL_STREAM, 0, 0);
-  const phaseCount = workload.phases.length;
+  const phaseCount = opts.phaseCount ?? workload.phases.length;
   const byName = new Map(templates.map((t) => [t.cls.name, t]));
   const check = (phaseIndex: number, requestIndex: number) => {
     if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {

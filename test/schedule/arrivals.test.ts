@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { arrivalOffsetsMs } from '../../src/schedule/arrivals.js';
 import { phasePlan, type LoadModel } from '../../src/schedule/phases.js';
 import { rngFor } from '../../src/util/rng.js';
+import { phaseArrivalsMs } from '../../src/schedule/arrivals.js';
+import { stepPhasePlan, tracePhasePlan } from '../../src/schedule/phases.js';
 
 type Open = Extract<LoadModel, { kind: 'open' }>;
 const open = (o: Partial<Open>): Open => ({ kind: 'open', rateRps: 10, ramp: null, arrival: 'poisson', burstiness: 1, maxConcurrency: null, ...o });
@@ -62,5 +64,22 @@ describe('phasePlan', () => {
     expect(phasePlan({ name: 'b', rate: 5, requests: 100, arrival: 'gamma', burstiness: 0.5, max_concurrency: 8, record: true }, 1).load).toEqual({
       kind: 'open', rateRps: 5, ramp: null, arrival: 'gamma', burstiness: 0.5, maxConcurrency: 8,
     });
+  });
+});
+
+describe('phaseArrivalsMs: one function for every arrival source', () => {
+  it('replays a trace phase\'s offsets as given, and draws a process phase from its seeded stream', () => {
+    const trace = tracePhasePlan(0, 'replay', { file: 't.csv', sha256: 'x', rows: 3, speed: 2 }, [0, 250, 1000]);
+    expect([...phaseArrivalsMs(trace, 1)]).toEqual([0, 250, 1000]);
+    expect(trace.load).toMatchObject({ kind: 'open', arrival: 'trace', trace: { rows: 3, speed: 2 } });
+    expect(trace.maxRequests).toBe(3);
+
+    const step = stepPhasePlan(2, 'step-03-rate-5', { kind: 'open', rateRps: 5 }, 4000);
+    const drawn = [...phaseArrivalsMs(step, 7)];
+    // The same (seed, phase) draws the same schedule, in every shard and worker; another phase another one.
+    expect([...phaseArrivalsMs(step, 7)]).toEqual(drawn);
+    expect(drawn.every((t, i) => t < 4000 && (i === 0 || t > drawn[i - 1]))).toBe(true);
+    expect([...phaseArrivalsMs({ ...step, index: 3 }, 7)]).not.toEqual(drawn);
+    expect(() => phaseArrivalsMs(stepPhasePlan(0, 'c', { kind: 'closed', concurrency: 2 }, 1000), 7)).toThrow(/closed loop/);
   });
 });
