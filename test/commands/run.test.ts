@@ -166,6 +166,6 @@ describe('loadshape report', () => {
     expect(r.stdout).toMatch(/phase main · closed c=4/);
     const bad = await runCli(['report', fixture('timing.yaml')]);
     expect(bad.code).toBe(4);
-    expect(bad.stderr).toMatch(/timing\.yaml: not valid JSON/);
+    expect(bad.stderr).toMatch(/timing\.yaml: a workload file \(YAML\), not a result: run it with `loadshape run .*timing\.yaml`/);
   });
 });
