@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     await page.close();
   });
 
-  it('a saturated run says why and when the client lagged; phases say offered, sent and completed; a lagged sweep step is not the answer', async () => {
+  it('a saturated run says why and when the client lagged; phases say offered, sent and completed; a lagged sweep step is not the answer; a small p99 is not a verdict', async () => {
     const starved = structuredClone(a);
     starved.clientSaturated = true;
     starved.client = {
@@ -129,6 +129,14 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless Chromium', () =>
     expect(heads).toEqual(expect.arrayContaining(['offered load', 'sent rps', 'completed rps']));
     expect(sweep.consoleErrors).toEqual([]);
     await sweep.page.close();
+
+    // A p99 over fewer than 500 requests is never called a change beyond noise, and says why.
+    const inputs = [{ file: 'results/a.json', result: a }, { file: 'results/b.json', result: b }];
+    const cmp = compareRuns(inputs);
+    const few = await load(renderCompareHtml(inputs.map((x, i) => ({ id: cmp.runs[i].id, ...x })), cmp), 'compare-few');
+    const changeCells = await few.page.$$eval('table tr td', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(changeCells.some((t) => /\(too few requests: \d+ < 500\)/.test(t))).toBe(true);
+    await few.page.close();
   });
 
   it('a comparison: runs overlaid per phase × class with a legend naming each run by its labels, in dark mode too', async () => {
