@@ -13,7 +13,7 @@
 // `loadshape run` of the short workload, start-up, planning and records included.
 //
 // Prints a table and writes results/bench/harness-<timestamp>.json.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +25,7 @@ import { realClock } from '../src/util/clock.js';
 import { newHistogram, percentileMs, recordMs } from '../src/metrics/histogram.js';
 import type { PhasePlan } from '../src/schedule/phases.js';
 import type { Planner, RequestPlan } from '../src/workload/plan.js';
-import { benchProcess } from './bench-process.js';
+import { benchProcess, startBenchServer } from './bench-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -43,19 +43,6 @@ const hasTaskset = (() => {
   }
 })();
 
-async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
-  const cmd = hasTaskset ? 'taskset' : process.execPath;
-  const argv = [...(hasTaskset ? ['-c', '1', process.execPath] : []), '--import', 'tsx', join(ROOT, 'scripts/bench-server.ts'), '0'];
-  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((res, rej) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      const m = /ready (\d+)/.exec(d.toString());
-      if (m) res(Number(m[1]));
-    });
-    proc.on('exit', (code) => rej(new Error(`bench server exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/v1`, proc };
-}
 
 interface Scenario {
   concurrency?: number;
@@ -181,7 +168,7 @@ function row(...cells: (string | number)[]) {
 
 async function main() {
   if (hasTaskset) execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
-  const { url, proc } = await startServer();
+  const { url, proc } = await startBenchServer(hasTaskset);
   try {
     // Warm the JIT and the connection pool so the first scenario does not pay for it.
     await measure(url, { concurrency: 64, requests: 2000, maxTokens: 16, ttftMs: 0, itlMs: 0 });

@@ -56,8 +56,9 @@ function hasTaskset(): boolean {
   }
 }
 
-async function startServer(pinned: boolean, eventsPerWrite: number): Promise<{ url: string; proc: ChildProcess }> {
-  const serverArgs = ['--import', 'tsx', join(ROOT, 'scripts/bench-server.ts'), '0', '--ttft-ms', '0', '--itl-ms', '0', '--events-per-write', String(eventsPerWrite)];
+/** scripts/bench-server.ts on a free port (on core 1 when `pinned`), with its extra options; resolves once it listens. */
+export async function startBenchServer(pinned: boolean, extraArgs: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
+  const serverArgs = ['--import', 'tsx', join(ROOT, 'scripts/bench-server.ts'), '0', ...extraArgs];
   const proc = pinned
     ? spawn('taskset', ['-c', '1', process.execPath, ...serverArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, serverArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -120,7 +121,7 @@ function runOnce(url: string, o: ProcessBenchOptions, pinned: boolean): { run: P
 export async function benchProcess(o: ProcessBenchOptions): Promise<ProcessBench> {
   if (!existsSync(resolve(ROOT, o.cli ?? 'dist/cli.js'))) throw new Error(`${o.cli ?? 'dist/cli.js'} is missing: run \`npm run build\` first`);
   const pinned = hasTaskset();
-  const { url, proc } = await startServer(pinned, o.eventsPerWrite);
+  const { url, proc } = await startBenchServer(pinned, ['--ttft-ms', '0', '--itl-ms', '0', '--events-per-write', String(o.eventsPerWrite)]);
   const runs: ProcessRun[] = [];
   let command = '';
   try {
