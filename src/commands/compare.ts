@@ -10,15 +10,10 @@ import { renderCompareHtml } from '../report/html.js';
 import { decisionMatrix, parseWeights, type DecisionMatrix } from '../report/weights.js';
 import { LoadshapeError, usageError } from '../util/errors.js';
 import { EXIT } from './exit.js';
+import type { CompareFlags } from './options.js';
 
-export interface CompareCommandOptions {
-  format: CompareFormat;
-  failOn?: string;
-  weights?: string;
-  html?: string;
-  resamples?: number;
-  minEffect?: number;
-}
+/** What `compare` takes: its flags as declared (--min-effect in percent). */
+export type CompareCommandOptions = CompareFlags;
 
 export interface CompareOutcome {
   exitCode: number;
@@ -31,7 +26,7 @@ export async function compareCommand(files: string[], opts: CompareCommandOption
   // Parse thresholds before reading anything, so a typo fails fast.
   const thresholds = opts.failOn !== undefined ? parseFailOn(opts.failOn) : undefined;
   const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResult(file) })));
-  const cmp = compareRuns(inputs, { resamples: opts.resamples, minEffect: opts.minEffect });
+  const cmp = compareRuns(inputs, { resamples: opts.resamples, minEffect: opts.minEffect === undefined ? undefined : opts.minEffect / 100 });
   const violations = thresholds ? evaluateFailOn(cmp, thresholds) : undefined;
   let matrix: DecisionMatrix | undefined;
   if (opts.weights) matrix = decisionMatrix(cmp, parseWeights(await readYaml(opts.weights), opts.weights));

@@ -31,6 +31,8 @@ export interface MetaContext {
   model: string;
   tokenizerName: string;
   labels: Record<string, string>;
+  /** The command line to record (default: this process's). */
+  argv?: string[];
 }
 
 /** Metadata as of now: secrets redacted from the URL and the command line. */
@@ -47,7 +49,7 @@ export function resultMeta(c: MetaContext, interrupted: boolean): RunResult['met
     model: c.model,
     tokenizer: c.tokenizerName,
     labels: c.labels,
-    argv: redactArgv(process.argv.slice(2)),
+    argv: redactArgv(c.argv ?? process.argv.slice(2)),
     node: process.version,
     host: hostInfo(),
     interrupted,

@@ -3,7 +3,7 @@
 // results are merged exactly (src/results/merge.ts). Separate processes, not threads: each gets its
 // own event loop, heap and GC, so one busy worker never delays another's timestamps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,60 +16,54 @@ import { renderSummary } from '../report/text.js';
 import { usageError } from '../util/errors.js';
 import type { EmbeddedSim } from './embedded-sim.js';
 import { STOP_SIGNALS } from './flag-values.js';
+import type { RunOptions } from './run.js';
+import { VERSION } from '../version.js';
 
-/** Flags whose value is rewritten per worker (or that only the parent can honour). */
-const PARENT_ONLY_WITH_VALUE = new Set(['--workers', '--out', '--records', '--checkpoint', '--shard', '--start-at']);
-const PARENT_ONLY_FLAGS = new Set(['-q', '--quiet']);
-/** Gates judge the whole run, which only the merged result is; checkpoints and cold starts are per process. */
-const UNSUPPORTED = ['--slo', '--baseline', '--fail-on', '--junit', '--summary-md', '--abort-on-fail', '--goodput', '--checkpoint', '--wait-ready', '--shard'];
+/** The flags only one process can honour: gates judge the whole run (only the merged result is), checkpoints and cold starts are per process. */
+export function workerBlockers(o: RunOptions): string[] {
+  const given: [boolean, string][] = [
+    [o.slo.length > 0, '--slo'], [o.baseline !== undefined, '--baseline'], [o.failOn !== undefined, '--fail-on'], [o.junit !== undefined, '--junit'],
+    [o.summaryMd !== undefined, '--summary-md'], [o.abortOnFail, '--abort-on-fail'], [o.goodput !== undefined, '--goodput'],
+    [o.checkpoint !== undefined, '--checkpoint'], [o.waitReady !== undefined, '--wait-ready'], [o.shard !== undefined, '--shard'],
+  ];
+  return given.filter(([on]) => on).map(([, flag]) => flag);
+}
+
+export function checkWorkerFlags(o: RunOptions): void {
+  const bad = workerBlockers(o);
+  if (bad.length > 0) {
+    throw usageError(`--workers N > 1 does not combine with ${bad.join(', ')} yet: run with --workers 1, or run shards with --shard i/N and merge them`);
+  }
+}
+
+/** What a worker runs: the user's options, as one shard of N in its own directory, started at the shared instant, quietly. */
+export function workerOptions(o: RunOptions, index: number, count: number, dir: string, startAtEpochMs: number, target: string | null, records: string | null): RunOptions {
+  return {
+    ...o,
+    shard: `${index}/${count}`, out: dir, quiet: true, workers: 1, startAt: startAtEpochMs, checkpoint: undefined,
+    records: records ?? undefined,
+    // The parent's simulator serves every worker.
+    ...(target !== null ? { target } : {}),
+    // The result records the command the user typed, not the worker's.
+    argv: o.argv ?? process.argv.slice(2),
+  };
+}
 
 export interface WorkerRunOptions {
   workers: number;
-  out: string;
-  records?: string;
-  quiet: boolean;
   workloadName: string;
   /** The embedded simulator, started once by the parent and shared by every worker. */
   sim: EmbeddedSim | null;
 }
 
-/** The worker's argv: the user's run arguments with the parent-only ones replaced. */
-export function workerArgv(argv: string[], index: number, count: number, dir: string, startAtEpochMs: number, target: string | null, records: string | null): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (PARENT_ONLY_FLAGS.has(name)) continue;
-    if (PARENT_ONLY_WITH_VALUE.has(name)) {
-      if (!a.includes('=')) i++;
-      continue;
-    }
-    if (name.startsWith('--sim-') && target) {
-      // The parent's simulator serves every worker; its flags are spent.
-      if (!a.includes('=') && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  out.push('--shard', `${index}/${count}`, '--out', dir, '--quiet', '--workers', '1', '--start-at', String(startAtEpochMs));
-  if (target && !out.includes('--target')) out.push('--target', target);
-  if (records) out.push('--records', records);
-  return out;
+/** The file a worker reads its options from (`loadshape worker FILE`): JSON, tagged with the version that wrote it. */
+export interface WorkerEnvelope {
+  loadshapeVersion: string;
+  options: RunOptions;
 }
 
-export function workerFlagsOk(argv: string[]): boolean {
-  return !argv.some((a) => UNSUPPORTED.includes(a.split('=')[0]));
-}
-
-export function checkWorkerFlags(argv: string[]): void {
-  const bad = argv.filter((a) => UNSUPPORTED.includes(a.split('=')[0]));
-  if (bad.length > 0) {
-    throw usageError(`--workers N > 1 does not combine with ${[...new Set(bad)].join(', ')} yet: run with --workers 1, or run shards with --shard i/N and merge them`);
-  }
-}
-
-export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Promise<{ file: string; exitCode: number; result: Awaited<ReturnType<typeof mergeResults>> }> {
-  checkWorkerFlags(argv);
+export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): Promise<{ file: string; exitCode: number; result: Awaited<ReturnType<typeof mergeResults>> }> {
+  checkWorkerFlags(run);
   const base = await mkdtemp(join(tmpdir(), 'loadshape-workers-'));
   // Every worker starts its clock at the same wall-clock instant, after all have loaded.
   const startAtEpochMs = Date.now() + 1500 + 100 * opts.workers;
@@ -80,9 +74,12 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
   const exits = Array.from({ length: opts.workers }, (_, i) => {
     const dir = join(base, `w${i}`);
     dirs.push(dir);
-    const part = opts.records ? join(base, `records-${i}.jsonl`) : null;
+    const part = run.records ? join(base, `records-${i}.jsonl`) : null;
     if (part) parts.push(part);
-    const child = spawn(process.execPath, ['--v8-pool-size=1', cli, 'run', ...workerArgv(argv, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part)], {
+    const optionsFile = join(base, `w${i}.options.json`);
+    const envelope: WorkerEnvelope = { loadshapeVersion: VERSION, options: workerOptions(run, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part) };
+    writeFileSync(optionsFile, JSON.stringify(envelope));
+    const child = spawn(process.execPath, ['--v8-pool-size=1', cli, 'worker', optionsFile], {
       stdio: ['ignore', 'ignore', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only the parent, which forwards it once, so a
       // worker drains (a second signal would cancel in-flight requests at once).
@@ -106,7 +103,7 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   };
   process.on('exit', killAll);
-  const progress = opts.quiet
+  const progress = run.quiet
     ? null
     : setInterval(() => process.stderr.write(`[workers] ${children.filter((c) => c.exitCode === null).length}/${opts.workers} running\n`), 5000);
   progress?.unref();
@@ -129,12 +126,11 @@ export async function runWithWorkers(argv: string[], opts: WorkerRunOptions): Pr
   }
   const merged = mergeResults(results, results.map((_, i) => `worker ${i}/${opts.workers}`));
   delete merged.meta.shard;
-  merged.meta.argv = merged.meta.argv.filter((a, i, all) => !(a === '--shard' || all[i - 1] === '--shard'));
-  const file = join(opts.out, resultFileName(new Date(merged.meta.startedAt), opts.workloadName));
+  const file = join(run.out, resultFileName(new Date(merged.meta.startedAt), opts.workloadName));
   process.stdout.write(`${renderSummary(merged)}\n`); // first: a failing disk still leaves the numbers on screen
   const saved = await saveResult(file, merged); // falls back to the temp dir, saying so
-  if (opts.records) {
-    const sink = createWriteStream(opts.records);
+  if (run.records) {
+    const sink = createWriteStream(run.records);
     for (const p of parts) await pipeline(createReadStream(p), sink, { end: false });
     await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }

@@ -1,103 +1,52 @@
 // `loadshape run`: the I/O edge that wires workload → schedule → client → metrics → result file.
 // It reads files and flags, starts the embedded simulator when no target is given, prints progress
 // to stderr and the summary to stdout. All logic lives in the stages it calls.
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
-import type { ClientTimeouts } from '../client/openai.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { Driver, type RunSink } from '../driver/run.js';
-import { RunCollector, type DriverResult } from '../metrics/collector.js';
-import { Checkpoints, RecordsFile } from '../results/sinks.js';
-import { realClock } from '../util/clock.js';
+import type { LiveView } from '../driver/sink.js';
 import { AbortWatch } from '../gates/abort.js';
-import { ProgressLine } from './progress.js';
-import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '../results/assemble.js';
-import type { RunResult } from '../results/format.js';
-import { resultFileName, writeResult } from '../results/io.js';
+import { RunCollector, type DriverResult } from '../metrics/collector.js';
 import { renderSummary } from '../report/text.js';
-import { phasePlans, phasePlan, tracePhasePlan } from '../schedule/phases.js';
-import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
+import { assembleResult } from '../results/assemble.js';
+import type { RunResult } from '../results/format.js';
+import { resultFileName } from '../results/io.js';
+import { Checkpoints, RecordsFile } from '../results/sinks.js';
+import { phasePlan, phasePlans, tracePhasePlan, type PhasePlan } from '../schedule/phases.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload, parseWorkload, type LoadedWorkload } from '../workload/load.js';
 import { createPlanner } from '../workload/plan.js';
 import type { Phase, Workload, WorkloadInput } from '../workload/schema.js';
 import { loadTrace, tracePlanner, traceOffsetsMs, type Trace, type TraceRow } from '../workload/trace.js';
-import type { PhasePlan } from '../schedule/phases.js';
-import { createHash } from 'node:crypto';
-import { stringify as stringifyYaml } from 'yaml';
-import { loadTokenizer } from '../workload/tokenizer.js';
-import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { startClientSampler } from './client-health.js';
-import { resultMeta } from './meta.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { runWithWorkers, checkWorkerFlags, workerFlagsOk } from './run-workers.js';
-import { judge, prepareGates, writeGateOutputs, type GateOptions } from './gates.js';
-import { EngineSide, type EngineSideFlags } from './engine-side.js';
-import { buildHeaders, checkClientFlags, openClient, type ClientFlags } from './client-options.js';
+import { startClientSampler, type ClientSampler } from './client-health.js';
+import { EngineSide } from './engine-side.js';
+import { EXIT } from './exit.js';
+import { parseRunDurationMs } from './flag-values.js';
+import { judge, prepareGates, writeGateOutputs, type PreparedGates } from './gates.js';
+import type { RunFlags } from './options.js';
+import { runOutputPaths, saveResult } from './output-paths.js';
+import { ProgressLine } from './progress.js';
+import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
+import { checkWorkerFlags, runWithWorkers, workerBlockers } from './run-workers.js';
 import { startBarrier } from './start-barrier.js';
-import { redactUrl } from '../util/redact.js';
 import { runEvidence, targetHint } from './target-hint.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
 export { redactArgv, redactUrl } from '../util/redact.js';
 // Headers are built where every measuring command (and probe) gets them.
 export { buildHeaders } from './client-options.js';
-import { parseRunDurationMs, parseTimeoutFlag, STOP_SIGNALS } from './flag-values.js';
-import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
+// Target, labels, time limits and model discovery are the run context's.
+export { checkTarget, clientTimeouts, discoverModel, parseLabels } from './run-context.js';
 
-export interface RunOptions extends EngineSideFlags, GateOptions, ClientFlags {
-  /** A workload file or name; default `mixed`, or with --trace a plain chat workload named after the trace. */
-  workload?: string;
-  /** Replay this trace (CSV or JSONL) as the run's only phase. */
-  trace?: string;
-  /** Time scale of the replay: 2 sends the trace twice as fast (default 1). */
-  speed?: number;
-  target?: string;
-  model?: string;
-  concurrency?: number;
-  rate?: number;
-  duration?: string;
-  requests?: number;
-  seed?: number;
-  /** "i/N": send only requests i, i+N, … of each phase (shards merge exactly with `loadshape merge`). */
-  shard?: string;
-  /** Child processes, each running shard i/N; merged exactly at the end (default 1). */
-  workers?: number;
-  /** Used when --workers is not given and the run needs nothing that only one process can do. */
-  defaultWorkers?: number;
-  /** Wall-clock instant (epoch ms) at which to start the clock: workers start together. */
-  startAtEpochMs?: number;
-  /** A directory shared by the shards of one run: they agree there on one start instant. */
-  startBarrier?: string;
-  /** How long --start-barrier waits for every shard (default 10m). */
-  barrierTimeout?: string;
-  out: string;
-  records?: string;
-  label: string[];
-  apiKeyEnv?: string;
-  /** A file holding the API key (first line); like --api-key-env, keeps the key out of argv. */
-  apiKeyFile?: string;
-  header: string[];
-  tokenizer?: string;
-  quiet: boolean;
-  simTtftMs?: number;
-  simItlMs?: number;
-  simPrefillMsPerToken?: number;
-  /** Embedded simulator profile (fixed, continuous-batching, prefix-cache, blocking). */
-  simProfile?: string;
-  /** Embedded simulator YAML config file. */
-  simConfig?: string;
-  /** Embedded simulator faults, `type:key=value,...` (repeatable). */
-  simFault?: string[];
-  timeoutTtfb?: string;
-  timeoutIdle?: string;
-  timeoutTotal?: string;
-  drain?: string;
-  /** Write the result so far every interval to <result>.checkpoint.json. */
-  checkpoint?: string;
-  /** The harness lag past which the run is client-saturated (default 10ms). */
-  maxClientLag?: string;
-}
+/**
+ * What `run` takes: its flags exactly as declared (commands/options.ts), the workload argument, and the
+ * worker count used when --workers is not given and the run needs nothing that only one process can do.
+ */
+export type RunOptions = RunFlags & { workload?: string; defaultWorkers?: number; /** The command line the result records (a worker's is its parent's). */ argv?: string[] };
 
 export interface RunOutcome {
   result: RunResult;
@@ -107,168 +56,165 @@ export interface RunOutcome {
 
 /** Exit codes (documented in the README). */
 export { EXIT } from './exit.js';
-import { EXIT } from './exit.js';
+
+/** What `run` settled from its flags before opening anything: the workload as it runs, its phases, gates and process layout. */
+interface RunPlan {
+  loaded: LoadedWorkload;
+  workload: Workload;
+  phases: PhasePlan[];
+  replay: { plan: PhasePlan; rows: TraceRow[]; unknownClasses: string[] } | null;
+  gates: PreparedGates;
+  shard: { index: number; count: number } | undefined;
+  workers: number;
+  checkpointMs: number | null;
+  barrier: { dir: string; timeoutMs: number } | null;
+}
 
 export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
+  const plan = await planRun(opts);
+  const ctx = await openRunContext(opts, plan.loaded, plan.workload, {
+    verb: 'test',
+    outputs: (w) => runOutputPaths({ ...opts, workloadName: w.name, checkpoint: plan.checkpointMs !== null }),
+  });
+  try {
+    if (plan.workers > 1) {
+      const w = await runWithWorkers(opts, { workers: plan.workers, workloadName: plan.workload.name, sim: ctx.sim });
+      return { result: w.result, file: w.file, exitCode: verdict(w.result) };
+    }
+    return await measureRun(ctx, plan, opts);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Reads the workload (or trace) and settles phases, gates, shards and workers: every flag error before anything starts. */
+async function planRun(opts: RunOptions): Promise<RunPlan> {
   const trace = opts.trace !== undefined ? await loadTrace(opts.trace) : null;
   if (trace === null && opts.speed !== undefined) throw usageError('--speed scales a --trace replay; give --trace FILE');
   const loaded = opts.workload === undefined && trace !== null ? replayWorkload(trace) : await loadWorkload(opts.workload ?? 'mixed');
-  const workload = structuredClone(loaded.workload);
-  if (opts.seed !== undefined) workload.seed = opts.seed;
+  const workload = seededWorkload(loaded, opts.seed);
   const replay = trace !== null ? replayPhase(trace, opts, workload) : null;
   const override = replay ? null : cliPhase(opts);
   if (override) workload.phases = [override];
   const phases = replay ? [replay.plan] : phasePlans(workload);
   const gates = await prepareGates(opts, workload, phases.map((p) => p.name));
-
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
+  if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
+  return { loaded, workload, phases, replay, gates, shard, workers: workerCount(opts, phases, shard, gates.active), checkpointMs, barrier: startBarrierFlags(opts, shard) };
+}
+
+/** Processes to run: --workers, else one per spare core when nothing needs a single process; never more than a phase's in-flight count. */
+function workerCount(opts: RunOptions, phases: PhasePlan[], shard: { count: number } | undefined, gated: boolean): number {
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw usageError(`--workers: expected a positive integer, got ${opts.workers}`);
-  if ((opts.workers ?? 1) > 1) checkWorkerFlags(process.argv.slice(3));
+  if ((opts.workers ?? 1) > 1) checkWorkerFlags(opts);
   // Gates judge the whole run, so a run with gates (flags or the workload's slo:) stays one process.
-  if ((opts.workers ?? 1) > 1 && gates.active) throw usageError('--workers N > 1 does not combine with SLOs, goodput or baseline gates yet: run with --workers 1');
+  if ((opts.workers ?? 1) > 1 && gated) throw usageError('--workers N > 1 does not combine with SLOs, goodput or baseline gates yet: run with --workers 1');
   // Shards and workers split every in-flight count (closed-loop concurrency, open-loop max_concurrency);
   // more of them than the smallest count would multiply it, since each holds at least one.
   const inFlightCounts = phases.flatMap((p) => (p.load.kind === 'closed' ? [p.load.concurrency] : p.load.maxConcurrency !== null ? [p.load.maxConcurrency] : []));
   const smallestInFlight = inFlightCounts.length > 0 ? Math.min(...inFlightCounts) : Infinity;
   const split = shard?.count ?? opts.workers ?? 1;
   if (split > smallestInFlight) {
-    throw usageError(
-      `${shard ? '--shard' : '--workers'}: ${split} shards would each hold at least one request in flight, more than a phase's concurrency of ${smallestInFlight}; use at most ${smallestInFlight}`,
-    );
+    throw usageError(`${shard ? '--shard' : '--workers'}: ${split} shards would each hold at least one request in flight, more than a phase's concurrency of ${smallestInFlight}; use at most ${smallestInFlight}`);
   }
-  const workers =
-    opts.workers ?? (shard || gates.active || !workerFlagsOk(process.argv.slice(3)) ? 1 : Math.max(1, Math.min(opts.defaultWorkers ?? 1, smallestInFlight)));
-  const headers = await buildHeaders(opts);
-  checkClientFlags(opts);
-  const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
-  if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
-  const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
-  if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
-  const barrier = startBarrierFlags(opts, shard);
-  const labels = parseLabels(opts.label);
-  const tokenizer = await loadTokenizer(opts.tokenizer);
-  const timeouts = clientTimeouts(opts);
-  // Before anything is sent: a result, records or JUnit file that cannot be written is found now, not after the run.
-  await checkOutputPaths(runOutputPaths({ ...opts, workloadName: workload.name, checkpoint: checkpointMs !== null }));
+  if (opts.workers !== undefined) return opts.workers;
+  return shard || gated || workerBlockers(opts).length > 0 ? 1 : Math.max(1, Math.min(opts.defaultWorkers ?? 1, smallestInFlight));
+}
 
-  let sim: EmbeddedSim | null = null;
-  let baseUrl: string;
-  if (opts.target) {
-    baseUrl = checkTarget(opts.target);
-  } else {
-    const simSettings = await loadSimSettings({
-      prefix: '--sim-',
-      profile: opts.simProfile,
-      config: opts.simConfig,
-      faults: opts.simFault,
-      ttftMs: opts.simTtftMs,
-      itlMs: opts.simItlMs,
-      prefillMsPerToken: opts.simPrefillMsPerToken,
-    });
-    sim = await startEmbeddedSimulator({ ...simSettings });
-    baseUrl = sim.url;
-    log(opts, `embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to test a real endpoint)`);
-  }
-
-  if (workers > 1) {
-    try {
-      const w = await runWithWorkers(process.argv.slice(3), {
-        workers,
-        out: opts.out,
-        records: opts.records,
-        quiet: opts.quiet,
-        workloadName: workload.name,
-        sim,
-      });
-      return { result: w.result, file: w.file, exitCode: verdict(w.result) };
-    } finally {
-      await sim?.close();
-    }
-  }
-
+/** One process's run: engine side, planner, clock, client and the run's sinks around one Driver. */
+async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Promise<RunOutcome> {
   let engine: EngineSide | null = null;
   try {
-    engine = await EngineSide.prepare(opts, baseUrl, headers, (m) => log(opts, m));
-    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
-    const sized = createPlanner(workload, { model, tokenizer, phaseCount: phases.length });
-    const planner = replay ? tracePlanner(sized, 0, replay.rows) : sized;
-    if (replay && replay.unknownClasses.length > 0) {
-      log(opts, `trace: class ${replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${workload.name}: those rows take a class from the workload's mix`);
+    engine = await EngineSide.prepare(opts, ctx.baseUrl, ctx.headers, ctx.log);
+    const model = await ctx.model();
+    const sized = createPlanner(plan.workload, { model, tokenizer: ctx.tokenizer, phaseCount: plan.phases.length });
+    const planner = plan.replay ? tracePlanner(sized, 0, plan.replay.rows) : sized;
+    if (plan.replay && plan.replay.unknownClasses.length > 0) {
+      ctx.log(`trace: class ${plan.replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${plan.workload.name}: those rows take a class from the workload's mix`);
     }
     // Shards and workers start their clocks at one instant: given (--start-at), or agreed (--start-barrier).
-    const startAtEpochMs = barrier ? await startBarrier(barrier.dir, shard!, { timeoutMs: barrier.timeoutMs }) : opts.startAtEpochMs;
+    const startAtEpochMs = plan.barrier ? await startBarrier(plan.barrier.dir, plan.shard!, { timeoutMs: plan.barrier.timeoutMs }) : opts.startAt;
     if (startAtEpochMs !== undefined) await waitForEpoch(startAtEpochMs);
     const originMs = performance.now();
     const clock = realClock(originMs);
-    const now = clock.now;
-    const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
-    const records = opts.records ? await RecordsFile.open(opts.records) : null;
-    const withCold = engine.withCold(phases, planner);
-    const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
-
+    const { client, sender } = ctx.openClient(clock.now);
+    const withCold = engine.withCold(plan.phases, planner);
     const startedAt = new Date();
-    const file = join(opts.out, resultFileName(startedAt, workload.name));
-    const sampler = startClientSampler(now);
-    const sample = (): ClientSample => sampler.sample();
-    const metaContext = {
-      runId: resultFileName(startedAt, workload.name).replace(/\.json$/, ''),
-      startedAt, clockStartedAtEpochMs: performance.timeOrigin + originMs, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name, labels,
-    };
-    const metaAt = (interrupted: boolean): RunResult['meta'] => ({ ...resultMeta(metaContext, interrupted), ...(shard ? { shard } : {}) });
-
-    // The run's sinks: what consumes its records and its one-second tick.
-    const collector = new RunCollector({ classNames: workload.classes.map((c) => c.name), goodput: gates.goodput });
-    const sinks: RunSink[] = [collector, sampler];
-    if (records) sinks.push(records);
-    if (checkpointMs !== null) {
-      sinks.push(new Checkpoints(checkpointFile(file), checkpointMs, (view) => assembleResult(collector.snapshot(view), { ...metaAt(view.stopped), checkpoint: true }, sample(), lagLimitMs)));
-    }
-    let driver: Driver | null = null;
-    // --abort-on-fail: an SLO on errors already lost stops scheduling; in-flight requests get the drain period.
-    const abort = opts.abortOnFail
-      ? new AbortWatch(gates.slos, shard, (msg) => {
-          process.stderr.write(`loadshape: --abort-on-fail: ${msg}; stopping the run\n`);
-          driver?.stop();
-          clock.at(now() + drainMs, () => sender.abortAll());
-        })
-      : null;
-    if (abort) sinks.push(abort);
-    if (!opts.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
-    driver = new Driver({ planner: withCold.planner, phases: withCold.phases, client: sender, clock, seed: workload.seed, shard, sinks });
-
-    await engine.start(now, (m) => log(opts, m));
-    const stopSignals = onInterrupt(opts, driver, sender, drainMs);
+    const file = join(opts.out, resultFileName(startedAt, plan.workload.name));
+    const metaAt = (interrupted: boolean): RunResult['meta'] => ({
+      ...ctx.meta({ name: plan.workload.name, startedAt, now: clock.now, model, clockStartedAtEpochMs: performance.timeOrigin + originMs, argv: opts.argv }, interrupted),
+      ...(plan.shard ? { shard: plan.shard } : {}),
+    });
+    const run = await runSinks(ctx, plan, opts, { clock, sender, file, metaAt });
+    const driver = new Driver({ planner: withCold.planner, phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks });
+    run.bind(driver);
+    await engine.start(clock.now, ctx.log);
+    const stopSignals = stopOnSignals(ctx, 'the run', () => ({ isStopped: driver.isStopped, stop: () => driver.stop(), inFlightCount: client.inFlightCount, abortAll: () => sender.abortAll() }));
     let d: DriverResult;
     try {
-      d = collector.result(await driver.run());
+      d = run.collector.result(await driver.run());
     } finally {
       await engine.stop();
-      sampler.stop();
+      run.sampler.stop();
       await client.close();
     }
-    const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), sample(), lagLimitMs));
-    if (gates.active) result.gates = judge(result, file, gates, workload, abort?.lost ?? null);
-    // The summary first: a disk that fails the write below still leaves the numbers on screen.
-    process.stdout.write(`${renderSummary(result)}\n`);
-    let saved: string;
-    try {
-      // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
-      saved = await saveResult(file, result); // falls back to the temp dir, saying so
-      // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
-      if (checkpointMs !== null && saved === file) await rm(checkpointFile(file), { force: true });
-    } finally {
-      stopSignals();
-    }
-    process.stdout.write(`result: ${saved}\n`);
-    const code = verdict(result);
-    if (!result.gates) return { result, file: saved, exitCode: code };
-    await writeGateOutputs(opts, result, result.gates, saved);
-    if (result.gates.exitCode !== EXIT.ok && result.gates.exitCode !== EXIT.unreachable) process.stderr.write(`loadshape: ${result.gates.reason}\n`);
-    return { result, file: saved, exitCode: result.gates.exitCode };
+    const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), run.sampler.sample(), ctx.lagLimitMs));
+    if (plan.gates.active) result.gates = judge(result, file, plan.gates, plan.workload, run.abort?.lost ?? null);
+    return await finishRun(result, file, opts, plan.checkpointMs !== null, stopSignals);
   } finally {
     await engine?.close();
-    await sim?.close();
   }
+}
+
+/** The sinks of one process's run: collector, client sampler, records, checkpoints, --abort-on-fail and progress. */
+async function runSinks(
+  ctx: RunContext,
+  plan: RunPlan,
+  opts: RunOptions,
+  o: { clock: Clock; sender: { abortAll(): void }; file: string; metaAt: (interrupted: boolean) => RunResult['meta'] },
+): Promise<{ sinks: RunSink[]; collector: RunCollector; sampler: ClientSampler; abort: AbortWatch | null; bind(driver: Driver): void }> {
+  const collector = new RunCollector({ classNames: plan.workload.classes.map((c) => c.name), goodput: plan.gates.goodput });
+  const sampler = startClientSampler(o.clock.now);
+  const sinks: RunSink[] = [collector, sampler];
+  if (opts.records) sinks.push(await RecordsFile.open(opts.records));
+  if (plan.checkpointMs !== null) {
+    const assemble = (view: LiveView) => assembleResult(collector.snapshot(view), { ...o.metaAt(view.stopped), checkpoint: true }, sampler.sample(), ctx.lagLimitMs);
+    sinks.push(new Checkpoints(checkpointFile(o.file), plan.checkpointMs, assemble));
+  }
+  let driver: Driver | null = null;
+  // --abort-on-fail: an SLO on errors already lost stops scheduling; in-flight requests get the drain period.
+  const abort = opts.abortOnFail
+    ? new AbortWatch(plan.gates.slos, plan.shard, (msg) => {
+        process.stderr.write(`loadshape: --abort-on-fail: ${msg}; stopping the run\n`);
+        driver?.stop();
+        o.clock.at(o.clock.now() + ctx.drainMs, () => o.sender.abortAll());
+      })
+    : null;
+  if (abort) sinks.push(abort);
+  if (!opts.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
+  return { sinks, collector, sampler, abort, bind: (d) => (driver = d) };
+}
+
+/** Summary, result file (checkpoint removed once it is safely in), gate outputs and the exit code. */
+async function finishRun(result: RunResult, file: string, opts: RunOptions, checkpointed: boolean, stopSignals: () => void): Promise<RunOutcome> {
+  // The summary first: a disk that fails the write below still leaves the numbers on screen.
+  process.stdout.write(`${renderSummary(result)}\n`);
+  let saved: string;
+  try {
+    // Signal handlers stay installed until the result is written: a further Ctrl-C must not kill the write.
+    saved = await saveResult(file, result); // falls back to the temp dir, saying so
+    // The final result supersedes the checkpoint: remove it only once the result is safely renamed in.
+    if (checkpointed && saved === file) await rm(checkpointFile(file), { force: true });
+  } finally {
+    stopSignals();
+  }
+  process.stdout.write(`result: ${saved}\n`);
+  const code = verdict(result);
+  if (!result.gates) return { result, file: saved, exitCode: code };
+  await writeGateOutputs(opts, result, result.gates, saved);
+  if (result.gates.exitCode !== EXIT.ok && result.gates.exitCode !== EXIT.unreachable) process.stderr.write(`loadshape: ${result.gates.reason}\n`);
+  return { result, file: saved, exitCode: result.gates.exitCode };
 }
 
 /** Exit code of a finished run: 5 when nothing succeeded, else 0 (gates add 1–3). */
@@ -372,17 +318,6 @@ export function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-export function checkTarget(target: string): string {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw usageError(`--target: "${redactUrl(target)}" is not a URL; write e.g. http://127.0.0.1:8000/v1`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--target: use http:// or https://, got ${url.protocol}`);
-  return url.toString().replace(/\/+$/, '');
-}
-
 /** `--start-barrier DIR` (with `--shard i/N`) and `--barrier-timeout`: checked before anything starts. */
 function startBarrierFlags(opts: RunOptions, shard: { index: number; count: number } | undefined): { dir: string; timeoutMs: number } | null {
   if (opts.startBarrier === undefined) {
@@ -390,7 +325,7 @@ function startBarrierFlags(opts: RunOptions, shard: { index: number; count: numb
     return null;
   }
   if (!shard) throw usageError('--start-barrier: give --shard i/N too (the barrier waits for the N shards of one run)');
-  if (opts.startAtEpochMs !== undefined) throw usageError('--start-barrier agrees on the start instant itself: drop --start-at');
+  if (opts.startAt !== undefined) throw usageError('--start-barrier agrees on the start instant itself: drop --start-at');
   const timeoutMs = opts.barrierTimeout === undefined ? 600_000 : parseDurationMs(opts.barrierTimeout, '--barrier-timeout');
   if (!(timeoutMs > 0)) throw usageError(`--barrier-timeout: give a positive duration such as 10m, got ${opts.barrierTimeout}`);
   return { dir: opts.startBarrier, timeoutMs };
@@ -405,77 +340,4 @@ async function waitForEpoch(epochMs: number): Promise<void> {
 /** Where `--checkpoint` writes: beside the result, `<result>.checkpoint.json`. */
 export function checkpointFile(resultFile: string): string {
   return resultFile.replace(/\.json$/, '.checkpoint.json');
-}
-
-/** --timeout-ttfb/-idle/-total in ms, 0 for `off` (unset ones take the client's defaults). */
-export function clientTimeouts(opts: Pick<RunOptions, 'timeoutTtfb' | 'timeoutIdle' | 'timeoutTotal'>): Partial<ClientTimeouts> {
-  return {
-    ttfbMs: opts.timeoutTtfb ? parseTimeoutFlag(opts.timeoutTtfb, '--timeout-ttfb') : undefined,
-    idleMs: opts.timeoutIdle ? parseTimeoutFlag(opts.timeoutIdle, '--timeout-idle') : undefined,
-    totalMs: opts.timeoutTotal ? parseTimeoutFlag(opts.timeoutTotal, '--timeout-total') : undefined,
-  };
-}
-
-
-export function parseLabels(labels: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of labels) {
-    const i = l.indexOf('=');
-    if (i <= 0) throw usageError(`--label: expected key=value, got '${l}'`);
-    out[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return out;
-}
-
-/** The first model the server lists, when neither --model nor the workload names one. */
-export async function discoverModel(baseUrl: string, headers: Record<string, string>, insecure = false): Promise<string> {
-  // --insecure reaches /models too: a self-signed staging endpoint is discovered like any other.
-  const dispatcher = insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
-  try {
-    const res = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000, dispatcher });
-    // The status first: a 404 page need not be JSON, and its status is what names the fix.
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode });
-    }
-    const body = (await res.body.json()) as { data?: { id?: string }[] };
-    const id = body.data?.[0]?.id;
-    if (id) return id;
-    throw new Error('HTTP 200 with no model in data[]');
-  } catch (err) {
-    const e = err as { code?: string; status?: number };
-    const hint = targetHint(baseUrl, { notFound: e.status === 404, codes: e.code ? [e.code] : [] });
-    throw new LoadshapeError(
-      'unreachable',
-      `${redactUrl(baseUrl)}/models: could not discover the model (${e.code ?? (err as Error).message}); ${hint ?? 'pass --model NAME, or check --target'}`,
-    );
-  } finally {
-    await dispatcher?.close();
-  }
-}
-
-function log(opts: RunOptions, msg: string): void {
-  if (!opts.quiet) process.stderr.write(`${msg}\n`);
-}
-
-/** Ctrl-C / SIGTERM / SIGHUP: stop scheduling, drain in-flight for a grace period, then cancel them; a second Ctrl-C cancels at once. */
-function onInterrupt(opts: RunOptions, driver: Driver, client: { readonly inFlightCount: number; abortAll(): void }, drainMs: number): () => void {
-  let drainTimer: NodeJS.Timeout | null = null;
-  const handler = (signal: NodeJS.Signals) => {
-    if (driver.isStopped) {
-      log(opts, `\n${signal} again: cancelling ${client.inFlightCount} in-flight requests`);
-      client.abortAll();
-      return;
-    }
-    log(opts, `\n${signal}: stopping; draining ${client.inFlightCount} in-flight requests for up to ${drainMs / 1000}s (again to cancel now)`);
-    driver.stop();
-    drainTimer = setTimeout(() => client.abortAll(), drainMs);
-    drainTimer.unref();
-  };
-  // SIGHUP (the terminal or SSH session closed) is a stop like any other: drain, write, mark interrupted.
-  for (const signal of STOP_SIGNALS) process.on(signal, handler);
-  return () => {
-    for (const signal of STOP_SIGNALS) process.off(signal, handler);
-    if (drainTimer) clearTimeout(drainTimer);
-  };
 }

@@ -3,31 +3,35 @@
 import type { SimSettings } from '../sim/config.js';
 import { startSimulator } from '../sim/server.js';
 import { loadSimSettings } from './embedded-sim.js';
+import type { SimCommandFlags } from './options.js';
 
-export interface SimCommandOptions {
-  port?: number;
-  host?: string;
-  profile?: string;
-  config?: string;
-  fault?: string[];
-  ttftMs?: number;
-  itlMs?: number;
-  prefillMsPerToken?: number;
-  model?: string;
-  /** Engine parameters and the like, by their SimSettings names. */
-  settings?: Partial<SimSettings>;
+/** The flags' engine parameters by their SimSettings names (unset ones keep the profile's). */
+function engineSettings(o: SimCommandFlags): Partial<SimSettings> {
+  return {
+    decodeBaseMs: o.decodeBaseMs,
+    decodePerSeqMs: o.decodePerSeqMs,
+    prefillChunkTokens: o.prefillChunk,
+    maxRunningSeqs: o.maxSeqs,
+    kvBudgetTokens: o.kvTokens,
+    // commander sets preemption: true unless --no-preemption; only the negation is a choice.
+    preemption: o.preemption === false ? false : undefined,
+    blockTokens: o.blockTokens,
+    slots: o.slots,
+    seed: o.seed,
+    ...(o.model !== undefined ? { model: o.model } : {}),
+  };
 }
 
-export async function simCommand(opts: SimCommandOptions): Promise<void> {
+export async function simCommand(opts: SimCommandFlags): Promise<void> {
   const settings = await loadSimSettings({
     prefix: '--',
     profile: opts.profile,
     config: opts.config,
     faults: opts.fault,
-    ttftMs: opts.ttftMs,
-    itlMs: opts.itlMs,
-    prefillMsPerToken: opts.prefillMsPerToken,
-    settings: { ...opts.settings, ...(opts.model !== undefined ? { model: opts.model } : {}) },
+    ttftMs: opts.ttft,
+    itlMs: opts.itl,
+    prefillMsPerToken: opts.prefillPerToken,
+    settings: engineSettings(opts),
   });
   const sim = await startSimulator({ ...settings, host: opts.host, port: opts.port });
   process.stderr.write(`loadshape simulator (${settings.profile}) listening on ${sim.url}; metrics at ${sim.url.replace(/\/v1$/, '')}/metrics\n`);

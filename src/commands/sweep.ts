@@ -5,72 +5,33 @@
 // result file, so report/compare/export/html read a sweep like any run.
 import { join } from 'node:path';
 import type { Driver } from '../driver/run.js';
-import type { DriverResult } from '../metrics/collector.js';
-import { runSweepStep, type StepRun } from './sweep-step.js';
-import { realClock } from '../util/clock.js';
-import { prepareGates } from './gates.js';
 import { evaluateSlos, type Slo } from '../gates/slo.js';
+import type { DriverResult } from '../metrics/collector.js';
 import { mergeHistograms } from '../metrics/histogram.js';
-import { assembleResult, DEFAULT_CLIENT_LAG_LIMIT_MS, type ClientSample } from '../results/assemble.js';
+import { renderSweepText } from '../report/sweep-text.js';
+import { assembleResult, type ClientSample } from '../results/assemble.js';
 import type { RunResult, SweepResult } from '../results/format.js';
 import { resultFileName } from '../results/io.js';
 import { phaseRates } from '../results/rates.js';
-import { loadHeld, withoutStepCancellations } from '../sweep/held.js';
 import { stepPhasePlan } from '../schedule/phases.js';
 import { buildAnswer, describeStepLoad, type StepNote, type SweepAnswer } from '../sweep/answer.js';
-import { renderSweepText } from '../report/sweep-text.js';
+import { loadHeld, withoutStepCancellations } from '../sweep/held.js';
 import { DEFAULT_SEARCH, searchCapacity, sloRatio, type SearchResult, type StepLoad, type StepOutcome, type StepRole, type SweepBy, type SweepStep } from '../sweep/search.js';
+import { realClock, type Clock } from '../util/clock.js';
 import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload } from '../workload/load.js';
-import { createPlanner } from '../workload/plan.js';
-import { loadTokenizer } from '../workload/tokenizer.js';
-import { startClientSampler } from './client-health.js';
-import { checkClientFlags, openClient, type ClientFlags } from './client-options.js';
-import { resultMeta } from './meta.js';
-import { loadSimSettings, startEmbeddedSimulator, type EmbeddedSim } from './embedded-sim.js';
-import { STOP_SIGNALS } from './flag-values.js';
-import { checkOutputPaths, runOutputPaths, saveResult } from './output-paths.js';
-import { EXIT, buildHeaders, checkTarget, clientTimeouts, discoverModel, parseLabels, verdict } from './run.js';
+import { createPlanner, type Planner } from '../workload/plan.js';
+import { startClientSampler, type ClientSampler } from './client-health.js';
+import { EXIT } from './exit.js';
+import { prepareGates, type PreparedGates } from './gates.js';
+import type { SweepFlags } from './options.js';
+import { runOutputPaths, saveResult } from './output-paths.js';
+import { verdict } from './run.js';
+import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
+import { runSweepStep, type StepRun, type StepRunOptions } from './sweep-step.js';
 
-export interface SweepOptions extends ClientFlags {
-  workload: string;
-  slo: string[];
-  goodput?: string;
-  by: string;
-  json: boolean;
-  target?: string;
-  model?: string;
-  seed?: number;
-  simProfile?: string;
-  simConfig?: string;
-  simFault?: string[];
-  /** Longest a step may run (it ends earlier once steady or saturated). */
-  stepDuration: string;
-  /** Shortest a steady step runs. */
-  minStepDuration: string;
-  /** Rolling window of the steady-state check. */
-  steadyWindow: string;
-  /** Completions a step needs before it may be called steady. */
-  minStepRequests?: number;
-  maxSteps?: number;
-  probeConcurrency?: number;
-  /** Relative width at which the bisection stops (rate), e.g. 0.05. */
-  tolerance?: number;
-  out: string;
-  quiet: boolean;
-  label: string[];
-  header: string[];
-  apiKeyEnv?: string;
-  apiKeyFile?: string;
-  tokenizer?: string;
-  timeoutTtfb?: string;
-  timeoutIdle?: string;
-  timeoutTotal?: string;
-  /** After a step stops, how long its in-flight requests may finish before they are cancelled. */
-  drain?: string;
-  /** `--max-client-lag`: the harness lag past which a step's client is saturated (it cannot be the answer). */
-  maxClientLag?: string;
-}
+/** What `sweep` takes: its flags exactly as declared (commands/options.ts) and the workload argument. */
+export type SweepOptions = SweepFlags & { workload: string };
 
 export interface SweepOutcome {
   answer: SweepAnswer;
@@ -87,16 +48,22 @@ export function stepPhaseName(index: number, load: StepLoad): string {
 
 class Interrupted extends Error {}
 
-export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
-  if (opts.by !== 'rate' && opts.by !== 'concurrency') throw usageError(`--by: expected rate or concurrency, got "${opts.by}"`);
-  const by: SweepBy = opts.by;
+/** The search's own settings, checked before anything starts (exit 4 naming the flag). */
+interface SweepSettings {
+  by: SweepBy;
+  maxMs: number;
+  minMs: number;
+  windowMs: number;
+  maxSteps: number;
+  probeConcurrency: number;
+  tolerance: number;
+}
+
+function sweepSettings(opts: SweepOptions): SweepSettings {
   if (opts.slo.length === 0) throw usageError("sweep needs at least one --slo to bound the search, e.g. --slo 'ttft.p95 < 500ms' --slo 'error_rate < 1%'");
   const maxMs = parseDurationMs(opts.stepDuration, '--step-duration');
   const minMs = parseDurationMs(opts.minStepDuration, '--min-step-duration');
   const windowMs = parseDurationMs(opts.steadyWindow, '--steady-window');
-  const drainMs = opts.drain ? parseDurationMs(opts.drain, '--drain') : 10_000;
-  const lagLimitMs = opts.maxClientLag === undefined ? DEFAULT_CLIENT_LAG_LIMIT_MS : parseDurationMs(opts.maxClientLag, '--max-client-lag');
-  if (!(lagLimitMs > 0)) throw usageError(`--max-client-lag: give a positive duration such as 10ms, got ${opts.maxClientLag}`);
   if (minMs > maxMs) throw usageError(`--min-step-duration (${opts.minStepDuration}) is longer than --step-duration (${opts.stepDuration})`);
   if (windowMs < 1000) throw usageError(`--steady-window: the time series has one point per second; give at least 1s, got ${opts.steadyWindow}`);
   const maxSteps = opts.maxSteps ?? DEFAULT_SEARCH.maxSteps;
@@ -105,138 +72,142 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   if (!Number.isInteger(probeConcurrency) || probeConcurrency < 2) throw usageError(`--probe-concurrency: an integer of at least 2, got ${opts.probeConcurrency}`);
   const tolerance = opts.tolerance ?? DEFAULT_SEARCH.tolerance;
   if (!(tolerance > 0 && tolerance < 1)) throw usageError(`--tolerance: a fraction between 0 and 1 (e.g. 0.05), got ${opts.tolerance}`);
+  return { by: opts.by, maxMs, minMs, windowMs, maxSteps, probeConcurrency, tolerance };
+}
 
+export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
+  const settings = sweepSettings(opts);
   const loaded = await loadWorkload(opts.workload);
-  const workload = structuredClone(loaded.workload);
-  if (opts.seed !== undefined) workload.seed = opts.seed;
+  const workload = seededWorkload(loaded, opts.seed);
   // The sweep makes its own phases: an SLO scoped to one of the file's phases has nothing to judge.
   const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, workload, []);
-  checkClientFlags(opts);
-  const headers = await buildHeaders(opts);
-  const labels = parseLabels(opts.label);
-  const tokenizer = await loadTokenizer(opts.tokenizer);
-  const timeouts = clientTimeouts(opts);
-  await checkOutputPaths(runOutputPaths({ out: opts.out, workloadName: `${workload.name}-sweep` })); // before anything is sent
-  const log = (m: string) => {
-    if (!opts.quiet) process.stderr.write(`${m}\n`);
-  };
-
-  let sim: EmbeddedSim | null = null;
-  let baseUrl: string;
-  if (opts.target) {
-    baseUrl = checkTarget(opts.target);
-  } else {
-    const simSettings = await loadSimSettings({ prefix: '--sim-', profile: opts.simProfile, config: opts.simConfig, faults: opts.simFault });
-    sim = await startEmbeddedSimulator({ ...simSettings });
-    baseUrl = sim.url;
-    log(`embedded simulator (${simSettings.profile}) at ${baseUrl} (pass --target URL to sweep a real endpoint)`);
-  }
-
+  const ctx = await openRunContext(opts, loaded, workload, { verb: 'sweep', outputs: (w) => runOutputPaths({ out: opts.out, workloadName: `${w.name}-sweep` }) });
   try {
-    const model = opts.model ?? workload.defaults.model ?? (await discoverModel(baseUrl, headers, opts.insecure));
-    // One planner phase per possible step: each step draws its own seeded requests.
-    const planner = createPlanner(workload, { model, tokenizer, phaseCount: maxSteps });
-    const clock = realClock();
-    const now = clock.now;
-    const { client, sender } = openClient(opts, { baseUrl, headers, timeouts }, now, workload.seed);
-    const startedAt = new Date();
-    const file = join(opts.out, resultFileName(startedAt, `${workload.name}-sweep`));
-    const sampler = startClientSampler(now);
-    const sample = (): ClientSample => sampler.sample();
-    let interrupted = false;
-    const metaContext = {
-      runId: resultFileName(startedAt, `${workload.name}-sweep`).replace(/\.json$/, ''),
-      startedAt, now, loaded, workload, baseUrl, simOptions: sim ? sim.options : null, model, tokenizerName: tokenizer.name,
-      labels: { ...labels, sweep: by },
-    };
-    const meta = (): RunResult['meta'] => resultMeta(metaContext, interrupted);
-
-    const runs: DriverResult[] = [];
-    const notes = new Map<number, StepNote>();
-    const done: SweepStep[] = [];
-    let current: Driver | null = null;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (interrupted) {
-        sender.abortAll();
-        return;
-      }
-      interrupted = true;
-      log(`\n${signal}: stopping the sweep; draining ${client.inFlightCount} in-flight requests for up to ${drainMs / 1000}s (again to cancel now)`);
-      current?.stop();
-      setTimeout(() => sender.abortAll(), drainMs).unref();
-    };
-    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-
-    const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
-      if (interrupted) throw new Interrupted();
-      const name = stepPhaseName(index, load);
-      const plan = stepPhasePlan(index - 1, name, load, maxMs);
-      // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
-      const stepSampler = startClientSampler(now);
-      let step: StepRun;
-      try {
-        step = await runSweepStep({
-          planner, client: sender, clock, seed: workload.seed, classNames: workload.classes.map((c) => c.name), goodput: gates.goodput, phase: plan, drainMs,
-          // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
-          judge: {
-            minMs: Math.min(maxMs, minMs * effort),
-            maxMs,
-            windowS: windowMs / 1000,
-            minRequests: (opts.minStepRequests ?? 30) * effort,
-            offeredRps: load.kind === 'open' ? load.rateRps : null,
-          },
-          sinks: [sampler, stepSampler],
-          onDriver: (driver) => (current = driver),
-        });
-      } finally {
-        stepSampler.stop();
-      }
-      runs.push(step.result);
-      const { outcome, note, line } = judgeSweepStep(step, assembleResult(step.result, meta(), stepSampler.sample(), lagLimitMs), gates.slos, load, interrupted);
-      notes.set(index, note);
-      done.push({ index, role, load, outcome });
-      log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
-      return outcome;
-    };
-
-    let search: SearchResult;
-    try {
-      search = await searchCapacity(runStep, { ...DEFAULT_SEARCH, by, maxSteps, probeConcurrency, tolerance });
-    } catch (err) {
-      if (!(err instanceof Interrupted)) throw err;
-      // Ctrl-C: the steps so far still make a result and an answer (the best load that held so far).
-      const held = done.filter((s) => s.outcome.pass && !s.outcome.saturated && (by === 'concurrency' || s.load.kind === 'open'));
-      const value = (s: SweepStep) => (s.load.kind === 'closed' ? s.load.concurrency : s.load.rateRps);
-      search = { steps: done, best: held.sort((a, b) => value(b) - value(a))[0] ?? null, firstFail: null, stoppedBy: 'max-steps' };
-    } finally {
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-      sampler.stop();
-      await client.close();
-    }
-
-    const combined: DriverResult = {
-      phases: runs.flatMap((d) => d.phases),
-      timeseries: runs.flatMap((d) => d.timeseries),
-      errorSamples: mergeSamples(runs.map((d) => d.errorSamples)),
-      validitySamples: mergeSamples(runs.map((d) => d.validitySamples)),
-      dispatchLag: mergeHistograms(runs.map((d) => d.dispatchLag)),
-      interrupted,
-    };
-    const result = withoutStepCancellations(assembleResult(combined, meta(), sample(), lagLimitMs));
-    const answer = buildAnswer(result, search, gates.slos, notes, file, by);
-    // The answer travels in the result file, so `report` (text and HTML) can show it later.
-    result.sweep = sweepRecord(answer, result, gates.slos);
-    // The answer first: a disk that fails the write still leaves it on screen.
-    if (opts.json) process.stdout.write(`${JSON.stringify(result.sweep, null, 2)}\n`);
-    else process.stdout.write(`${renderSweepText(answer)}\n`);
-    const saved = await saveResult(file, result); // falls back to the temp dir, saying so
-    if (!opts.json) process.stdout.write(`result: ${saved}\n`);
-    const reached = verdict(result);
-    const exitCode = reached === EXIT.unreachable ? EXIT.unreachable : interrupted ? EXIT.invalidRun : answer.bestPhase === null ? EXIT.slo : EXIT.ok;
-    return { answer, result, file: saved, exitCode };
+    return await runSweep(ctx, settings, gates, opts);
   } finally {
-    await sim?.close();
+    await ctx.close();
   }
+}
+
+/** What a sweep gathers step by step: each step's Driver result, its note and outcome, and whether a signal stopped it. */
+interface SweepState {
+  runs: DriverResult[];
+  notes: Map<number, StepNote>;
+  done: SweepStep[];
+  current: Driver | null;
+  interrupted: boolean;
+}
+
+async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates, opts: SweepOptions): Promise<SweepOutcome> {
+  const model = await ctx.model();
+  // One planner phase per possible step: each step draws its own seeded requests.
+  const planner = createPlanner(ctx.workload, { model, tokenizer: ctx.tokenizer, phaseCount: s.maxSteps });
+  const clock = realClock();
+  const { client, sender } = ctx.openClient(clock.now);
+  const startedAt = new Date();
+  const name = `${ctx.workload.name}-sweep`;
+  const file = join(opts.out, resultFileName(startedAt, name));
+  const sampler = startClientSampler(clock.now);
+  const state: SweepState = { runs: [], notes: new Map(), done: [], current: null, interrupted: false };
+  const meta = (): RunResult['meta'] => ctx.meta({ name, startedAt, now: clock.now, model, labels: { sweep: s.by } }, state.interrupted);
+  const stopSignals = stopOnSignals(ctx, 'the sweep', () => ({
+    isStopped: state.interrupted,
+    stop: () => {
+      state.interrupted = true;
+      state.current?.stop();
+    },
+    inFlightCount: client.inFlightCount,
+    abortAll: () => sender.abortAll(),
+  }));
+  const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
+    if (state.interrupted) throw new Interrupted();
+    const step = await measureStep(ctx, s, { planner, sender, clock, gates, sampler, state, opts }, load, index, effort);
+    const { outcome, note, line } = judgeSweepStep(step.run, assembleResult(step.run.result, meta(), step.sample, ctx.lagLimitMs), gates.slos, load, state.interrupted);
+    state.runs.push(step.run.result);
+    state.notes.set(index, note);
+    state.done.push({ index, role, load, outcome });
+    ctx.log(`step ${index} ${role} ${describeStepLoad(load)}: ${line}`);
+    return outcome;
+  };
+  let search: SearchResult;
+  try {
+    search = await searchCapacity(runStep, { ...DEFAULT_SEARCH, by: s.by, maxSteps: s.maxSteps, probeConcurrency: s.probeConcurrency, tolerance: s.tolerance });
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    search = searchSoFar(state.done, s.by);
+  } finally {
+    stopSignals();
+    sampler.stop();
+    await client.close();
+  }
+  const result = withoutStepCancellations(assembleResult(combineSteps(state), meta(), sampler.sample(), ctx.lagLimitMs));
+  return await finishSweep(result, search, gates.slos, state, file, s.by, opts);
+}
+
+/** One step: its phase on the sweep's planner and client, judged as its seconds close, with its own client-health sample. */
+async function measureStep(
+  ctx: RunContext,
+  s: SweepSettings,
+  o: { planner: Planner; sender: StepRunOptions['client']; clock: Clock; gates: PreparedGates; sampler: ClientSampler; state: SweepState; opts: SweepOptions },
+  load: StepLoad,
+  index: number,
+  effort: number,
+): Promise<{ run: StepRun; sample: ClientSample }> {
+  const plan = stepPhasePlan(index - 1, stepPhaseName(index, load), load, s.maxMs);
+  // Each step judges its own client health: one lagging step must not taint, or hide behind, the others.
+  const stepSampler = startClientSampler(o.clock.now);
+  try {
+    const run = await runSweepStep({
+      planner: o.planner, client: o.sender, clock: o.clock, seed: ctx.workload.seed, classNames: ctx.workload.classes.map((c) => c.name), goodput: o.gates.goodput, phase: plan, drainMs: ctx.drainMs,
+      // Refinement steps and rechecks run longer: `effort` times the shortest step (RunStep).
+      judge: {
+        minMs: Math.min(s.maxMs, s.minMs * effort),
+        maxMs: s.maxMs,
+        windowS: s.windowMs / 1000,
+        minRequests: (o.opts.minStepRequests ?? 30) * effort,
+        offeredRps: load.kind === 'open' ? load.rateRps : null,
+      },
+      sinks: [o.sampler, stepSampler],
+      onDriver: (driver) => (o.state.current = driver),
+    });
+    return { run, sample: stepSampler.sample() };
+  } finally {
+    stepSampler.stop();
+  }
+}
+
+/** Ctrl-C: the steps so far still make a result and an answer (the best load that held so far). */
+function searchSoFar(done: SweepStep[], by: SweepBy): SearchResult {
+  const held = done.filter((s) => s.outcome.pass && !s.outcome.saturated && (by === 'concurrency' || s.load.kind === 'open'));
+  const value = (s: SweepStep) => (s.load.kind === 'closed' ? s.load.concurrency : s.load.rateRps);
+  return { steps: done, best: held.sort((a, b) => value(b) - value(a))[0] ?? null, firstFail: null, stoppedBy: 'max-steps' };
+}
+
+/** Every step's phase in one Driver result (one result file for the whole sweep). */
+function combineSteps(state: SweepState): DriverResult {
+  return {
+    phases: state.runs.flatMap((d) => d.phases),
+    timeseries: state.runs.flatMap((d) => d.timeseries),
+    errorSamples: mergeSamples(state.runs.map((d) => d.errorSamples)),
+    validitySamples: mergeSamples(state.runs.map((d) => d.validitySamples)),
+    dispatchLag: mergeHistograms(state.runs.map((d) => d.dispatchLag)),
+    interrupted: state.interrupted,
+  };
+}
+
+/** The answer (printed first), the result file with the answer in it, and the exit code. */
+async function finishSweep(result: RunResult, search: SearchResult, slos: Slo[], state: SweepState, file: string, by: SweepBy, opts: SweepOptions): Promise<SweepOutcome> {
+  const answer = buildAnswer(result, search, slos, state.notes, file, by);
+  // The answer travels in the result file, so `report` (text and HTML) can show it later.
+  result.sweep = sweepRecord(answer, result, slos);
+  // The answer first: a disk that fails the write still leaves it on screen.
+  if (opts.json) process.stdout.write(`${JSON.stringify(result.sweep, null, 2)}\n`);
+  else process.stdout.write(`${renderSweepText(answer)}\n`);
+  const saved = await saveResult(file, result); // falls back to the temp dir, saying so
+  if (!opts.json) process.stdout.write(`result: ${saved}\n`);
+  const reached = verdict(result);
+  const exitCode = reached === EXIT.unreachable ? EXIT.unreachable : state.interrupted ? EXIT.invalidRun : answer.bestPhase === null ? EXIT.slo : EXIT.ok;
+  return { answer, result, file: saved, exitCode };
 }
 
 /**

@@ -54,6 +54,8 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Upper bound of the upward context search when /v1/models does not give max_model_len. */
   maxProbeTokens?: number;
+  /** Largest SSE event accepted (--max-event-bytes): a larger one is an error, as in a run. */
+  maxEventBytes?: number;
 }
 
 // Common English words that are one token (with their leading space) in every major BPE vocabulary,
@@ -133,7 +135,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
       ...(stream && includeUsage ? { stream_options: { include_usage: true } } : {}),
       ...extra,
     };
-    const o = observeChat(await opts.http({ method: 'POST', url: `${base}/chat/completions`, body, timeoutMs }));
+    const o = observeChat(await opts.http({ method: 'POST', url: `${base}/chat/completions`, body, timeoutMs }), opts.maxEventBytes);
     seen.push(o);
     return o;
   };

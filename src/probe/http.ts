@@ -3,6 +3,7 @@
 // Every call is bounded (a timeout and a body cap) and never throws: a transport failure is a value.
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { backoffMs, parseRetryAfterMs, type RetryPolicy } from '../client/retry.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -107,4 +108,19 @@ export function serverRoot(baseUrl: string): string {
   const u = new URL(baseUrl);
   const path = u.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
   return `${u.origin}${path}`;
+}
+
+/**
+ * --retry for the probe: a response whose status the policy names is retried after the same backoff a
+ * run uses (the server's Retry-After, else jittered exponential), up to maxRetries; the last answer is
+ * what the probe judges. `rand` and `sleep` are injected (the core never calls Math.random itself).
+ */
+export function retryingHttp(http: HttpFn, policy: RetryPolicy, rand: () => number, sleep: (ms: number) => Promise<void>): HttpFn {
+  return async (req) => {
+    for (let retry = 1; ; retry++) {
+      const r = await http(req);
+      if (r.kind !== 'response' || !policy.statuses.has(r.status) || retry > policy.maxRetries) return r;
+      await sleep(backoffMs(policy, retry, parseRetryAfterMs(r.headers['retry-after'], Date.now()), rand()));
+    }
+  };
 }

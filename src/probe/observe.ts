@@ -32,7 +32,7 @@ export interface ChatObservation {
   headers: Record<string, string>;
 }
 
-export function observeChat(r: HttpResult): ChatObservation {
+export function observeChat(r: HttpResult, maxEventBytes?: number): ChatObservation {
   const base: ChatObservation = {
     status: null,
     error: null,
@@ -63,7 +63,7 @@ export function observeChat(r: HttpResult): ChatObservation {
 
   if (contentType?.includes('text/event-stream') || text.startsWith('data:')) {
     let events = 0;
-    const reader = new StreamReader({ keepText: true });
+    const reader = new StreamReader({ keepText: true, maxEventBytes });
     const counting = reader.state.onEvent.bind(reader.state);
     reader.state.onEvent = (data, event, atMs) => {
       events++;

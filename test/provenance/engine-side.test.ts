@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runDefaults } from '../../src/commands/options.js';
 import { runCommand, type RunOptions } from '../../src/commands/run.js';
 import { collectProvenance } from '../../src/provenance/collect.js';
 import { parseRecipe, recipeCostPerHour, recipeDiff } from '../../src/provenance/recipe.js';
@@ -46,7 +47,7 @@ async function run(target: string, extra: Partial<RunOptions>): Promise<RunResul
   const out = mkdtempSync(join(dir, 'out-'));
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    const { result } = await runCommand({ workload, target, out, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s', ...extra });
+    const { result } = await runCommand({ ...runDefaults(), workload, target, out, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s', ...extra });
     return result;
   } finally {
     spy.mockRestore();

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runDefaults } from '../../src/commands/options.js';
 import { runCommand } from '../../src/commands/run.js';
 import type { RunResult } from '../../src/results/format.js';
 import { ResultSchema } from '../../src/results/format.js';
@@ -35,7 +36,7 @@ describe('server metrics through a load step', () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       // No --server-metrics: /metrics at the target's root is found by itself.
-      ({ result } = await runCommand({ workload: file, target: engine.url, out: dir, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s', serverMetric: ['vllm:num_requests_running'] }));
+      ({ result } = await runCommand({ ...runDefaults(), workload: file, target: engine.url, out: dir, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s', serverMetric: ['vllm:num_requests_running'] }));
     } finally {
       out.mockRestore();
     }

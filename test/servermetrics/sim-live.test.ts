@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runDefaults } from '../../src/commands/options.js';
 import { runCommand } from '../../src/commands/run.js';
 import type { RunResult } from '../../src/results/format.js';
 import { startSimulator, type SimServer } from '../../src/sim/server.js';
@@ -29,7 +30,7 @@ describe('server metrics from the simulator', () => {
     writeFileSync(join(dir, 'step.yaml'), WORKLOAD);
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      ({ result } = await runCommand({ workload: join(dir, 'step.yaml'), target: sim.url, out: dir, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s' }));
+      ({ result } = await runCommand({ ...runDefaults(), workload: join(dir, 'step.yaml'), target: sim.url, out: dir, label: [], header: [], quiet: true, timeoutTtfb: '30s', timeoutIdle: '30s', timeoutTotal: '60s' }));
     } finally {
       out.mockRestore();
     }

@@ -1,0 +1,248 @@
+// Every command's options, declared once. Each declaration is typed (@commander-js/extra-typings), so a
+// command's options type follows from it (RunFlags, SweepFlags, …) and a renamed flag fails to compile
+// instead of arriving as undefined. Groups shared by several commands (credentials and client limits,
+// request shaping, target, embedded simulator, output) are declared once and added to each command
+// that takes them, so `run`, `sweep`, `ab` and `campaign` cannot drift apart.
+import { Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { formatBound, MAX_CONCURRENCY, MAX_EVENT_BYTES, MAX_RATE_RPS, MAX_REQUESTS, MAX_RETRIES, MAX_SWEEP_STEPS, MAX_WORKERS, tooLarge } from '../util/limits.js';
+
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** A whole number up to `max` (the counts' bounds live in util/limits.ts and the README's "Limits"). */
+export const int =
+  (name: string, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a non-negative integer, got "${v}"`);
+    if (n > max) throw new InvalidArgumentError(tooLarge(name, formatBound(max), v));
+    return n;
+  };
+
+export const positive =
+  (name: string, max = Number.MAX_VALUE) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got "${v}"`);
+    if (n > max) throw new InvalidArgumentError(tooLarge(name, formatBound(max), v));
+    return n;
+  };
+
+export const nonNegative =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a number >= 0, got "${v}"`);
+    return n;
+  };
+
+type Cmd<A extends unknown[], O extends OptionValues> = Command<A, O>;
+
+/** Credentials, TLS and the client's limits: every command that talks to an endpoint (probe included). */
+export function credentialOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--api-key-env <VAR>', 'send "Authorization: Bearer $VAR" (the key is read from the environment, never from argv)')
+    .option('--api-key-file <path>', 'send "Authorization: Bearer <first line of the file>" (keeps the key out of argv and the environment)')
+    .option('--header <"K: V">', 'extra request header (repeatable; values are redacted from results)', collect, [] as string[])
+    .option('--insecure', 'do not verify TLS certificates (verification is on by default)', false)
+    .option('--retry <statuses>', 'retry these HTTP statuses, e.g. 429,503 (off by default; retried attempts are counted apart)')
+    .option('--max-retries <n>', 'retries per request with --retry (default 3)', int('--max-retries', MAX_RETRIES))
+    .option('--max-event-bytes <n>', 'largest SSE event accepted; a larger one is a `malformed` error (default 16 MiB)', int('--max-event-bytes', MAX_EVENT_BYTES));
+}
+
+/** What shapes each measured request: labels, tokenizer, time limits, kept answer size (plus the credentials). */
+export function requestOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return credentialOptions(cmd)
+    .option('--label <k=v>', 'label the run (repeatable)', collect, [] as string[])
+    .option('--tokenizer <tokenizer.json>', 'a Hugging Face tokenizer.json for exact prompt lengths (default: o200k_base)')
+    .option('--timeout-ttfb <d>', 'limit on time to the response headers ("off": none)', '120s')
+    .option('--timeout-idle <d>', 'limit on silence between chunks ("off": none)', '60s')
+    .option('--timeout-total <d>', 'limit on a whole request ("off": none)', '600s')
+    .option('--max-answer-bytes <n>', 'answer bytes kept per request for validation and conversations; a longer answer is read to its end, dropped and judged `too_large` (default 1 MiB)', int('--max-answer-bytes'));
+}
+
+/** The endpoint and the model; without --target, the embedded simulator and its settings. */
+export function targetOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--target <url>', 'base URL of the endpoint, ending in /v1 (default: start the embedded simulator)')
+    .option('--model <name>', "model to request (default: the workload's, else the first of /v1/models)")
+    .option('--seed <n>', 'override the workload seed', int('--seed'))
+    .addOption(new Option('--sim-profile <name>', 'embedded simulator profile: continuous-batching (default), prefix-cache, blocking, fixed (the default when --sim-ttft/--sim-itl/--sim-prefill-per-token are given)'))
+    .option('--sim-config <sim.yaml>', 'embedded simulator settings file (engine parameters, faults, structured-output error rates; see docs/simulator.md)')
+    .option('--sim-fault <spec>', 'embedded simulator fault, e.g. http_500:rate=0.05 or stall:every=10,seconds=5 (repeatable)', collect, [] as string[])
+    .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
+    .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
+    .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')));
+}
+
+/** Where results go, how a stop drains, when the harness itself is too slow to trust, progress output. */
+export function outputOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--out <dir>', 'directory for the result file', 'results')
+    .option('--drain <d>', 'on Ctrl-C (or when a step stops), how long in-flight requests may finish before being cancelled', '10s')
+    .option('--max-client-lag <d>', "the harness's own lag (event-loop delay p99, open-loop dispatch lag p99) past which the run is client-saturated and invalid (default 10ms; raise it knowingly on a shared runner)")
+    .option('-q, --quiet', 'no progress output', false);
+}
+
+/** Load of one phase replacing the workload's: closed (--concurrency) or open (--rate), until --duration or --requests. */
+export function loadOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--concurrency <n>', 'closed loop: replace the phases with one phase of N in flight', int('--concurrency', MAX_CONCURRENCY))
+    .option('--rate <rps>', 'open loop: replace the phases with one Poisson phase at R req/s', positive('--rate', MAX_RATE_RPS))
+    .option('--duration <d>', 'length of the --concurrency/--rate phase, e.g. 30s')
+    .option('--requests <n>', 'request count of the --concurrency/--rate phase', int('--requests', MAX_REQUESTS));
+}
+
+/** SLO gates, goodput, baseline comparison and the gate outputs of a run. */
+export function gateOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--slo <expr>', "SLO gate, e.g. 'ttft.p95 < 500ms', 'error_rate < 1% class=rag', 'output_tps > 2000 phase=steady' (repeatable; exit 1 when one fails)", collect, [] as string[])
+    .option('--goodput <criteria>', "per-request criteria of a good request, e.g. 'ttft<=500ms,tpot<=50ms': reports goodput and the good fraction per phase × class")
+    .option('--baseline <result.json>', 'compare with this result (noise-aware); exit 2 on a regression past --fail-on')
+    .option('--fail-on <thresholds>', "regression thresholds against --baseline, e.g. 'ttft.p95>+10%,error_rate>+0.5pp' (default: p95 TTFT/TPOT/E2E +10%, errors +0.5pp, output tok/s -10%)")
+    .option('--abort-on-fail', 'stop the run early once an SLO on errors (error_rate < X%) can no longer hold', false)
+    .option('--junit <file.xml>', 'write the gates as JUnit XML (one test case per SLO check and regression clause)')
+    .option('--summary-md <file.md>', 'write a Markdown summary of the gates (also appended to $GITHUB_STEP_SUMMARY when set)');
+}
+
+export function runCli() {
+  const cmd = gateOptions(outputOptions(loadOptions(targetOptions(requestOptions(new Command('run'))))))
+    .description('run a workload against a target (or the embedded simulator when --target is omitted)')
+    .argument('[workload]', 'workload file, or a name from workloads/ (default: mixed; with --trace, a plain chat workload)')
+    .option('--trace <file>', 'replay a trace (CSV or JSONL: timestamp, input tokens, output tokens, optional class and session id; Azure and BurstGPT layouts accepted) as the only phase')
+    .option('--speed <x>', 'time scale of a --trace replay: 2 replays twice as fast', positive('--speed'))
+    .option('--workers <n>', 'run N processes, each sending its shard of the schedule, merged exactly (default: cores − 1, at least 1)', int('--workers', MAX_WORKERS))
+    .option('--start-at <epochMs>', 'start the run clock at this wall-clock instant, epoch ms (what --workers passes its children; give every shard of a run the same one)', int('--start-at'))
+    .option('--shard <i/N>', 'send only this shard of every phase (i, i+N, …); merge the shards with `loadshape merge`')
+    .option('--start-barrier <dir>', 'with --shard: announce this shard in DIR (shared by all N shards, new per run) and start the clock when all have, at one instant')
+    .option('--barrier-timeout <d>', 'how long --start-barrier waits for every shard before failing, naming the missing ones (default 10m)')
+    .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
+    .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
+    .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
+    .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests', MAX_REQUESTS))
+    .option('--recipe <recipe.yaml>', 'embed the serving recipe (engine, model, GPUs, flags, $ per GPU-hour) with its sha256')
+    .option('--server-metrics <url>', 'scrape this Prometheus endpoint every second (repeatable; default: /metrics at the target root when it answers; "none" turns that off)', collect, [] as string[])
+    .option('--server-metric <name>', 'also keep this metric from the scraped endpoints (repeatable)', collect, [] as string[])
+    .option('--cost-per-hour <usd>', "serving cost in $ per hour (overrides the recipe's $ per GPU-hour × GPUs)", nonNegative('--cost-per-hour'));
+  return cmd;
+}
+export type RunFlags = ReturnType<ReturnType<typeof runCli>['opts']>;
+
+export function sweepCli() {
+  return outputOptions(targetOptions(requestOptions(new Command('sweep'))))
+    .description('find the highest load that holds the SLOs: baseline, throughput probe, grid and bisection; one phase per step in one result file')
+    .argument('<workload>', 'workload file, or a name from workloads/')
+    .option('--slo <expr>', "SLO bounding the search, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%' (repeatable; adds to the workload's slo:)", collect, [] as string[])
+    .option('--goodput <criteria>', "per-request criteria of a good request, e.g. 'ttft<=500ms' (for goodput SLOs)")
+    .addOption(new Option('--by <model>', 'search open-loop arrival rate or closed-loop concurrency').choices(['rate', 'concurrency'] as const).default('rate' as const))
+    .option('--json', 'print the answer as JSON (maxRateRps, maxOutputTps, slos, steps, classes)', false)
+    .option('--step-duration <d>', 'longest a step runs (it ends earlier once steady or clearly saturated)', '60s')
+    .option('--min-step-duration <d>', 'shortest a steady step runs (each refinement step near the boundary runs twice as long as the one before, up to --step-duration)', '10s')
+    .option('--steady-window <d>', 'rolling window of the steady-state check: two consecutive windows must agree', '3s')
+    .option('--min-step-requests <n>', 'completions a step needs before it may be called steady', int('--min-step-requests', MAX_REQUESTS), 30)
+    .option('--max-steps <n>', 'steps in all, baseline and probe included', int('--max-steps', MAX_SWEEP_STEPS), 12)
+    .option('--probe-concurrency <n>', 'in-flight requests of the throughput probe', int('--probe-concurrency', MAX_CONCURRENCY), 64)
+    .option('--tolerance <f>', 'stop refining when the boundary is known within this fraction (the load reported is then run again to confirm it)', positive('--tolerance'), 0.05);
+}
+export type SweepFlags = ReturnType<ReturnType<typeof sweepCli>['opts']>;
+
+export function probeCli() {
+  return credentialOptions(new Command('probe'))
+    .description('check what an endpoint supports before benchmarking it (streaming, usage, limits, structured output, tools, batching)')
+    .requiredOption('--target <url>', 'base URL of the endpoint, ending in /v1')
+    .option('--model <name>', 'model to probe (default: the first of /v1/models)')
+    .option('--json', 'print the report as JSON', false)
+    .option('--timeout <d>', 'limit on each probe request', '60s')
+    .option('--max-probe-tokens <n>', 'upper bound of the context search when /v1/models gives no max_model_len', int('--max-probe-tokens'));
+}
+export type ProbeFlags = ReturnType<ReturnType<typeof probeCli>['opts']>;
+
+export function reportCli() {
+  return new Command('report')
+    .description('print the summary of a result file')
+    .argument('<result>', 'result .json file')
+    .addOption(new Option('--format <f>', 'output format').choices(['text', 'md', 'json'] as const).default('text' as const))
+    .option('--html <file>', 'also write a self-contained HTML report (charts inline, no network)');
+}
+export type ReportFlags = ReturnType<ReturnType<typeof reportCli>['opts']>;
+
+export function compareCli() {
+  return new Command('compare')
+    .description('compare runs side by side (the first is the baseline, the last the candidate)')
+    .argument('<results...>', 'two or more result .json files')
+    .addOption(new Option('--format <f>', 'output format').choices(['text', 'md', 'json'] as const).default('text' as const))
+    .option('--fail-on <thresholds>', "exit 2 when the last run regresses beyond noise past any threshold, e.g. 'ttft.p95>+10%,error_rate>+0.5pp,tpot.p99>+5ms'")
+    .option('--weights <file.yaml>', 'add a weighted decision matrix (criteria and weights in YAML)')
+    .option('--html <file>', 'also write a self-contained HTML comparison')
+    .option('--resamples <n>', 'bootstrap resamples per latency metric (default 300)', int('--resamples'))
+    .option('--min-effect <pct>', 'relative changes below this percentage are within noise (default 1)', positive('--min-effect'));
+}
+export type CompareFlags = ReturnType<ReturnType<typeof compareCli>['opts']>;
+
+export function exportCli() {
+  return new Command('export')
+    .description('export result files as CSV (one row per run × phase × class)')
+    .argument('<format>', 'csv')
+    .argument('<results...>', 'result .json files')
+    .option('--long', 'tidy format: one metric value per row', false)
+    .option('--out <file>', 'write to a file instead of stdout');
+}
+export type ExportFlags = ReturnType<ReturnType<typeof exportCli>['opts']>;
+
+export function mergeCli() {
+  return new Command('merge')
+    .description('merge result files of the same workload exactly (shards, workers, repeats)')
+    .argument('<results...>', 'result .json files')
+    .option('--out <file>', 'write the merged result here (default: stdout)');
+}
+export type MergeFlags = ReturnType<ReturnType<typeof mergeCli>['opts']>;
+
+export function validateCli() {
+  return new Command('validate').description('check a workload file and print what it would run').argument('<workload>', 'workload file or name');
+}
+
+export function simCli() {
+  return new Command('sim')
+    .description('run the embedded OpenAI-compatible simulator on its own (profiles and parameters: docs/simulator.md)')
+    .option('--profile <name>', 'continuous-batching (default), prefix-cache, blocking, or fixed (the default when --ttft/--itl/--prefill-per-token are given)')
+    .option('--config <sim.yaml>', 'settings file: engine parameters, faults, structured-output error rates')
+    .option('--port <p>', 'port to listen on (0 = any free port)', int('--port'), 8000)
+    .option('--host <h>', 'address to bind', '127.0.0.1')
+    .option('--model <name>', 'model id to serve')
+    .option('--ttft <ms>', 'fixed profile: base time to first token', positive('--ttft'))
+    .option('--itl <ms>', 'fixed profile: time between tokens', positive('--itl'))
+    .option('--prefill-per-token <ms>', 'prefill cost per prompt token (fixed: added to TTFT)', nonNegative('--prefill-per-token'))
+    .option('--decode-base-ms <ms>', 'engine: fixed cost of one decode step', nonNegative('--decode-base-ms'))
+    .option('--decode-per-seq-ms <ms>', 'engine: added per sequence in the step', nonNegative('--decode-per-seq-ms'))
+    .option('--prefill-chunk <tokens>', 'engine: most prompt tokens prefilled per step', int('--prefill-chunk'))
+    .option('--max-seqs <n>', 'engine: most sequences running at once', int('--max-seqs'))
+    .option('--kv-tokens <n>', 'engine: KV-cache budget in tokens', int('--kv-tokens'))
+    .option('--no-preemption', 'engine: reserve prompt + max output at admission instead of preempting when the KV cache fills')
+    .option('--block-tokens <n>', 'prefix-cache: words per cache block', int('--block-tokens'))
+    .option('--slots <n>', 'blocking: parallel slots', int('--slots'))
+    .option('--seed <n>', 'seed of the fault and structured-output draws', int('--seed'))
+    .option('--fault <spec>', 'fault, e.g. http_500:rate=0.05, stall:every=10,seconds=5, loading_503:seconds=10 (repeatable)', collect, [] as string[]);
+}
+export type SimCommandFlags = ReturnType<ReturnType<typeof simCli>['opts']>;
+
+/** A command's options as they are with no flag given (defaults applied): what programmatic callers and tests start from. */
+export function defaultsOf<O extends OptionValues>(cmd: { parseOptions(argv: string[]): unknown; opts(): O }): O {
+  cmd.parseOptions([]);
+  return cmd.opts();
+}
+
+/** `run`'s options with every default applied and no flag given: programmatic runs (campaign, tests) start from these. */
+export function runDefaults(): RunFlags {
+  return defaultsOf(runCli());
+}
+
+/** `sweep`'s options with every default applied and no flag given. */
+export function sweepDefaults(): SweepFlags {
+  return defaultsOf(sweepCli());
+}
+
+/** The option groups every measuring command shares (run, sweep, and the commands built on them). */
+function measuringCli() {
+  return outputOptions(targetOptions(requestOptions(new Command('measure'))));
+}
+/** Flags the run context reads (commands/run-context.ts): RunFlags and SweepFlags both have them. */
+export type MeasuringFlags = ReturnType<ReturnType<typeof measuringCli>['opts']>;
