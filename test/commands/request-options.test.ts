@@ -107,4 +107,16 @@ describe('probe takes the credentials and TLS options of run', () => {
     expect([...authorizations]).toEqual(['Bearer sk-probe-file-key']);
     expect(r.stdout).not.toContain('sk-probe-file-key');
   });
+
+  it('retries the 429 with --retry, and judges events over --max-event-bytes malformed, as a run does', async (ctx) => {
+    if (!front) ctx.skip();
+    generations = 0; // the first generation request is answered 429
+    const r = await runCli(['probe', '--target', url, '--model', 'm', '--timeout', '5s', '--json', '--insecure', '--retry', '429', '--max-retries', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const stream = JSON.parse(r.stdout).checks.find((c: { capability: string }) => c.capability === 'stream');
+    expect(stream.verdict).toBe('supported');
+    const small = await runCli(['probe', '--target', url, '--model', 'm', '--timeout', '5s', '--json', '--insecure', '--max-event-bytes', '20']);
+    expect(small.code).toBe(5);
+    expect(JSON.parse(small.stdout).checks.find((c: { capability: string }) => c.capability === 'stream').evidence).toMatch(/malformed: SSE event over the size limit/);
+  });
 });
