@@ -147,7 +147,7 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
       ...(plan.shard ? { shard: plan.shard } : {}),
     });
     const run = await runSinks(ctx, plan, opts, { clock, sender, file, metaAt });
-    const driver = new Driver({ planner: withCold.planner, phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks });
+    const driver = new Driver({ planner: run.sampler.timed(withCold.planner), phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks });
     run.bind(driver);
     await engine.start(clock.now, ctx.log);
     const stopSignals = stopOnSignals(ctx, 'the run', () => ({ isStopped: driver.isStopped, stop: () => driver.stop(), inFlightCount: client.inFlightCount, abortAll: () => sender.abortAll() }));

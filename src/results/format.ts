@@ -131,6 +131,35 @@ export const TimeseriesPointSchema = z.object({
   ttftHdr: z.string().nullable(),
 });
 
+/** Latency figures of one stretch of the run (the first second, or the rest), for a cold start to show beside the rest. */
+export const StretchFiguresSchema = z.object({
+  /** Requests scheduled in the stretch (recorded phases and cold ones alike). */
+  requests: z.number(),
+  /** Pacer lateness of sends with a free slot in the stretch. */
+  dispatchLagP99Ms: z.number(),
+  /** Schedule-to-send delay of the stretch's requests (includes waits for a slot). */
+  queueP99Ms: z.number(),
+  /** TTFT as measured; its error against the server's truth is the bench's to measure (scripts/bench-loop.ts). */
+  ttftP99Ms: z.number().nullable(),
+});
+export type StretchFigures = z.infer<typeof StretchFiguresSchema>;
+
+/**
+ * The measuring loop's own health: GC pauses of the measuring process, its longest synchronous task,
+ * and the first second of the run beside the rest (absent in older files). Merged processes: counts
+ * add up, p99s and maxima take the worst process.
+ */
+export const LoopHealthSchema = z.object({
+  gcPauses: z.object({ count: z.number(), totalMs: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+  /** Longest the loop was held by one task: the worst event-loop delay (resolution subtracted). */
+  longestTaskMs: z.number(),
+  /** Request-body builds (prompt synthesis, tokenization, serialisation) timed one by one. */
+  bodyBuild: z.object({ count: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+  firstSecond: StretchFiguresSchema.nullable(),
+  afterFirstSecond: StretchFiguresSchema.nullable(),
+});
+export type LoopHealth = z.infer<typeof LoopHealthSchema>;
+
 export const ClientHealthSchema = z.object({
   eventLoopDelayP50Ms: z.number(),
   eventLoopDelayP99Ms: z.number(),
@@ -162,7 +191,7 @@ export const ClientHealthSchema = z.object({
   /** First and worst seconds of lag, from lagSeconds: a cold start or the whole run. */
   lagWhen: z
     .object({ secondsOver: z.number(), firstS: z.number().nullable(), firstMs: z.number().nullable(), worstS: z.number().nullable(), worstMs: z.number().nullable() })
-    .optional(),
+    .optional(),  loop: LoopHealthSchema.optional(),
 });
 
 /**
