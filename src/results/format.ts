@@ -310,6 +310,11 @@ export const ResultSchema = z.object({
     shard: z.object({ index: z.number(), count: z.number() }).optional(),
     /** When the run clock started (epoch ms, µs precision); absent in older files. */
     clockStartedAtEpochMs: z.number().optional(),
+    /**
+     * The warm start before the clock started (absent with --no-warm-start and in older files):
+     * connections opened ahead (0 when the endpoint does not keep them alive), and the time it took.
+     */
+    warmStart: z.object({ connections: z.number(), keepAlive: z.boolean(), ms: z.number() }).optional(),
     /** A merged result: how far apart (ms) the clocks of the results it merged started. */
     startSpreadMs: z.number().optional(),
     /** Run ids (or file names) this result was merged from. */
