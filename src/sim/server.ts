@@ -316,10 +316,7 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
   }
 
   // Accepting a connection is a loop callback too: during a connect storm it is the only one.
-  server.on('connection', () => {
-    scheduler.poll();
-    options.onConnection?.();
-  });
+  server.on('connection', () => void (scheduler.poll(), options.onConnection?.()));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
