@@ -233,6 +233,8 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
       mergedFrom: names,
       clockStartedAtEpochMs: results.every((r) => r.meta.clockStartedAtEpochMs !== undefined) ? Math.min(...clockStarts(results)) : undefined,
       // Shards meant to start together (workers, --start-barrier): how far apart they really did.
+      // Each process warmed its own connections: the merged run opened them all, in the slowest one's time.
+      ...mergedWarmStart(results),
       ...(results.length > 1 && results.every((r) => r.meta.shard) ? { startSpreadMs: round(Math.max(...clockStarts(results)) - Math.min(...clockStarts(results)), 3) } : {}),
     },
     client,
@@ -296,4 +298,10 @@ export function mergedLoop(loops: readonly (LoopHealth | undefined)[]): { loop?:
       afterFirstSecond: stretch((l) => l.afterFirstSecond),
     },
   };
+}
+
+function mergedWarmStart(results: RunResult[]): Pick<RunResult['meta'], 'warmStart'> {
+  const ws = results.map((r) => r.meta.warmStart).filter((w) => w !== undefined);
+  if (ws.length === 0) return { warmStart: undefined };
+  return { warmStart: { connections: ws.reduce((n, w) => n + w.connections, 0), keepAlive: ws.every((w) => w.keepAlive), ms: Math.max(...ws.map((w) => w.ms)) } };
 }

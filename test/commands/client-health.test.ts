@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { startClientSampler } from '../../src/commands/client-health.js';
 import type { RequestRecord } from '../../src/client/record.js';
 import { LoopHealthSchema, type LoopHealth } from '../../src/results/format.js';
-import { mergedLoop } from '../../src/results/merge.js';
+import { mergedLoop, mergeResults } from '../../src/results/merge.js';
+import { standardRun } from '../report/fixtures.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
 import { planner } from '../driver/fake.js';
 import { fixture, readOnlyResult, runCli, tempDir } from './helpers.js';
@@ -63,6 +64,18 @@ describe('client sampler: the measuring loop', () => {
     expect(m.firstSecond).toEqual({ requests: 3, dispatchLagP99Ms: 4, queueP99Ms: 8, ttftP99Ms: null });
     expect(m.afterFirstSecond).toEqual({ requests: 40, dispatchLagP99Ms: 0.1, queueP99Ms: 0.2, ttftP99Ms: 55 });
     expect(mergedLoop([undefined])).toEqual({});
+  });
+
+  it('merged shards keep every loop block and warm start: connections add up, the slowest warm start counts', () => {
+    const a = standardRun(1);
+    const b = standardRun(2);
+    a.meta.warmStart = { connections: 4, keepAlive: true, ms: 3.5 };
+    b.meta.warmStart = { connections: 3, keepAlive: true, ms: 7.25 };
+    a.client.loop = { gcPauses: { count: 2, totalMs: 3, p99Ms: 2, maxMs: 2 }, longestTaskMs: 4, bodyBuild: { count: 10, p99Ms: 0.5, maxMs: 0.6 }, firstSecond: null, afterFirstSecond: null };
+    const m = mergeResults([a, b], ['a.json', 'b.json']);
+    expect(m.meta.warmStart).toEqual({ connections: 7, keepAlive: true, ms: 7.25 });
+    expect(m.client.loop?.gcPauses.count).toBe(2);
+    expect(m.client.loop?.longestTaskMs).toBe(4);
   });
 });
 
