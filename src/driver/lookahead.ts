@@ -8,6 +8,9 @@ import type { RequestPlan } from '../workload/plan.js';
 /** Arrivals read ahead of the pacer, bodies included: enough to cover a burst, small enough for the heap. */
 export const DEFAULT_LOOKAHEAD = 64;
 
+/** Body text held ahead at most (characters): long-context bodies of hundreds of KB stop the look-ahead early. */
+export const MAX_HELD_BODY_CHARS = 8 * 1024 * 1024;
+
 export interface Arrival {
   /** The request's index within its phase. */
   index: number;
@@ -29,6 +32,8 @@ export class Lookahead {
   /** Arrivals read from the source so far, every shard's included (the next one's index). */
   read = 0;
   private done = false;
+  /** Characters of the bodies built and not yet handed out. */
+  private heldChars = 0;
   private readonly source: Iterator<number>;
 
   constructor(
@@ -54,23 +59,28 @@ export class Lookahead {
   /** Bodies still to build among the held arrivals (plus room to read more). */
   get pending(): boolean {
     this.top();
-    return this.built < this.size;
+    return this.built < this.size && this.heldChars < MAX_HELD_BODY_CHARS;
   }
 
   /** Builds the next unbuilt body (in arrival order); false when every held arrival has one. */
   buildOne(): boolean {
-    this.top();
-    if (this.built >= this.size) return false;
+    if (!this.pending) return false;
     const at = (this.head + this.built) % this.capacity;
-    this.plans[at] = this.build(this.index[at]);
+    const plan = this.build(this.index[at]);
+    this.plans[at] = plan;
+    this.heldChars += plan.body.length;
     this.built++;
     return true;
   }
 
-  /** Builds up to `n` bodies at once (before a phase's clock starts: the first bodies ready). */
-  prefill(n: number = this.capacity): number {
+  /**
+   * Builds up to `n` bodies at once (before a phase's clock starts: the first bodies ready), for at
+   * most `budgetMs` of `now()` time, so a long-context phase does not wait seconds to start.
+   */
+  prefill(n: number = this.capacity, now: () => number = () => 0, budgetMs = Infinity): number {
+    const t0 = now();
     let k = 0;
-    while (k < n && this.buildOne()) k++;
+    while (k < n && now() - t0 < budgetMs && this.buildOne()) k++;
     return k;
   }
 
@@ -80,6 +90,7 @@ export class Lookahead {
     if (this.size === 0) return null;
     const at = this.head;
     const a: Arrival = { index: this.index[at], offsetMs: this.offset[at], plan: this.plans[at] };
+    if (a.plan) this.heldChars -= a.plan.body.length;
     this.plans[at] = null;
     this.head = (this.head + 1) % this.capacity;
     this.size--;

@@ -46,6 +46,9 @@ export interface DriverOptions {
 /** No body build starts this close to the next send's due time: it would make that send late. */
 const BUILD_GUARD_MS = 2;
 
+/** Time a phase may spend building its first bodies before its clock starts (the rest are built in its slack). */
+const PREFILL_BUDGET_MS = 200;
+
 export interface DriverRun {
   phases: PhaseCounts[];
   /** Lateness of the pacer for requests that had a free slot: the harness's own delay. */
@@ -184,7 +187,7 @@ export class Driver {
     // Bodies are built ahead only for arrivals likely to find a free slot: one that will wait holds no
     // body (it is built when its slot frees), so a saturated phase builds nothing twice.
     const room = () => cap - inFlight.value;
-    ahead.prefill(Math.min(this.opts.prefill ?? ahead.capacity, room()));
+    ahead.prefill(Math.min(this.opts.prefill ?? ahead.capacity, room()), clock.now, PREFILL_BUDGET_MS);
     let startedAtMs = Number.NaN;
     // A conversation starts no new turn after its phase's duration (the phase's end waits for it).
     let phaseEndAtMs = Infinity;

@@ -2,7 +2,7 @@
 // its due time, in the slack between sends, never within the guard before one.
 import { describe, expect, it } from 'vitest';
 import { Driver } from '../../src/driver/run.js';
-import { Lookahead } from '../../src/driver/lookahead.js';
+import { Lookahead, MAX_HELD_BODY_CHARS } from '../../src/driver/lookahead.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import type { Planner } from '../../src/workload/plan.js';
@@ -41,6 +41,22 @@ describe('Lookahead', () => {
     expect(got.filter((x) => x.built).map((x) => x.index)).toEqual([0, 1, 2]);
     expect(ahead.exhausted).toBe(true);
     expect(ahead.read).toBe(100);
+  });
+
+  it('stops building once the bodies it holds pass MAX_HELD_BODY_CHARS, and resumes as they are handed out', () => {
+    const big = 'x'.repeat(Math.ceil(MAX_HELD_BODY_CHARS / 3) + 1);
+    const ahead = new Lookahead(counted(20).offsets, () => true, (i) => ({ ...planner.plan(0, i), body: big }), 16);
+    expect(ahead.prefill()).toBe(3);
+    expect(ahead.pending).toBe(false);
+    ahead.shift();
+    expect(ahead.buildOne()).toBe(true);
+    expect(ahead.buildOne()).toBe(false);
+  });
+
+  it('prefills only within its time budget', () => {
+    let t = 0;
+    const ahead = new Lookahead(counted(20).offsets, () => true, (i) => ((t += 30), planner.plan(0, i)), 16);
+    expect(ahead.prefill(16, () => t, 100)).toBe(4); // builds at 0, 30, 60, 90 ms started; the fifth would start at 120
   });
 
   it("skips other shards' arrivals and builds only its own, counting every arrival read", () => {
