@@ -138,9 +138,11 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
     let clock = realClock();
     const { client, sender } = ctx.openClient(() => clock.now());
     const withCold = engine.withCold(plan.phases, planner);
-    const warm = opts.warmStart ? await warmStart(client, withCold.phases, plan.shard?.count) : null;
     // Shards and workers start their clocks at one instant: given (--start-at), or agreed (--start-barrier).
     const startAtEpochMs = plan.barrier ? await startBarrier(plan.barrier.dir, plan.shard!, { timeoutMs: plan.barrier.timeoutMs }) : opts.startAt;
+    // Warmed after the barrier, in its margin: connections opened long before the start could meet the
+    // server's keep-alive timeout (uvicorn's is 5 s) while a shard waits for the others.
+    const warm = opts.warmStart ? await warmStart(client, withCold.phases, plan.shard?.count) : null;
     if (startAtEpochMs !== undefined) await waitForEpoch(startAtEpochMs);
     const originMs = performance.now();
     clock = realClock(originMs);

@@ -8,6 +8,9 @@ import type { PhasePlan } from '../schedule/phases.js';
 /** Connections opened ahead at most: enough for the first burst; more would be a load of its own. */
 export const MAX_WARM_CONNECTIONS = 64;
 
+/** Rounds of unmeasured GETs over the warmed connections (at most 8 at a time after the first). */
+export const WARM_ROUNDS = 8;
+
 export interface WarmStart {
   connections: number;
   keepAlive: boolean;
@@ -29,7 +32,7 @@ export function expectedConcurrency(phases: readonly PhasePlan[], shards = 1): n
 
 export async function warmStart(client: OpenAIClient, phases: readonly PhasePlan[], shards = 1): Promise<WarmStart> {
   const t0 = performance.now();
-  const { opened, keepAlive } = await client.preconnect(expectedConcurrency(phases, shards));
+  const { opened, keepAlive } = await client.preconnect(expectedConcurrency(phases, shards), 5_000, WARM_ROUNDS);
   client.warmHotPath();
   return { connections: opened, keepAlive, ms: Math.round((performance.now() - t0) * 1000) / 1000 };
 }
