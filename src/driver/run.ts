@@ -39,7 +39,7 @@ export interface DriverOptions {
   tickMs?: number;
   /** Open loop: arrivals (and bodies) read ahead of the pacer; default DEFAULT_LOOKAHEAD. */
   lookahead?: number;
-  /** Open loop: bodies built before a phase's clock starts (default: the whole look-ahead; 0 = none, the warm start off). */
+  /** Open loop: bodies built before a phase's clock starts (default: the whole look-ahead, within 200 ms; `run --no-warm-start` passes 1, as before the warm start). */
   prefill?: number;
 }
 
