@@ -79,5 +79,5 @@ export function limitReached(l: Limits, o: { estimate: Estimate; costPerHourUsd:
 }
 
 export function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2).replace(/\.?0+$/, '') : x.toPrecision(2);
+  return x >= 100 ? x.toFixed(0) : x >= 1 ? String(Number(x.toFixed(2))) : String(Number(x.toPrecision(2)));
 }

@@ -102,12 +102,24 @@ export function parsePlan(text: string, file: string): Plan {
   }
   const result = PlanSchema.safeParse(data, { error: issueMessage, reportInput: true });
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const lines = result.error.issues.flatMap(unionBranch).map((issue) => {
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
     const what = issue.code === 'unrecognized_keys' ? `unknown field "${issue.keys[0]}"` : issue.message;
     return `${file}:${positionOf(doc, text, path)}: ${path.length > 0 ? formatPath(path) : '(top level)'}: ${what}`;
   });
   throw workloadError(lines.join('\n'));
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A value that matches no variant of a union (a target, a point) is judged by the variant it came
+ * closest to (fewest problems), so the message names the bad field, not "matches no variant".
+ */
+function unionBranch(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];
+  return best.flatMap((i) => unionBranch({ ...i, path: [...issue.path, ...i.path] } as Issue));
 }
 
 /** line:col of the node at `path` (its key for a missing or unknown field), else of its nearest ancestor. */

@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { estimatePoint, fmt, type Estimate, type Limits } from '../campaign/budget.js';
 import { MANIFEST_FILE, pendingRecord, readManifest, writeManifest, type Manifest } from '../campaign/manifest.js';
-import { expandPoints, parsePlan, type CampaignPoint, type Plan } from '../campaign/plan.js';
+import { expandPoints, parsePlan, workloadKey, type CampaignPoint, type Plan } from '../campaign/plan.js';
 import { LoadshapeError, parseDurationMs, usageError, workloadError } from '../util/errors.js';
 import { CampaignSession, EXIT_SIGNALLED } from './campaign-session.js';
 import { writeCampaignReport } from './campaign-report.js';
@@ -88,7 +88,7 @@ function startManifest(loaded: LoadedPlan, points: CampaignPoint[], existing: Ma
     throw usageError(`${file}: holds campaign ${existing.name}, not ${loaded.plan.name}; give the plan it was started with, or another --out`);
   }
   const kept = new Map((existing?.points ?? []).map((p) => [p.id, p]));
-  const records = points.map((p) => kept.get(p.id) ?? pendingRecord({ id: p.id, target: p.target, workload: p.workload, pointIndex: p.pointIndex, repeat: p.repeat, kind: 'sweep' in p.load ? 'sweep' : 'load' }));
+  const records = points.map((p) => kept.get(p.id) ?? pendingRecord({ id: p.id, target: p.target, workload: workloadKey(p.workload), pointIndex: p.pointIndex, repeat: p.repeat, kind: 'sweep' in p.load ? 'sweep' : 'load' }));
   return {
     version: 1,
     name: loaded.plan.name,
