@@ -86,7 +86,8 @@ export class CampaignSession {
   private async stop(reason: string, code: number = EXIT.stopped): Promise<number> {
     this.s.manifest.stopped = reason;
     await writeManifest(this.s.manifestFile, this.s.manifest);
-    this.log(`campaign: stopped before the next point (${reason}); the rest runs with --resume`);
+    // Said even with --quiet: a partial campaign must never look finished.
+    process.stderr.write(`loadshape: campaign ${this.s.manifest.name} stopped before the next point (${reason}); the rest runs with --resume\n`);
     return code;
   }
 
