@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { estimatePoint, limitReached, type Estimate, type Limits, type ProbeRate, type RunPoint } from '../campaign/budget.js';
 import { writeManifest, type Manifest, type PointRecord } from '../campaign/manifest.js';
 import { resolveWorkloadRef, type CampaignPoint, type PlanTarget } from '../campaign/plan.js';
+import { runChecks } from '../gates/runchecks.js';
 import type { RunResult } from '../results/format.js';
 import { LoadshapeError } from '../util/errors.js';
+import { loadWorkload } from '../workload/load.js';
 import type { CampaignOptions, LoadedPlan } from './campaign.js';
 import { checkFingerprint, currentFingerprint, openTarget, switchTo, type TargetRuntime } from './campaign-target.js';
 import { EXIT } from './exit.js';
@@ -185,9 +187,25 @@ export class CampaignSession {
     }
     rec.wallS = (performance.now() - t0) / 1000;
     rec.costUsd = this.charge(rt.plan, rec.wallS);
-    Object.assign(rec, { state: outcome.result.meta.interrupted ? 'interrupted' : 'done', resultFile: relative(this.s.dir, outcome.file), exitCode: outcome.exitCode });
+    const interrupted = outcome.result.meta.interrupted;
+    const exitCode = interrupted ? EXIT.ok : await this.judged(p, rec, outcome);
+    Object.assign(rec, { state: interrupted ? 'interrupted' : 'done', resultFile: relative(this.s.dir, outcome.file), exitCode });
     await writeManifest(this.s.manifestFile, this.s.manifest);
-    return rec.state === 'done' ? outcome.exitCode : EXIT.ok;
+    return exitCode;
+  }
+
+  /**
+   * The point's exit code. With gates, theirs; without, `run` judges no validity, so the campaign does:
+   * a point whose client lagged or whose schedule or output length was not kept is invalid (3).
+   */
+  private async judged(p: CampaignPoint, rec: PointRecord, outcome: { result: RunResult; exitCode: number }): Promise<number> {
+    if (outcome.result.gates || outcome.exitCode !== EXIT.ok) return outcome.exitCode;
+    const { workload } = await loadWorkload(resolveWorkloadRef(p.workload, this.s.loaded.file));
+    const failed = runChecks(outcome.result, workload).filter((c) => !c.pass);
+    if (failed.length === 0) return EXIT.ok;
+    rec.error = `invalid: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`;
+    process.stderr.write(`loadshape: campaign point ${p.id} is invalid: ${failed.map((c) => c.name).join('; ')}\n`);
+    return EXIT.invalidRun;
   }
 
   private async sweep(p: CampaignPoint, rt: TargetRuntime, out: string): Promise<{ result: RunResult; file: string; exitCode: number }> {

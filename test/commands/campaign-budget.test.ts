@@ -7,23 +7,23 @@ import { join } from 'node:path';
 import { runCli, tempDir } from './helpers.js';
 import { csvIdentity, readManifestFile, writePlan } from './campaign-helpers.js';
 
-// 2 s open-loop points; 36 $/h is 1 cent a second, so one point's estimate is $0.02. A budget of three
-// estimates covers two points with their overhead (each takes 2 s and a little more) but not a third.
-const POINTS = ['{rate: 10, duration: 2s}', '{rate: 20, duration: 2s}'];
+// 3 s open-loop points; 36 $/h is 1 cent a second, so one point's estimate is $0.03. A budget of three
+// estimates covers two points with their overhead (each takes 3 s and a little more; up to 3 s of overhead is tolerated) but not a third.
+const POINTS = ['{rate: 10, duration: 3s}', '{rate: 20, duration: 3s}'];
 
 describe('campaign limits', () => {
   it('--budget-usd stops before the point that would pass it: exit 6, manifest and partial report', async () => {
     const dir = tempDir();
     const plan = writePlan(dir, { points: POINTS, costPerHour: 36 });
     const out = join(dir, 'out');
-    const r = await runCli(['campaign', plan, '--out', out, '--budget-usd', '0.06', '-q']);
+    const r = await runCli(['campaign', plan, '--out', out, '--budget-usd', '0.09', '-q']);
     expect(r.code).toBe(6);
     const m = readManifestFile(out);
     expect(m.points.map((p) => p.state)).toEqual(['done', 'done', 'pending', 'pending']);
-    expect(m.stopped).toMatch(/^budget: \$0\.0\d+ spent \+ \$0\.02 for the next point \(2s, duration \(plan\)\) > --budget-usd 0\.06$/);
-    expect(m.costUsd).toBeGreaterThan(0.04);
+    expect(m.stopped).toMatch(/^budget: \$0\.\d+ spent \+ \$0\.03 for the next point \(3s, duration \(plan\)\) > --budget-usd 0\.09$/);
+    expect(m.costUsd).toBeGreaterThan(0.06);
     expect(r.stderr).toMatch(/stopped before the next point \(budget: /);
-    expect(r.stdout).toMatch(/campaign two-sims: 2\/4 points done · \$0\.0\d+ spent · stopped: budget/);
+    expect(r.stdout).toMatch(/campaign two-sims: 2\/4 points done · \$0\.\d+ spent · stopped: budget/);
     expect(csvIdentity(out)).toHaveLength(4); // 2 points × (class chat + all)
   }, 40_000);
 
@@ -31,11 +31,11 @@ describe('campaign limits', () => {
     const dir = tempDir();
     const plan = writePlan(dir, { points: POINTS });
     const out = join(dir, 'out');
-    const r = await runCli(['campaign', plan, '--out', out, '--max-time', '6s', '-q']);
+    const r = await runCli(['campaign', plan, '--out', out, '--max-time', '9s', '-q']);
     expect(r.code).toBe(6);
     const m = readManifestFile(out);
     expect(m.points.map((p) => p.state)).toEqual(['done', 'done', 'pending', 'pending']);
-    expect(m.stopped).toMatch(/^time: [\d.]+s elapsed \+ 2s for the next point \(duration \(plan\)\) > --max-time 6s$/);
+    expect(m.stopped).toMatch(/^time: [\d.]+s elapsed \+ 3s for the next point \(duration \(plan\)\) > --max-time 9s$/);
   }, 40_000);
 
   it("refuses to resume when a target's fingerprint changed (exit 4 naming it), and runs on marked with --allow-changed", async () => {
@@ -53,7 +53,7 @@ describe('campaign limits', () => {
     expect(readManifestFile(out).points.map((p) => p.state)).toEqual(['done', 'pending', 'pending', 'pending']);
     expect((await runCli(['campaign', plan, '--out', out, '--allow-changed', '-q'])).code).toBe(4); // --allow-changed goes with --resume
 
-    const allowed = await runCli(['campaign', plan, '--out', out, '--resume', '--allow-changed', '-q']);
+    const allowed = await runCli(['campaign', plan, '--out', out, '--resume', '--allow-changed', '-q', '--max-client-lag', '250ms']);
     expect(allowed.code).toBe(0);
     const m = readManifestFile(out);
     expect(m.points.map((p) => [p.state, p.fingerprintChanged])).toEqual([['done', false], ['done', true], ['done', false], ['done', false]]);
@@ -61,4 +61,15 @@ describe('campaign limits', () => {
     expect(readFileSync(join(out, 'campaign.csv'), 'utf8')).toMatch(/a\/tiny\/2-rate-20-1s\/r1,1,done,true,/);
     expect(existsSync(join(out, 'campaign.json'))).toBe(true);
   }, 50_000);
+
+  it('exits 3 when a point is invalid (here: a client-lag limit no harness can keep), saying which check failed', async () => {
+    const dir = tempDir();
+    const plan = writePlan(dir, { points: ['{concurrency: 1, requests: 2}'] });
+    const out = join(dir, 'out');
+    const r = await runCli(['campaign', plan, '--out', out, '--max-client-lag', '0.001ms', '-q']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/campaign point a\/tiny\/1-concurrency-1-2req\/r1 is invalid: client not saturated/);
+    const m = readManifestFile(out);
+    expect(m.points.map((p) => [p.state, p.exitCode])).toEqual([['done', 3], ['done', 3]]);
+  }, 30_000);
 });

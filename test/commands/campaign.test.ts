@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { CLI, ROOT, runCli, tempDir } from './helpers.js';
 import { csvIdentity, readManifestFile, writePlan } from './campaign-helpers.js';
 
+// The harness shares two busy cores with the simulators here: a lag past 10 ms would (rightly) make a point invalid.
+const LAG = ['--max-client-lag', '250ms'];
+
 const resultFilesUnder = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json') && !f.endsWith('campaign.json'));
 
@@ -18,7 +21,7 @@ describe('loadshape campaign', () => {
     const sides = join(dir, 'sides.txt');
     const plan = writePlan(dir, { between: `echo $LOADSHAPE_SIDE >> ${sides}` });
     const out = join(dir, 'out');
-    const r = await runCli(['campaign', plan, '--out', out, '-q']);
+    const r = await runCli(['campaign', plan, '--out', out, '-q', ...LAG]);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     const m = readManifestFile(out);
@@ -43,7 +46,7 @@ describe('loadshape campaign', () => {
 
     // Killed with SIGKILL after the first point, then resumed: exactly the same 4 points and CSV rows.
     const outK = join(dir, 'killed');
-    const child = spawn(process.execPath, [CLI, 'campaign', plan, '--out', outK, '-q'], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'campaign', plan, '--out', outK, '-q', ...LAG], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     await waitFor(() => existsSync(join(outK, 'campaign.json')) && readManifestFile(outK).points.some((p) => p.state === 'done'), 30_000);
     child.kill('SIGKILL');
@@ -51,7 +54,7 @@ describe('loadshape campaign', () => {
     await new Promise((res) => setTimeout(res, 500)); // the measuring child dies with its parent
     const cut = readManifestFile(outK);
     expect(cut.points.filter((p) => p.state === 'done').length).toBeLessThan(4);
-    const resumed = await runCli(['campaign', plan, '--out', outK, '--resume', '-q']);
+    const resumed = await runCli(['campaign', plan, '--out', outK, '--resume', '-q', ...LAG]);
     expect(resumed.code).toBe(0);
     const m2 = readManifestFile(outK);
     expect(m2.points.map((p) => p.state)).toEqual(['done', 'done', 'done', 'done']);
