@@ -171,7 +171,7 @@ export function workloadKey(w: string): string {
 }
 
 /**
- * Points in run order: per repeat, targets in plan order (reversed on odd repeats, so each target
+ * Points in run order: per repeat, targets in plan order (reversed on even repeats, so each target
  * runs first as often as last: a warm or cooling GPU favours neither), then workloads, then points.
  */
 export function expandPoints(plan: Plan): CampaignPoint[] {

@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { csvColumns, csvRows, type CsvInput } from '../report/csv.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
 import { phaseRates } from '../results/rates.js';
+import { fmt } from './budget.js';
 import type { Manifest, PointRecord } from './manifest.js';
 
 export interface LoadedPoint {
@@ -70,7 +71,7 @@ export function renderCampaignTable(v: CampaignView): string {
   const lines = cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
   const m = v.manifest;
   const done = m.points.filter((p) => p.state === 'done').length;
-  const head = `campaign ${m.name}: ${done}/${m.points.length} points done · $${round(m.costUsd)} spent${m.stopped ? ` · stopped: ${m.stopped}` : ''}`;
+  const head = `campaign ${m.name}: ${done}/${m.points.length} points done · $${fmt(m.costUsd)} spent${m.stopped ? ` · stopped: ${m.stopped}` : ''}`;
   return [head, ...lines].join('\n');
 }
 

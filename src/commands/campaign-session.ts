@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { estimatePoint, limitReached, type Estimate, type Limits, type ProbeRate, type RunPoint } from '../campaign/budget.js';
 import { writeManifest, type Manifest, type PointRecord } from '../campaign/manifest.js';
 import { resolveWorkloadRef, type CampaignPoint, type PlanTarget } from '../campaign/plan.js';
+import { keyPhase } from '../campaign/report.js';
 import { runChecks } from '../gates/runchecks.js';
 import type { RunResult } from '../results/format.js';
 import { LoadshapeError } from '../util/errors.js';
@@ -103,11 +104,12 @@ export class CampaignSession {
     const c = p.load.concurrency ?? 1;
     const requests = Math.min(p.load.requests ?? 4, Math.max(2 * c, 4));
     const t0 = performance.now();
-    await runCommand({ ...this.runOptions(p, rt, join(this.s.dir, 'probes', ...p.id.split('/'))), requests, duration: undefined, slo: [], label: ['campaign_probe=true'] });
-    const wallS = (performance.now() - t0) / 1000;
-    this.charge(this.target(p.target), wallS);
-    this.probes.set(key, { slotSecondsPerRequest: (wallS * c) / requests, basis: `probe of ${requests} requests at concurrency ${c}` });
-    this.log(`campaign: probed ${p.id}: ${requests} requests in ${wallS.toFixed(1)}s`);
+    const probe = await runCommand({ ...this.runOptions(p, rt, join(this.s.dir, 'probes', ...p.id.split('/'))), requests, duration: undefined, slo: [], label: ['campaign_probe=true'] });
+    this.charge(this.target(p.target), (performance.now() - t0) / 1000);
+    // The probe's measured phase, not its wall time: start-up would weigh on 4 requests as it never does on 400.
+    const measuredS = keyPhase(probe.result)?.durationS ?? (performance.now() - t0) / 1000;
+    this.probes.set(key, { slotSecondsPerRequest: (measuredS * c) / requests, basis: `probe of ${requests} requests at concurrency ${c}` });
+    this.log(`campaign: probed ${p.id}: ${requests} requests in ${measuredS.toFixed(2)}s`);
     return estimatePoint(p, this.ran(), this.probes.get(key));
   }
 

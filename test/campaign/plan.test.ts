@@ -61,7 +61,7 @@ describe('expandPoints', () => {
     expect(ids).toEqual(['a/short/1-rate-20-1s/r1', 'a/short/2-concurrency-2-10req/r1', 'b/short/1-rate-20-1s/r1', 'b/short/2-concurrency-2-10req/r1']);
   });
 
-  it('balances repeats: odd repeats run the targets in reverse order', () => {
+  it('balances repeats: even repeats run the targets in reverse order', () => {
     const plan = parsePlan(`${GOOD}repeat: 3\n`, 'p.yaml');
     const order = expandPoints(plan).filter((p) => p.pointIndex === 0).map((p) => `${p.target}${p.repeat}`);
     expect(order).toEqual(['a1', 'b1', 'b2', 'a2', 'a3', 'b3']);
