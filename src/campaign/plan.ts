@@ -122,6 +122,11 @@ function unionBranch(issue: Issue): Issue[] {
   return best.flatMap((i) => unionBranch({ ...i, path: [...issue.path, ...i.path] } as Issue));
 }
 
+/** `line:col` of the field at `path` in the plan's text (of its nearest ancestor when it is missing). */
+export function locate(text: string, path: readonly PropertyKey[]): string {
+  return positionOf(parseDocument(text), text, path);
+}
+
 /** line:col of the node at `path` (its key for a missing or unknown field), else of its nearest ancestor. */
 function positionOf(doc: Document, text: string, path: readonly PropertyKey[]): string {
   for (let n = path.length; n >= 0; n--) {

@@ -8,11 +8,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { estimatePoint, fmt, type Estimate, type Limits } from '../campaign/budget.js';
 import { MANIFEST_FILE, pendingRecord, readManifest, writeManifest, type Manifest } from '../campaign/manifest.js';
-import { expandPoints, parsePlan, workloadKey, type CampaignPoint, type Plan } from '../campaign/plan.js';
+import { expandPoints, locate, parsePlan, resolveWorkloadRef, workloadKey, type CampaignPoint, type Plan } from '../campaign/plan.js';
 import { LoadshapeError, parseDurationMs, usageError, workloadError } from '../util/errors.js';
 import { CampaignSession, EXIT_SIGNALLED } from './campaign-session.js';
 import { writeCampaignReport } from './campaign-report.js';
+import { simSettingsFromValue } from './embedded-sim.js';
 import { EXIT, EXIT_PRECEDENCE } from './exit.js';
+import { formatPath, loadWorkload } from '../workload/load.js';
 import type { CampaignFlags } from './options.js';
 
 export type CampaignOptions = CampaignFlags & { plan: string };
@@ -26,11 +28,13 @@ export interface CampaignOutcome {
 export interface LoadedPlan {
   plan: Plan;
   file: string;
+  text: string;
   sha256: string;
 }
 
 export async function campaignCommand(opts: CampaignOptions): Promise<CampaignOutcome> {
   const loaded = await readPlan(opts.plan);
+  await checkPlanInputs(loaded);
   const points = expandPoints(loaded.plan);
   const dir = opts.out ?? join('results', `campaign-${loaded.plan.name}`);
   const limits = campaignLimits(opts);
@@ -46,6 +50,10 @@ export async function campaignCommand(opts: CampaignOptions): Promise<CampaignOu
   let codes: number[];
   try {
     codes = await session.runAll();
+  } catch (err) {
+    // A target gone mid-campaign (exit 5) still leaves the report of what was measured.
+    await writeCampaignReport(dir, manifest, { print: false }).catch(() => {});
+    throw err;
   } finally {
     await session.close();
   }
@@ -67,7 +75,24 @@ async function readPlan(file: string): Promise<LoadedPlan> {
   } catch (err) {
     throw workloadError(`${file}: cannot read the campaign plan (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return { plan: parsePlan(text, file), file, sha256: createHash('sha256').update(text).digest('hex') };
+  return { plan: parsePlan(text, file), file, text, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+/** Every workload and simulator setting the plan names, checked before anything starts (hours later is too late to learn of a typo). */
+async function checkPlanInputs(loaded: LoadedPlan): Promise<void> {
+  for (const w of loaded.plan.workloads) await loadWorkload(resolveWorkloadRef(w, loaded.file));
+  loaded.plan.targets.forEach((t, i) => {
+    if (!('sim' in t)) return;
+    try {
+      simSettingsFromValue(t.sim, 'sim');
+    } catch (err) {
+      // The simulator's own check names the field; the plan's position is added here.
+      const m = /^sim: ([^:]*): (.*)$/s.exec((err as Error).message);
+      const key = m ? (/Unrecognized key: "([^"]+)"/.exec(m[2])?.[1] ?? (m[1] === '(top level)' ? null : m[1].split('.')[0])) : null;
+      const path = ['targets', i, 'sim', ...(key !== null ? [key] : [])];
+      throw workloadError(`${loaded.file}:${locate(loaded.text, path)}: ${formatPath(path)}: ${m ? m[2] : (err as Error).message}`);
+    }
+  });
 }
 
 function campaignLimits(opts: CampaignOptions): Limits {

@@ -97,6 +97,11 @@ describe('loadshape campaign', () => {
     const r = await runCli(['campaign', plan, '--out', join(dir, 'out')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(new RegExp(`${plan.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10:6: points\\[1\\]\\.rate: expected a number, got "fast"`));
+    // A simulator setting is checked by the simulator's own rules, and placed in the plan too.
+    writeFileSync(plan, readFileSync(writePlan(dir), 'utf8').replace('itl_ms: 5, model: sim-b', 'itl_ms: 5, modle: sim-b'));
+    const sim = await runCli(['campaign', plan, '--dry-run']);
+    expect(sim.code).toBe(4);
+    expect(sim.stderr).toMatch(/plan\.yaml:6:51: targets\[1\]\.sim\.modle: Unrecognized key: "modle"/);
   });
 });
 
