@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, runCli, tempDir } from './helpers.js';
+import { CLI, closedPort, ROOT, runCli, tempDir } from './helpers.js';
 import { csvIdentity, readManifestFile, writePlan } from './campaign-helpers.js';
+import { campaignExit } from '../../src/commands/campaign.js';
 
 // The harness shares two busy cores with the simulators here: a lag past 10 ms would (rightly) make a point invalid.
 const LAG = ['--max-client-lag', '250ms'];
@@ -102,6 +103,30 @@ describe('loadshape campaign', () => {
     const sim = await runCli(['campaign', plan, '--dry-run']);
     expect(sim.code).toBe(4);
     expect(sim.stderr).toMatch(/plan\.yaml:6:51: targets\[1\]\.sim\.modle: Unrecognized key: "modle"/);
+  });
+
+  it('exits 5 when a target is unreachable, with the point marked failed and the manifest kept', async () => {
+    const dir = tempDir();
+    writePlan(dir);
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, `name: gone\ntargets:\n  - {name: x, url: "http://127.0.0.1:${await closedPort()}/v1"}\nworkloads: [tiny.yaml]\npoints:\n  - {concurrency: 1, requests: 2}\n`);
+    const r = await runCli(['campaign', plan, '--out', join(dir, 'out'), '-q']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/could not discover the model/);
+    const m = readManifestFile(join(dir, 'out'));
+    expect(m.points.map((p) => [p.state, p.error !== null])).toEqual([['failed', true]]);
+  });
+});
+
+describe('campaignExit', () => {
+  it('reports the first of 4, 5, 6, 3, 1, 2 among the codes, and a stop signal before all', () => {
+    expect(campaignExit([])).toBe(0);
+    expect(campaignExit([0, 2, 1, 0])).toBe(1);
+    expect(campaignExit([2, 3, 1])).toBe(3);
+    expect(campaignExit([1, 3, 6])).toBe(6);
+    expect(campaignExit([6, 5])).toBe(5);
+    expect(campaignExit([5, 4])).toBe(4);
+    expect(campaignExit([4, 130])).toBe(130);
   });
 });
 
