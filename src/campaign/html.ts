@@ -34,7 +34,8 @@ export function renderCampaignHtml(v: CampaignView): string {
       const group = rows.filter((r) => r.x.record.workload === workload && String(r.s.point) === point).map((r) => r.s);
       const cols = COLUMNS.filter(([k]) => group.some((g) => g[k] !== null && g[k] !== undefined));
       const best = new Map(cols.filter(([, , dir]) => dir !== null).map(([k, , dir]) => {
-        const vals = group.map((g) => g[k]).filter((x): x is number => typeof x === 'number');
+        // An untrusted point (client saturated, interrupted) cannot be the best of anything.
+        const vals = group.filter((g) => g.trusted === 'yes').map((g) => g[k]).filter((x): x is number => typeof x === 'number');
         return [k, vals.length > 1 ? (dir === 'low' ? Math.min(...vals) : Math.max(...vals)) : null] as const;
       }));
       const head = `<tr>${cols.map(([, label]) => `<th>${esc(label)}</th>`).join('')}</tr>`;
@@ -52,7 +53,7 @@ export function renderCampaignHtml(v: CampaignView): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.best{background:#dff3df;font-weight:600}</style>
 </head><body>
 <h1>campaign ${esc(m.name)}</h1>
-<p>${status}. Latencies in ms; per point, the best value across targets is shaded (lower latency and cost, higher completed rate). Rows marked “changed” were measured after the target's fingerprint changed (--allow-changed).</p>
+<p>${status}. Latencies in ms; per point, the best value across the trusted targets is shaded (lower latency and cost, higher completed rate). Rows marked “changed” were measured after the target's fingerprint changed (--allow-changed).</p>
 ${sections.join('\n')}
 </body></html>
 `;
