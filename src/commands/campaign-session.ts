@@ -79,6 +79,8 @@ export class CampaignSession {
       const reason = limitReached(this.s.limits, { estimate, costPerHourUsd: t.cost_per_hour ?? 0, spentUsd: this.s.manifest.costUsd, elapsedS: (performance.now() - this.startedMs) / 1000 });
       if (reason !== null) return [...codes, await this.stop(reason)];
       const rt = await this.enter(t);
+      // A signal during the between step or the probe: the point has not started, so it stays pending.
+      if (this.signalled) return [...codes, await this.stop('a stop signal', EXIT_SIGNALLED)];
       codes.push(await this.runPoint(p, rt, estimate));
       const rec = this.record(p);
       if (rec.state === 'interrupted') return [...codes, await this.stop('a stop signal', EXIT_SIGNALLED)];
