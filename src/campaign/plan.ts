@@ -41,7 +41,14 @@ export const PlanTargetSchema = z.union([UrlTarget, SimTarget]);
 
 const count = z.number().int().min(1);
 const Load = z
-  .object({ concurrency: count.optional(), rate: z.number().positive().optional(), requests: count.optional(), duration: duration.optional() })
+  .object({
+    concurrency: count.optional(),
+    rate: z.number().positive().optional(),
+    requests: count.optional(),
+    duration: duration.optional(),
+    /** SLOs of this point alone, judged besides the plan's `gates.slo`. */
+    slo: z.array(z.string().min(1)).optional(),
+  })
   .strict()
   .refine((l) => (l.concurrency === undefined) !== (l.rate === undefined), 'give exactly one of concurrency (closed loop) or rate (open loop)')
   .refine((l) => l.requests !== undefined || l.duration !== undefined, 'give requests or duration (when the point ends)');

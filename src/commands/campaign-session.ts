@@ -155,7 +155,7 @@ export class CampaignSession {
       rate: l.rate,
       requests: l.requests,
       duration: l.duration === undefined ? undefined : typeof l.duration === 'number' ? `${l.duration}s` : l.duration,
-      slo: plan.gates?.slo ?? [],
+      slo: [...(plan.gates?.slo ?? []), ...(l.slo ?? [])],
       goodput: plan.gates?.goodput,
       baseline: plan.gates?.baseline,
       failOn: plan.gates?.fail_on,

@@ -32,6 +32,8 @@ describe('parsePlan', () => {
     expect(plan.targets.map((t) => t.name)).toEqual(['a', 'b']);
     expect(plan.repeat).toBe(1);
     expect(plan.between).toEqual({ command: './switch.sh', ready_timeout: '10m' });
+    const gated = parsePlan(GOOD.replace('{rate: 20, duration: 1s}', "{rate: 20, duration: 1s, slo: ['ttft.p95 < 300ms']}"), 'plan.yaml');
+    expect(gated.points[0]).toMatchObject({ rate: 20, slo: ['ttft.p95 < 300ms'] });
   });
 
   it('names file:line:col and the field of a bad value', () => {
