@@ -106,7 +106,7 @@ export class CampaignSession {
     const c = p.load.concurrency ?? 1;
     const requests = Math.min(p.load.requests ?? 4, Math.max(2 * c, 4));
     const t0 = performance.now();
-    const probe = await runCommand({ ...this.runOptions(p, rt, join(this.s.dir, 'probes', ...p.id.split('/'))), requests, duration: undefined, slo: [], label: ['campaign_probe=true'] });
+    const probe = await runCommand({ ...this.runOptions(p, rt, join(this.s.dir, 'probes', ...p.id.split('/'))), requests, duration: undefined, slo: [], baseline: undefined, failOn: undefined, label: ['campaign_probe=true'] });
     this.charge(this.target(p.target), (performance.now() - t0) / 1000);
     // The probe's measured phase, not its wall time: start-up would weigh on 4 requests as it never does on 400.
     const measuredS = keyPhase(probe.result)?.durationS ?? (performance.now() - t0) / 1000;
