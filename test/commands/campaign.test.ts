@@ -105,6 +105,25 @@ describe('loadshape campaign', () => {
     expect(sim.stderr).toMatch(/plan\.yaml:6:51: targets\[1\]\.sim\.modle: Unrecognized key: "modle"/);
   });
 
+  it('under a budget, probes a closed-loop point with nothing similar run, then scales the next from it', async () => {
+    const dir = tempDir();
+    const plan = writePlan(dir, { points: ['{concurrency: 2, requests: 10}', '{concurrency: 4, requests: 20}'], costPerHour: 1 });
+    const out = join(dir, 'out');
+    const r = await runCli(['campaign', plan, '--out', out, '--budget-usd', '5', '-q', ...LAG]);
+    expect(r.code).toBe(0);
+    const m = readManifestFile(out);
+    expect(m.points.map((p) => p.estimate?.basis)).toEqual([
+      'probe of 4 requests at concurrency 2',
+      'scaled from a/tiny/1-concurrency-2-10req/r1',
+      'probe of 4 requests at concurrency 2',
+      'scaled from b/tiny/1-concurrency-2-10req/r1',
+    ]);
+    // From the probe's measured phase (4 requests over 2 slots), not its start-up: 10 tiny requests are estimated in seconds, not tens.
+    expect(m.points[0].estimate?.seconds).toBeGreaterThan(0);
+    expect(m.points[0].estimate?.seconds).toBeLessThan(10);
+    expect(resultFilesUnder(join(out, 'probes'))).toHaveLength(2);
+  });
+
   it('exits 5 when a target is unreachable, with the point marked failed and the manifest kept', async () => {
     const dir = tempDir();
     writePlan(dir);
