@@ -155,7 +155,11 @@ export class OpenAIClient {
       const rest = await Promise.allSettled(Array.from({ length: count - 1 }, get));
       // Further rounds reuse the open connections: the send path (dispatch, socket writes, response
       // parsing) runs often enough to be compiled before the first measured request.
-      for (let r = 1; r < rounds; r++) await Promise.allSettled(Array.from({ length: Math.min(count, 8) }, get));
+      // A round with a failure ends them: an endpoint slow to answer must not hold the start for long.
+      for (let r = 1; r < rounds; r++) {
+        const round = await Promise.allSettled(Array.from({ length: Math.min(count, 8) }, get));
+        if (round.some((x) => x.status === 'rejected')) break;
+      }
       return { opened: 1 + rest.filter((r) => r.status === 'fulfilled').length, keepAlive: true };
     } catch {
       return { opened: 0, keepAlive: false };
