@@ -132,9 +132,10 @@ export class OpenAIClient {
 
   /**
    * Opens up to `count` connections ahead of a run, so the first requests pay no connect (or TLS)
-   * set-up: one GET {base}/models first, then the rest at once, in parallel (each needs its own
-   * socket). Only when the endpoint keeps connections alive: one answered `connection: close` would
-   * not stay open. Failures open nothing and are left to the run, which classifies them.
+   * set-up: `count` GETs of {base}/models at once (each needs its own socket), then `rounds − 1` more
+   * one at a time over them. They count only when the endpoint keeps connections alive: one that
+   * answered `connection: close` keeps none open. Failures open nothing and are left to the run,
+   * which classifies them.
    */
   async preconnect(count: number, timeoutMs = 5_000, rounds = 1): Promise<{ opened: number; keepAlive: boolean }> {
     const get = async (): Promise<boolean> => {
@@ -150,20 +151,14 @@ export class OpenAIClient {
       return String(res.headers.connection ?? '').toLowerCase() !== 'close';
     };
     if (count < 1) return { opened: 0, keepAlive: false };
-    try {
-      if (!(await get())) return { opened: 0, keepAlive: false };
-      const rest = await Promise.allSettled(Array.from({ length: count - 1 }, get));
-      // Further rounds reuse the open connections: the send path (dispatch, socket writes, response
-      // parsing) runs often enough to be compiled before the first measured request.
-      // A round with a failure ends them: an endpoint slow to answer must not hold the start for long.
-      for (let r = 1; r < rounds; r++) {
-        const round = await Promise.allSettled(Array.from({ length: Math.min(count, 8) }, get));
-        if (round.some((x) => x.status === 'rejected')) break;
-      }
-      return { opened: 1 + rest.filter((r) => r.status === 'fulfilled').length, keepAlive: true };
-    } catch {
-      return { opened: 0, keepAlive: false };
-    }
+    const all = await Promise.allSettled(Array.from({ length: count }, get));
+    const kept = all.filter((r) => r.status === 'fulfilled');
+    if (kept.length === 0 || kept.some((r) => !r.value)) return { opened: 0, keepAlive: false };
+    // Further GETs, one at a time over the open connections: the send path (dispatch, socket writes,
+    // response parsing) runs often enough to be compiled before the first measured request. A failure
+    // ends them: an endpoint slow to answer must not hold the start for long.
+    for (let r = 1; r < rounds; r++) if (!(await get().catch(() => false))) break;
+    return { opened: kept.length, keepAlive: true };
   }
 
   /**
