@@ -54,19 +54,25 @@ export function startClientSampler(now: () => number, readSched: SchedReader = r
   let lastTickS: number | null = null;
   let lagOf: LiveView['dispatchLag'] | null = null;
   const watch = new LoopWatch();
+  // Dispatch lag since the last call: the Driver's histogram less what earlier calls saw (a sweep runs
+  // one Driver, so one histogram, per step: a new one starts from nothing).
+  const lagSince = (view: LiveView) => {
+    if (lagOf !== view.dispatchLag) lagSeen.reset();
+    lagOf = view.dispatchLag;
+    const d = newHistogram();
+    d.add(view.dispatchLag);
+    d.subtract(lagSeen);
+    lagSeen.add(d);
+    return d;
+  };
   return {
     phaseStart: (phase, atMs) => watch.phaseStart(phase, atMs),
     record: (record) => watch.record(record),
     timed: (planner) => watch.timed(planner),
+    // The run's last, partial second: its dispatch lag still belongs to the first second or the rest.
+    close: (view) => watch.dispatchLagSecond(view.atMs, lagSince(view)),
     tick: (view) => {
-      // Dispatch lag within this second: the Driver's histogram less what earlier seconds saw (a sweep
-      // runs one Driver, so one histogram, per step: a new one starts from nothing).
-      if (lagOf !== view.dispatchLag) lagSeen.reset();
-      lagOf = view.dispatchLag;
-      const d = newHistogram();
-      d.add(view.dispatchLag);
-      d.subtract(lagSeen);
-      lagSeen.add(d);
+      const d = lagSince(view);
       const tS = Math.max(0, Math.round(view.atMs / 1000) - 1);
       if (lastTickS !== tS) lagSeconds.push({ tS, loopDelayMaxMs: loopDelayMs(second.max), dispatchLagMaxMs: d.totalCount > 0 ? percentileMs(d, 100) : 0 });
       watch.dispatchLagSecond(view.atMs, d);
@@ -140,6 +146,8 @@ class LoopWatch {
   private readonly observer: PerformanceObserver;
   /** Run-clock start of the first phase: the first second is [t0, t0 + 1000). */
   private t0Ms: number | null = null;
+  /** Where the stretch of dispatch lag now accumulating began. */
+  private lagFromMs = 0;
   private readonly first = new Stretch();
   private readonly rest = new Stretch();
 
@@ -162,10 +170,12 @@ class LoopWatch {
     (r.scheduledAtMs < this.t0Ms + 1000 ? this.first : this.rest).add(r);
   }
 
-  /** The dispatch lag of the second that ended at `atMs` (the tick's delta histogram). */
+  /** The dispatch lag of the stretch that ended at `atMs` (a tick's, or the run's last); a stretch counts where it began (ticks fire late). */
   dispatchLagSecond(atMs: number, d: Histogram): void {
+    const fromMs = this.lagFromMs;
+    this.lagFromMs = atMs;
     if (this.t0Ms === null || d.totalCount === 0) return;
-    (atMs <= this.t0Ms + 1000 ? this.first : this.rest).dispatchLag.add(d);
+    (fromMs < this.t0Ms + 1000 ? this.first : this.rest).dispatchLag.add(d);
   }
 
   timed<P extends Planner>(planner: P): P {

@@ -11,6 +11,8 @@ import { LoopHealthSchema, type LoopHealth } from '../../src/results/format.js';
 import { mergedLoop, mergeResults } from '../../src/results/merge.js';
 import { standardRun } from '../report/fixtures.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
+import type { LiveView } from '../../src/driver/sink.js';
+import { newHistogram, recordMs } from '../../src/metrics/histogram.js';
 import { planner } from '../driver/fake.js';
 import { fixture, readOnlyResult, runCli, tempDir } from './helpers.js';
 
@@ -47,6 +49,21 @@ describe('client sampler: the measuring loop', () => {
     expect(loop.firstSecond!.ttftP99Ms).toBeCloseTo(40, 1);
     expect(loop.afterFirstSecond).toMatchObject({ requests: 1, queueP99Ms: 0.25 });
     expect(loop.afterFirstSecond!.ttftP99Ms).toBeCloseTo(30, 1);
+  });
+
+  it("counts dispatch lag where its stretch began: a late first tick's lag is the first second's, the run's last partial second is counted at close", async () => {
+    const sampler = startClientSampler(() => 0);
+    sampler.phaseStart?.({} as PhasePlan, 0);
+    const dispatchLag = newHistogram();
+    const view = (atMs: number) => ({ atMs, dispatchLag }) as unknown as LiveView;
+    recordMs(dispatchLag, 5);
+    sampler.tick(view(1003)); // the one-second tick, fired 3 ms late
+    recordMs(dispatchLag, 9);
+    await sampler.close?.(view(1500));
+    const loop = sampler.sample().loop!;
+    sampler.stop();
+    expect(loop.firstSecond!.dispatchLagP99Ms).toBeCloseTo(5, 1);
+    expect(loop.afterFirstSecond!.dispatchLagP99Ms).toBeCloseTo(9, 1);
   });
 
   it('merged processes add their counts and keep the worst p99s and maxima', () => {
