@@ -1,0 +1,78 @@
+// Renderers of an A/B pairing file (pure): the text table, the --json summary and the CSV rows.
+import { stringify } from 'csv-stringify/sync';
+import type { AbResult, PairedMetric, PairedStat } from '../results/ab-format.js';
+import { fmtMs, fmtNum } from './fmt.js';
+
+const VERDICT_TEXT: Record<PairedStat['verdict'], string> = { better: 'better', worse: 'WORSE', within_noise: 'within noise', differs: 'differs', not_compared: 'not compared' };
+
+/** A value in its metric's unit. */
+function val(m: PairedMetric, x: number): string {
+  if (m.unit === 'rate') return `${(x * 100).toFixed(2)}%`;
+  return m.unit === 'ms' ? fmtMs(x) : fmtNum(x);
+}
+
+function signedVal(m: PairedMetric, x: number): string {
+  const s = x > 0 ? '+' : x < 0 ? '−' : '±';
+  return m.unit === 'rate' ? `${s}${Math.abs(x * 100).toFixed(2)} pp` : `${s}${val(m, Math.abs(x))}`;
+}
+
+/** Rows of (metric, stat) in the file's order. */
+export function pairedRows(r: AbResult): { id: string; stat: string; m: PairedMetric; s: PairedStat }[] {
+  return Object.entries(r.metrics).flatMap(([id, m]) => Object.entries(m.stats).map(([stat, s]) => ({ id, stat, m, s })));
+}
+
+function sideLine(r: AbResult, side: 'a' | 'b'): string {
+  const s = r.sides[side];
+  const labels = Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `${side.toUpperCase()}: ${s.target} · model ${s.model}${labels ? ` · ${labels}` : ''} · ${s.file}`;
+}
+
+export function fairnessLines(r: AbResult): string[] {
+  const f = r.fairness;
+  const skew = f.sendSkewMs ? `send skew between sides p50 ${f.sendSkewMs.p50} ms, p99 ${f.sendSkewMs.p99} ms, max ${f.sendSkewMs.max} ms${f.sendInstantsShared ? '' : ' (no shared send instant: closed loop)'}` : 'send skew: n/a (the sides ran in turns)';
+  return [
+    `same bodies: ${f.sameBodies ? 'yes' : `NO (${f.bodyMismatches} pairs differ)`} (sha256 A ${f.bodiesSha256.a.slice(0, 12)}, B ${f.bodiesSha256.b.slice(0, 12)})`,
+    skew,
+    `harness saturated: A ${f.saturated.a ? 'YES' : 'no'}, B ${f.saturated.b ? 'YES' : 'no'}; sent A ${f.schedule.a.sent}/${f.schedule.a.scheduled}, B ${f.schedule.b.sent}/${f.schedule.b.scheduled} (dropped A ${f.schedule.a.dropped}, B ${f.schedule.b.dropped})`,
+    `output lengths: ${f.outputLength.disagree ? `DISAGREE in ${f.outputLength.disagreeingPairs} pairs: per-token metrics only` : `agree (${f.outputLength.disagreeingPairs} pairs differ)`}`,
+    ...f.notes.map((n) => `note: ${n}`),
+  ];
+}
+
+export function renderAbText(r: AbResult): string {
+  const head = ['metric', 'stat', 'A', 'B', 'B−A (paired)', 'B/A', 'interval of B−A', 'verdict'];
+  const rows = pairedRows(r).map(({ m, stat, s }) => [
+    m.label, stat, val(m, s.a), val(m, s.b), signedVal(m, s.delta), s.ratio === null ? '-' : `×${s.ratio.toFixed(3)}`,
+    s.ci ? `[${signedVal(m, s.ci[0])}, ${signedVal(m, s.ci[1])}]` : '-', `${VERDICT_TEXT[s.verdict]}${s.fewSamples ? ` (${s.fewSamples.have}/${s.fewSamples.need} pairs)` : ''}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [
+    `A/B · workload ${r.workload.name} (seed ${r.workload.seed}) · ${r.mode}${r.rounds ? ` (${r.rounds.length} rounds: ${r.rounds.map((s) => s.toUpperCase()).join(' ')})` : ''} · ${r.pairs} pairs`,
+    sideLine(r, 'a'),
+    sideLine(r, 'b'),
+    `verdict: ${r.verdict.headline}`,
+    '',
+    line(head),
+    ...rows.map(line),
+    '',
+    ...fairnessLines(r),
+  ];
+  if (r.gates) out.push(r.gates.violations.length === 0 ? `fail-on ${r.gates.failOn}: pass` : `fail-on ${r.gates.failOn}: FAIL\n${r.gates.violations.map((v) => `  ${v.message}`).join('\n')}`);
+  if (r.invalid.length > 0) out.push(`INVALID: ${r.invalid.join('; ')}`);
+  return out.join('\n');
+}
+
+/** The `--json` summary: {pairs, mode, metrics: {ttft: {p50: {a, b, delta, ratio, ci, verdict}}, …}, fairness, verdict, gates}. */
+export function abJson(r: AbResult): Record<string, unknown> {
+  const metrics = Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, { ...m.stats, pairs: m.pairs, unit: m.unit }]));
+  return { pairs: r.pairs, mode: r.mode, metrics, verdict: r.verdict, fairness: r.fairness, gates: r.gates, invalid: r.invalid, exitCode: r.exitCode, sides: r.sides };
+}
+
+/** `export csv` of a pairing file: one row per metric statistic with the paired figures. */
+export function abCsv(r: AbResult): string {
+  const rows = pairedRows(r).map(({ id, stat, m, s }) => [
+    id === 'errors' ? 'error_rate' : id === 'validity' ? 'validity_rate' : `${id}.${stat}`, m.unit, m.pairs, s.a, s.b, s.delta, s.ratio ?? '', s.ci ? s.ci[0] : '', s.ci ? s.ci[1] : '', s.verdict,
+  ]);
+  return stringify([['metric', 'unit', 'pairs', 'a', 'b', 'delta', 'ratio', 'ci_lo', 'ci_hi', 'verdict'], ...rows]);
+}
