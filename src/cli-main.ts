@@ -10,7 +10,7 @@ import { EXIT } from './commands/exit.js';
 import { VERSION } from './version.js';
 import { describeFailure } from './cli-errors.js';
 import { redactUrl } from './util/redact.js';
-import { compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
+import { abCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
 
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
@@ -36,6 +36,13 @@ add(
   sweepCli().action(async (workload, o) => {
     const { sweepCommand } = await import('./commands/sweep.js');
     process.exitCode = (await sweepCommand({ ...o, workload })).exitCode;
+  }),
+);
+
+add(
+  abCli().action(async (workload, o) => {
+    const { abCommand } = await import('./commands/ab.js');
+    process.exitCode = (await abCommand({ ...o, workload })).exitCode;
   }),
 );
 
