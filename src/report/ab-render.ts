@@ -40,10 +40,10 @@ export function fairnessLines(r: AbResult): string[] {
 }
 
 export function renderAbText(r: AbResult): string {
-  const head = ['metric', 'stat', 'A', 'B', 'B−A (paired)', 'B/A', 'interval of B−A', 'verdict'];
+  const head = ['metric', 'stat', 'A', 'B', 'B − A', 'interval of B − A', 'per pair B−A', 'per pair B/A', 'verdict'];
   const rows = pairedRows(r).map(({ m, stat, s }) => [
-    m.label, stat, val(m, s.a), val(m, s.b), signedVal(m, s.delta), s.ratio === null ? '-' : `×${s.ratio.toFixed(3)}`,
-    s.ci ? `[${signedVal(m, s.ci[0])}, ${signedVal(m, s.ci[1])}]` : '-', `${VERDICT_TEXT[s.verdict]}${s.fewSamples ? ` (${s.fewSamples.have}/${s.fewSamples.need} pairs)` : ''}`,
+    m.label, stat, val(m, s.a), val(m, s.b), signedVal(m, s.diff), s.ci ? `[${signedVal(m, s.ci[0])}, ${signedVal(m, s.ci[1])}]` : '-',
+    signedVal(m, s.delta), s.ratio === null ? '-' : `×${s.ratio.toFixed(3)}`, `${VERDICT_TEXT[s.verdict]}${s.fewSamples ? ` (${s.fewSamples.have}/${s.fewSamples.need} pairs)` : ''}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -63,7 +63,7 @@ export function renderAbText(r: AbResult): string {
   return out.join('\n');
 }
 
-/** The `--json` summary: {pairs, mode, metrics: {ttft: {p50: {a, b, delta, ratio, ci, verdict}}, …}, fairness, verdict, gates}. */
+/** The `--json` summary: {pairs, mode, metrics: {ttft: {p50: {a, b, diff, delta, ratio, ci, verdict}}, …}, fairness, verdict, gates}. */
 export function abJson(r: AbResult): Record<string, unknown> {
   const metrics = Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, { ...m.stats, pairs: m.pairs, unit: m.unit }]));
   return { pairs: r.pairs, mode: r.mode, metrics, verdict: r.verdict, fairness: r.fairness, gates: r.gates, invalid: r.invalid, exitCode: r.exitCode, sides: r.sides };
@@ -72,7 +72,7 @@ export function abJson(r: AbResult): Record<string, unknown> {
 /** `export csv` of a pairing file: one row per metric statistic with the paired figures. */
 export function abCsv(r: AbResult): string {
   const rows = pairedRows(r).map(({ id, stat, m, s }) => [
-    id === 'errors' ? 'error_rate' : id === 'validity' ? 'validity_rate' : `${id}.${stat}`, m.unit, m.pairs, s.a, s.b, s.delta, s.ratio ?? '', s.ci ? s.ci[0] : '', s.ci ? s.ci[1] : '', s.verdict,
+    id === 'errors' ? 'error_rate' : id === 'validity' ? 'validity_rate' : `${id}.${stat}`, m.unit, m.pairs, s.a, s.b, s.diff, s.ci ? s.ci[0] : '', s.ci ? s.ci[1] : '', s.delta, s.ratio ?? '', s.verdict,
   ]);
-  return stringify([['metric', 'unit', 'pairs', 'a', 'b', 'delta', 'ratio', 'ci_lo', 'ci_hi', 'verdict'], ...rows]);
+  return stringify([['metric', 'unit', 'pairs', 'a', 'b', 'diff', 'ci_lo', 'ci_hi', 'pair_delta', 'pair_ratio', 'verdict'], ...rows]);
 }

@@ -21,11 +21,11 @@ function diffChart(id: string, m: PairedMetric): string {
 }
 
 function table(r: AbResult): string {
-  const head = ['metric', 'stat', 'A', 'B', 'B − A (paired)', 'B/A', 'interval of B − A', 'verdict'];
+  const head = ['metric', 'stat', 'A', 'B', 'B − A', 'interval of B − A', 'per pair B − A', 'per pair B/A', 'verdict'];
   const rows = pairedRows(r).map(({ m, stat, s }) => {
     const f = (x: number) => (m.unit === 'rate' ? `${(x * 100).toFixed(2)}%` : String(x));
     const cls = s.verdict === 'worse' ? ' class="worse"' : s.verdict === 'better' ? ' class="better"' : '';
-    const cells = [m.label, stat, f(s.a), f(s.b), f(s.delta), s.ratio === null ? '-' : s.ratio.toFixed(3), s.ci ? `[${f(s.ci[0])}, ${f(s.ci[1])}]` : '-', s.verdict.replace('_', ' ')];
+    const cells = [m.label, stat, f(s.a), f(s.b), f(s.diff), s.ci ? `[${f(s.ci[0])}, ${f(s.ci[1])}]` : '-', f(s.delta), s.ratio === null ? '-' : s.ratio.toFixed(3), s.verdict.replace('_', ' ')];
     return `<tr${cls}>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   });
   return `<div class="scroll"><table class="paired"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;

@@ -31,13 +31,13 @@ export function evaluatePairedFailOn(metrics: Record<string, PairedMetric>, thre
     }
     const s = metrics[ref.id].stats[ref.stat];
     if (!s || s.verdict !== 'worse') continue;
-    const change = t.unit === '%' ? (s.a !== 0 ? (s.delta / s.a) * 100 : Infinity) : t.unit === 'pp' ? s.delta * 100 : s.delta;
+    const change = t.unit === '%' ? (s.a !== 0 ? (s.diff / s.a) * 100 : Infinity) : t.unit === 'pp' ? s.diff * 100 : s.diff;
     const past = t.op === '>' ? change > t.value : change < t.value;
     if (!past) continue;
     const unit = t.unit === '%' ? '%' : t.unit === 'pp' ? ' pp' : ' ms';
     const digits = t.unit === 'ms' ? 2 : 1;
-    const ci = s.ci ? `, interval of B − A [${s.ci[0]}, ${s.ci[1]}]` : '';
-    const what = ref.stat === 'rate' ? `${t.metric} ${(s.a * 100).toFixed(2)}% → ${(s.b * 100).toFixed(2)}%` : `${t.metric}: paired B − A ${signed(s.delta, 3)} ${metrics[ref.id].unit} (A ${s.a}, B ${s.b})`;
+    const ci = s.ci ? `, interval [${s.ci[0]}, ${s.ci[1]}]` : '';
+    const what = ref.stat === 'rate' ? `${t.metric} ${(s.a * 100).toFixed(2)}% → ${(s.b * 100).toFixed(2)}%` : `${t.metric} ${s.a} → ${s.b} ${metrics[ref.id].unit} over ${metrics[ref.id].pairs} pairs (B − A ${signed(s.diff, 3)}; per pair ${signed(s.delta, 3)})`;
     out.push({ clause: t.text, message: `${t.text}: ${what} (${signed(change, digits)}${unit}${ci}; worse beyond noise)` });
   }
   return out;

@@ -30,7 +30,7 @@ export interface PairedOptions {
   confidence?: number;
   /** Relative effects below this are within noise (default 0.02). */
   minEffect?: number;
-  /** Latency effects below this many ms are within noise (default 0.5). */
+  /** Latency effects below this many ms are within noise (default 0.25: the two sides' sends are that far apart in one event loop). */
   floorMs?: number;
   resamples?: number;
   seed?: number;
@@ -38,7 +38,7 @@ export interface PairedOptions {
   lengthsDisagree?: boolean;
 }
 
-export const PAIRED_DEFAULTS = { confidence: 0.95, minEffect: 0.02, floorMs: 0.5, resamples: 1000, seed: 1 };
+export const PAIRED_DEFAULTS = { confidence: 0.95, minEffect: 0.02, floorMs: 0.25, resamples: 1000, seed: 1 };
 /** Rate changes below 0.1 percentage point are within noise (as compare). */
 const RATE_FLOOR = 0.001;
 /** Larger experiments are bootstrapped on a seeded subsample of this many pairs, the interval scaled back by √(m/n). */
@@ -76,14 +76,22 @@ function sortedCopy(xs: ArrayLike<number>): Float64Array {
   return Float64Array.from(xs).sort();
 }
 
-/** Bootstrap quantiles over pairs: for each resample of the differences, `stat` of it; returns the distribution per output. */
-function bootstrap(d: Float64Array, stat: (sample: Float64Array) => number[], resamples: number, rng: Rng): Float64Array[] {
-  const n = d.length;
-  const sample = new Float64Array(n);
+/**
+ * Bootstrap over pairs: each resample draws pair indices with replacement (a pair's two sides stay
+ * together) and gives `stat` of the drawn pairs; returns the sorted distribution of each output.
+ */
+function bootstrap(a: Float64Array, b: Float64Array, stat: (a: Float64Array, b: Float64Array) => number[], resamples: number, rng: Rng): Float64Array[] {
+  const n = a.length;
+  const sa = new Float64Array(n);
+  const sb = new Float64Array(n);
   const outs: Float64Array[] = [];
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) sample[i] = d[Math.floor(rng() * n)];
-    stat(sample).forEach((v, k) => {
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(rng() * n);
+      sa[i] = a[k];
+      sb[i] = b[k];
+    }
+    stat(sa, sb).forEach((v, k) => {
       outs[k] ??= new Float64Array(resamples);
       outs[k][r] = v;
     });
@@ -91,12 +99,17 @@ function bootstrap(d: Float64Array, stat: (sample: Float64Array) => number[], re
   return outs.map((o) => o.sort());
 }
 
-/** The pairs the bootstrap resamples, and the factor its interval half-widths are scaled by. */
-function bootstrapBase(d: Float64Array, rng: Rng): { base: Float64Array; scale: number } {
-  if (d.length <= MAX_BOOTSTRAP_PAIRS) return { base: d, scale: 1 };
-  const base = new Float64Array(MAX_BOOTSTRAP_PAIRS);
-  for (let i = 0; i < base.length; i++) base[i] = d[Math.floor(rng() * d.length)];
-  return { base, scale: Math.sqrt(MAX_BOOTSTRAP_PAIRS / d.length) };
+/** The pairs the bootstrap resamples (a seeded subsample past MAX_BOOTSTRAP_PAIRS), and the factor its interval half-widths are scaled by. */
+function bootstrapBase(a: Float64Array, b: Float64Array, rng: Rng): { a: Float64Array; b: Float64Array; scale: number } {
+  if (a.length <= MAX_BOOTSTRAP_PAIRS) return { a, b, scale: 1 };
+  const sa = new Float64Array(MAX_BOOTSTRAP_PAIRS);
+  const sb = new Float64Array(MAX_BOOTSTRAP_PAIRS);
+  for (let i = 0; i < sa.length; i++) {
+    const k = Math.floor(rng() * a.length);
+    sa[i] = a[k];
+    sb[i] = b[k];
+  }
+  return { a: sa, b: sb, scale: Math.sqrt(MAX_BOOTSTRAP_PAIRS / a.length) };
 }
 
 function interval(dist: Float64Array, alpha: number, estimate: number, scale: number, bootEstimate: number): [number, number] {
@@ -130,55 +143,8 @@ export function diffHist(sortedD: Float64Array): DiffHist | null {
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const roundCi = (ci: [number, number] | null): [number, number] | null => (ci ? [round(ci[0]), round(ci[1])] : null);
 
-/** p50/p95/p99 of A, B, B − A and B/A for one per-request metric, with intervals and verdicts. */
-function valueMetric(def: ValueDef, pairs: readonly Pair[], o: Required<PairedOptions>, index: number): PairedMetric {
-  const av: number[] = [];
-  const bv: number[] = [];
-  for (const p of pairs) {
-    const a = def.read(p.a);
-    const b = def.read(p.b);
-    if (a === null || b === null) continue;
-    av.push(a);
-    bv.push(b);
-  }
-  const n = av.length;
-  const base = { label: def.label, unit: def.unit, better: def.better, pairs: n };
-  if (n === 0) return { ...base, stats: {}, hist: null };
-  const d = Float64Array.from(av, (a, i) => bv[i] - a);
-  const sortedD = sortedCopy(d);
-  const sortedA = sortedCopy(av);
-  const sortedB = sortedCopy(bv);
-  const ratios = sortedCopy(av.flatMap((a, i) => (a > 0 ? [bv[i] / a] : [])));
-  const ps = STATS.map((s) => STAT_PERCENTILE[s]);
-  const rng = rngFor(o.seed, 0x7061, index);
-  const { base: boot, scale } = bootstrapBase(d, rng);
-  const dist = n >= 2 ? bootstrap(boot, (x) => { x.sort(); return ps.map((p) => pct(x, p)); }, o.resamples, rng) : null;
-  const alpha = (1 - o.confidence) / COMPARISONS;
-  const stats: Record<string, PairedStat> = {};
-  STATS.forEach((s, k) => {
-    const p = ps[k];
-    const a = pct(sortedA, p);
-    const delta = pct(sortedD, p);
-    const ci = dist ? interval(dist[k], alpha, delta, scale, scale === 1 ? delta : pct(sortedCopy(boot), p)) : null;
-    const rel = a > 0 ? Math.abs(delta) / a : delta === 0 ? 0 : Infinity;
-    const floor = def.unit === 'ms' ? o.floorMs : 0.5;
-    const need = minSamplesFor(p);
-    const few = n < need;
-    let verdict = verdictOf(def.better, delta, ci, few || rel < o.minEffect || Math.abs(delta) < floor);
-    if (def.id === 'e2e' && o.lengthsDisagree) verdict = 'not_compared';
-    stats[s] = {
-      a: round(a), b: round(pct(sortedB, p)), delta: round(delta), ratio: ratios.length > 0 ? round(pct(ratios, p)) : null, ci: roundCi(ci), verdict,
-      ...(few ? { fewSamples: { have: n, need } } : {}),
-    };
-  });
-  const note = def.id === 'e2e' && o.lengthsDisagree ? 'the sides disagree about output length: E2E is not compared (TPOT is per token)' : undefined;
-  return { ...base, stats, hist: diffHist(sortedD), ...(note ? { note } : {}) };
-}
-
-/** A rate over pairs (errors: every pair; validity: pairs both sides judged), as the paired difference of 0/1 outcomes. */
-function rateMetric(id: 'errors' | 'validity', pairs: readonly Pair[], o: Required<PairedOptions>): PairedMetric {
-  const read = id === 'errors' ? (s: PairSide) => (s.ok ? 0 : 1) : (s: PairSide) => (s.valid === null ? null : s.valid ? 1 : 0);
-  const better = id === 'errors' ? ('lower' as const) : ('higher' as const);
+/** Values of both sides for the pairs where both have one. */
+function paired(pairs: readonly Pair[], read: (s: PairSide) => number | null): { a: Float64Array; b: Float64Array } {
   const av: number[] = [];
   const bv: number[] = [];
   for (const p of pairs) {
@@ -188,23 +154,74 @@ function rateMetric(id: 'errors' | 'validity', pairs: readonly Pair[], o: Requir
     av.push(a);
     bv.push(b);
   }
+  return { a: Float64Array.from(av), b: Float64Array.from(bv) };
+}
+
+/**
+ * p50/p95/p99 of one per-request metric: A's and B's percentile and their difference (what the
+ * interval and verdict judge: under no effect it centres on 0, where a high percentile of the
+ * per-pair differences would not), and the percentiles of the per-pair differences and ratios.
+ */
+function valueMetric(def: ValueDef, pairs: readonly Pair[], o: Required<PairedOptions>, index: number): PairedMetric {
+  const { a: av, b: bv } = paired(pairs, def.read);
+  const n = av.length;
+  const base = { label: def.label, unit: def.unit, better: def.better, pairs: n };
+  if (n === 0) return { ...base, stats: {}, hist: null };
+  const sortedD = sortedCopy(av.map((a, i) => bv[i] - a));
+  const sortedA = sortedCopy(av);
+  const sortedB = sortedCopy(bv);
+  const ratios = sortedCopy(Array.from(av).flatMap((a, i) => (a > 0 ? [bv[i] / a] : [])));
+  const ps = STATS.map((s) => STAT_PERCENTILE[s]);
+  const rng = rngFor(o.seed, 0x7061, index);
+  const boot = bootstrapBase(av, bv, rng);
+  const diffs = (a: Float64Array, b: Float64Array) => {
+    a.sort();
+    b.sort();
+    return ps.map((p) => pct(b, p) - pct(a, p));
+  };
+  const dist = n >= 2 ? bootstrap(boot.a, boot.b, diffs, o.resamples, rng) : null;
+  const bootEstimates = boot.scale === 1 ? null : diffs(Float64Array.from(boot.a), Float64Array.from(boot.b));
+  const alpha = (1 - o.confidence) / COMPARISONS;
+  const stats: Record<string, PairedStat> = {};
+  STATS.forEach((s, k) => {
+    const p = ps[k];
+    const a = pct(sortedA, p);
+    const b = pct(sortedB, p);
+    const diff = b - a;
+    const ci = dist ? interval(dist[k], alpha, diff, boot.scale, bootEstimates ? bootEstimates[k] : diff) : null;
+    const rel = a > 0 ? Math.abs(diff) / a : diff === 0 ? 0 : Infinity;
+    const floor = def.unit === 'ms' ? o.floorMs : 0.5;
+    const need = minSamplesFor(p);
+    const few = n < need;
+    let verdict = verdictOf(def.better, diff, ci, few || rel < o.minEffect || Math.abs(diff) < floor);
+    if (def.id === 'e2e' && o.lengthsDisagree) verdict = 'not_compared';
+    stats[s] = {
+      a: round(a), b: round(b), diff: round(diff), delta: round(pct(sortedD, p)), ratio: ratios.length > 0 ? round(pct(ratios, p)) : null, ci: roundCi(ci), verdict,
+      ...(few ? { fewSamples: { have: n, need } } : {}),
+    };
+  });
+  const note = def.id === 'e2e' && o.lengthsDisagree ? 'the sides disagree about output length: E2E is not compared (TPOT is per token)' : undefined;
+  return { ...base, stats, hist: diffHist(sortedD), ...(note ? { note } : {}) };
+}
+
+/** A rate over pairs (errors: every pair; validity: pairs both sides judged), from the paired 0/1 outcomes. */
+function rateMetric(id: 'errors' | 'validity', pairs: readonly Pair[], o: Required<PairedOptions>): PairedMetric {
+  const read = id === 'errors' ? (s: PairSide) => (s.ok ? 0 : 1) : (s: PairSide) => (s.valid === null ? null : s.valid ? 1 : 0);
+  const better = id === 'errors' ? ('lower' as const) : ('higher' as const);
+  const { a: av, b: bv } = paired(pairs, read);
   const n = av.length;
   const base = { label: id === 'errors' ? 'error rate' : 'validity rate', unit: 'rate' as const, better, pairs: n, hist: null };
   if (n === 0) return { ...base, stats: {} };
-  const mean = (xs: ArrayLike<number>) => {
-    let s = 0;
-    for (let i = 0; i < xs.length; i++) s += xs[i];
-    return s / xs.length;
-  };
-  const d = Float64Array.from(av, (a, i) => bv[i] - a);
+  const mean = (xs: Float64Array) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const a = mean(av);
   const b = mean(bv);
-  const delta = b - a;
+  const diff = b - a;
   const rng = rngFor(o.seed, 0x7261, id === 'errors' ? 0 : 1);
-  const { base: boot, scale } = bootstrapBase(d, rng);
-  const dist = n >= 2 ? bootstrap(boot, (x) => [mean(x)], o.resamples, rng)[0] : null;
-  const ci = dist ? interval(dist, (1 - o.confidence) / COMPARISONS, delta, scale, scale === 1 ? delta : mean(boot)) : null;
-  const stat: PairedStat = { a: round(a), b: round(b), delta: round(delta), ratio: a > 0 ? round(b / a) : null, ci: roundCi(ci), verdict: verdictOf(better, delta, ci, Math.abs(delta) < RATE_FLOOR) };
+  const boot = bootstrapBase(av, bv, rng);
+  const dist = n >= 2 ? bootstrap(boot.a, boot.b, (x, y) => [mean(y) - mean(x)], o.resamples, rng)[0] : null;
+  const ci = dist ? interval(dist, (1 - o.confidence) / COMPARISONS, diff, boot.scale, boot.scale === 1 ? diff : mean(boot.b) - mean(boot.a)) : null;
+  const verdict = verdictOf(better, diff, ci, Math.abs(diff) < RATE_FLOOR);
+  const stat: PairedStat = { a: round(a), b: round(b), diff: round(diff), delta: round(diff), ratio: a > 0 ? round(b / a) : null, ci: roundCi(ci), verdict };
   return { ...base, stats: { rate: stat } };
 }
 

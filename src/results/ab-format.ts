@@ -13,15 +13,21 @@ export const AB_VERSION = 1;
 export const PAIRED_VERDICTS = ['better', 'worse', 'within_noise', 'differs', 'not_compared'] as const;
 export type PairedVerdict = (typeof PAIRED_VERDICTS)[number];
 
-/** One statistic of a paired metric: A's and B's value, the paired difference and ratio at it, its interval. */
+/**
+ * One statistic (p50, p95, p99; `rate` for errors and validity) of a paired metric: A's and B's value
+ * over the pairs, B − A of them with its interval (what the verdict judges), and the same statistic
+ * of the per-pair differences and ratios (how the pairs moved).
+ */
 export const PairedStatSchema = z.object({
   a: z.number(),
   b: z.number(),
-  /** The statistic of the per-pair differences B − A (for rates: B's rate − A's rate). */
+  /** B's statistic − A's: what the interval and the verdict are about. */
+  diff: z.number(),
+  /** The statistic of the per-pair differences B − A (for rates: the same as diff). */
   delta: z.number(),
   /** The statistic of the per-pair ratios B / A; null where A is 0. */
   ratio: z.number().nullable(),
-  /** Bootstrap interval of delta over pairs (family-wise confidence); null with too few pairs. */
+  /** Bootstrap interval of diff, resampling pairs (family-wise confidence); null with fewer than 2 pairs. */
   ci: z.tuple([z.number(), z.number()]).nullable(),
   verdict: z.enum(PAIRED_VERDICTS),
   /** Fewer pairs than the statistic needs (p95: 100, p99: 500): never beyond noise. */
