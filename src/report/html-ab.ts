@@ -17,6 +17,9 @@ function diffChart(id: string, m: PairedMetric): string {
     yLabel: 'pairs',
     series: [{ name: `${m.label} B − A`, color: PALETTE[0], points }],
     markers: [{ x: 0, label: 'B = A' }],
+    // Zero always on the axis: how far the mass sits from it is the effect.
+    xMin: Math.min(0, h.from),
+    xMax: Math.max(0, h.from + h.counts.length * h.bin),
   })}</figure>`;
 }
 
