@@ -94,6 +94,40 @@ export class MirroredStart {
   }
 }
 
+/**
+ * Mirrored open loops: the two Drivers' waits for one instant share one underlying wait, so both
+ * resume in the same turn of the event loop, one right after the other (with separate waits, each
+ * would poll the clock on its own and a busy loop could put milliseconds between the two sends).
+ */
+export function sharedInstants(clock: Clock): Clock {
+  const pending = new Map<number, Promise<void>>();
+  return {
+    now: clock.now,
+    at: (atMs, fn) => clock.at(atMs, fn),
+    waitUntil(atMs, signal) {
+      if (signal?.aborted || atMs <= clock.now()) return Promise.resolve();
+      let shared = pending.get(atMs);
+      if (!shared) {
+        // Not tied to either side's stop signal: the other side may still be waiting for this instant.
+        shared = clock.waitUntil(atMs).then(() => {
+          pending.delete(atMs);
+        });
+        pending.set(atMs, shared);
+      }
+      if (!signal) return shared;
+      const wait = shared;
+      return new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        void wait.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
 /** Called before a round whose side differs from the previous round's (the first round included). */
 export type SwitchTo = (side: Side, round: number) => Promise<void>;
 

@@ -4,7 +4,7 @@
 // Interleaved: they take turns in the balanced order, the --between command switching sides.
 import { performance } from 'node:perf_hooks';
 import { Pairing, pairKey, type PairingFacts } from '../ab/pairing.js';
-import { InterleavedRounds, MirroredStart, SIDES, type Side, type SideHooks } from '../ab/schedule.js';
+import { InterleavedRounds, MirroredStart, SIDES, sharedInstants, type Side, type SideHooks } from '../ab/schedule.js';
 import { Driver, type RunSink } from '../driver/run.js';
 import { RunCollector } from '../metrics/collector.js';
 import { assembleResult } from '../results/assemble.js';
@@ -72,7 +72,8 @@ function switcher(ctxs: Record<Side, RunContext>, plan: AbPlan, opts: AbOptions)
 
 export async function measureSides(ctxs: Record<Side, RunContext>, plan: AbPlan, opts: AbOptions): Promise<SideRun> {
   const originMs = performance.now();
-  const clock = realClock(originMs);
+  // Mirrored: the sides' waits for one instant are one wait, so request i goes to A and B back to back.
+  const clock = plan.order ? realClock(originMs) : sharedInstants(realClock(originMs));
   const startedAt = new Date();
   const pairing = new Pairing();
   const coord: Coordinator = plan.order ? new InterleavedRounds(plan.order, switcher(ctxs, plan, opts)) : new MirroredStart(clock);

@@ -204,6 +204,8 @@ export class Driver {
         recordMs(live.dispatchLag, clock.now() - dueAtMs);
         plan ??= this.opts.planner.plan(phase.index, index);
         launch(plan, dueAtMs);
+        // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
+        await Promise.resolve();
       } else if (!waiting.push(index, dueAtMs)) {
         dropped++; // over the waiting cap: counted, never queued without bound
       }
