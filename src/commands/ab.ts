@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { balancedOrder, blockPhases, blockSizes, type Side } from '../ab/schedule.js';
 import { buildAbResult } from '../ab/summary.js';
 import { writeAbResult, type AbResult } from '../results/ab-format.js';
-import { resultFileName } from '../results/io.js';
-import { abJson, renderAbText } from '../report/ab-render.js';
+import { resultFileName, writeFileAtomic } from '../results/io.js';
+import { abJson, renderAbJunit, renderAbMarkdown, renderAbText } from '../report/ab-render.js';
 import { compareRuns } from '../report/compare.js';
 import { renderCompareText } from '../report/compare-render.js';
 import { parseFailOn, type Threshold } from '../report/failon.js';
@@ -17,6 +17,7 @@ import { loadWorkload, type LoadedWorkload } from '../workload/load.js';
 import type { Workload } from '../workload/schema.js';
 import { measureSides, type SideRun } from './ab-sides.js';
 import { EXIT } from './exit.js';
+import { appendStepSummary } from './gates.js';
 import type { AbFlags, MeasuringFlags } from './options.js';
 import { saveResult, type OutputPath } from './output-paths.js';
 import { openRunContext, seededWorkload, type RunContext } from './run-context.js';
@@ -95,6 +96,8 @@ function abOutputPaths(opts: AbOptions, plan: AbPlan): OutputPath[] {
   const paths: OutputPath[] = [{ flag: '--out', path: opts.out, kind: 'dir' }];
   for (const f of Object.values(plan.files)) paths.push({ flag: '--out', path: f, kind: 'file' });
   if (opts.records) paths.push({ flag: '--records', path: opts.records, kind: 'file' });
+  if (opts.junit) paths.push({ flag: '--junit', path: opts.junit, kind: 'file' });
+  if (opts.summaryMd) paths.push({ flag: '--summary-md', path: opts.summaryMd, kind: 'file' });
   return paths;
 }
 
@@ -115,6 +118,15 @@ export function sideFlags(opts: AbOptions, side: Side): MeasuringFlags {
     model: own.model,
     simFault: [],
   };
+}
+
+/** --junit, --summary-md and, when a CI step summary is set, the Markdown there too. */
+async function writeCiOutputs(ab: AbResult, opts: AbOptions): Promise<void> {
+  if (opts.junit) await writeFileAtomic(opts.junit, renderAbJunit(ab));
+  if (!opts.summaryMd && !process.env.GITHUB_STEP_SUMMARY) return;
+  const md = renderAbMarkdown(ab);
+  if (opts.summaryMd) await writeFileAtomic(opts.summaryMd, md);
+  await appendStepSummary(md);
 }
 
 /** Side results and the pairing file written; the summary printed; the exit code. */
@@ -139,6 +151,7 @@ async function finishAb(run: SideRun, plan: AbPlan, opts: AbOptions): Promise<Ab
     process.stdout.write(`${renderAbText(ab)}\n\nunpaired (as compare):\n${renderCompareText(unpaired)}\n`);
     process.stdout.write(`result A: ${files.a}\nresult B: ${files.b}\npairing: ${plan.files.ab}\n`);
   }
+  await writeCiOutputs(ab, opts);
   if (ab.gates && ab.gates.violations.length > 0) process.stderr.write(`loadshape: ab: B is worse than A beyond noise: ${ab.gates.violations.map((v) => v.clause).join(', ')}\n`);
   if (ab.invalid.length > 0) process.stderr.write(`loadshape: ab: ${ab.invalid.join('; ')}\n`);
   return { ab, file: plan.files.ab, exitCode: ab.exitCode };

@@ -171,6 +171,8 @@ export function abCli() {
     .option('--wait-ready <d>', 'interleaved: longest wait for the side about to run to answer after --between', '10m')
     .option('--fail-on <thresholds>', "exit 2 when B is worse than A beyond noise past a bound, e.g. 'tpot.p50>+5%,ttft.p95>+10%,error_rate>+0.5pp'")
     .option('--records <file>', 'stream one JSON record per request (with its side and pair) to this .jsonl file')
+    .option('--junit <file.xml>', 'write the checks as JUnit XML (both sides reachable and valid, same bodies, one case per --fail-on clause)')
+    .option('--summary-md <file.md>', 'write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)')
     .option('--json', 'print the paired summary as JSON', false);
 }
 export type AbFlags = ReturnType<ReturnType<typeof abCli>['opts']>;

@@ -1,7 +1,8 @@
 // Renderers of an A/B pairing file (pure): the text table, the --json summary and the CSV rows.
 import { stringify } from 'csv-stringify/sync';
 import type { AbResult, PairedMetric, PairedStat } from '../results/ab-format.js';
-import { fmtMs, fmtNum } from './fmt.js';
+import { suite, xml, type Case } from '../gates/render.js';
+import { fmtMs, fmtNum, mdTable } from './fmt.js';
 
 const VERDICT_TEXT: Record<PairedStat['verdict'], string> = { better: 'better', worse: 'WORSE', within_noise: 'within noise', differs: 'differs', not_compared: 'not compared' };
 
@@ -75,4 +76,51 @@ export function abCsv(r: AbResult): string {
     id === 'errors' ? 'error_rate' : id === 'validity' ? 'validity_rate' : `${id}.${stat}`, m.unit, m.pairs, s.a, s.b, s.diff, s.ci ? s.ci[0] : '', s.ci ? s.ci[1] : '', s.delta, s.ratio ?? '', s.verdict,
   ]);
   return stringify([['metric', 'unit', 'pairs', 'a', 'b', 'diff', 'ci_lo', 'ci_hi', 'pair_delta', 'pair_ratio', 'verdict'], ...rows]);
+}
+
+/** The checks CI sees: both sides reachable and valid, the same bodies, and each --fail-on clause. */
+function abCases(r: AbResult): { fairness: Case[]; regression: Case[] } {
+  const f = r.fairness;
+  const check = (name: string, ok: boolean, type: string, message: string): Case => ({ name, failure: ok ? null : { message, type, body: message } });
+  const fairness: Case[] = (['a', 'b'] as const).flatMap((s) => {
+    const S = s.toUpperCase();
+    const down = r.invalid.find((x) => x.startsWith(`side ${S}: every request failed`));
+    return [
+      check(`side ${S} reachable`, down === undefined, 'unreachable', down ?? ''),
+      check(`side ${S} harness not saturated`, !f.saturated[s], 'invalid_run', `side ${S}: the harness was saturated`),
+      check(`side ${S} sent its schedule`, f.schedule[s].dropped === 0, 'invalid_run', `side ${S}: ${f.schedule[s].dropped} scheduled requests never sent`),
+    ];
+  });
+  fairness.push(check('same bodies on both sides', f.sameBodies, 'unfair', `${f.bodyMismatches} pairs sent different bodies`));
+  const clauses = r.gates ? r.gates.failOn.split(',').map((c) => c.trim()).filter(Boolean) : [];
+  const regression = clauses.map((c) => {
+    const v = r.gates?.violations.filter((x) => x.clause === c) ?? [];
+    return check(c, v.length === 0, 'regression', v.map((x) => x.message).join('; '));
+  });
+  return { fairness, regression };
+}
+
+/** `ab --junit`: suites loadshape.ab (reachability, saturation, schedule, same bodies) and loadshape.regression (each --fail-on clause). */
+export function renderAbJunit(r: AbResult): string {
+  const ts = r.startedAt.replace(/\.\d+Z$/, '');
+  const { fairness, regression } = abCases(r);
+  const all = [...fairness, ...regression];
+  const suites = [suite('loadshape.ab', fairness, ts, 0), ...(regression.length > 0 ? [suite('loadshape.regression', regression, ts, 0)] : [])];
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="loadshape ab ${xml(r.workload.name)}" tests="${all.length}" failures="${all.filter((c) => c.failure).length}" errors="0" time="0">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+/** `ab --summary-md` (and $GITHUB_STEP_SUMMARY): the verdict, the paired table and the fairness lines. */
+export function renderAbMarkdown(r: AbResult): string {
+  const status = r.exitCode === 0 ? 'PASS' : r.exitCode === 2 ? 'FAIL: B worse than A' : r.exitCode === 3 ? 'INVALID' : 'FAIL: a side unreachable';
+  const rows = pairedRows(r).map(({ m, stat, s }) => [m.label, stat, val(m, s.a), val(m, s.b), signedVal(m, s.diff), s.ci ? `[${signedVal(m, s.ci[0])}, ${signedVal(m, s.ci[1])}]` : '-', VERDICT_TEXT[s.verdict]]);
+  return [
+    `### loadshape ab · ${r.workload.name} · ${status}`,
+    '',
+    `**${r.verdict.headline}** (${r.mode}, ${r.pairs} pairs; A ${r.sides.a.target}, B ${r.sides.b.target})`,
+    '',
+    mdTable(['metric', 'stat', 'A', 'B', 'B − A', 'interval', 'verdict'], rows),
+    '',
+    ...fairnessLines(r).map((l) => `- ${l}`),
+    ...(r.gates ? ['', ...r.gates.violations.map((v) => `- **${v.message}**`)] : []),
+  ].join('\n');
 }

@@ -27,7 +27,9 @@ describe('loadshape ab', () => {
   it('exits 2 naming TPOT worse when B is 30 % slower per token, and writes both sides, the pairing file and tagged records', async () => {
     const out = tempDir();
     const records = join(out, 'records.jsonl');
-    const r = await runCli(['ab', AB, '--a', fast.url, '--b', slow.url, ...LOAD, '--fail-on', 'tpot.p50>+5%', '--json', '--out', out, '--records', records]);
+    const junit = join(out, 'ab.xml');
+    const md = join(out, 'ab.md');
+    const r = await runCli(['ab', AB, '--a', fast.url, '--b', slow.url, ...LOAD, '--fail-on', 'tpot.p50>+5%,ttft.p50>+50%', '--json', '--out', out, '--records', records, '--junit', junit, '--summary-md', md]);
     expect(r.code, r.stderr).toBe(2);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ pairs: 80, mode: 'mirrored' });
@@ -35,7 +37,13 @@ describe('loadshape ab', () => {
     expect(json.metrics.tpot.p50.ratio).toBeCloseTo(1.3, 1);
     expect(json.verdict.worse).toContain('tpot.p50');
     expect(json.gates.violations.map((v: { clause: string }) => v.clause)).toEqual(['tpot.p50>+5%']);
-    expect(r.stderr).toMatch(/B is worse than A beyond noise: tpot\.p50>\+5%/);
+    expect(r.stderr).toMatch(/B is worse than A beyond noise: tpot\.p50>\+5%$/m);
+    // CI outputs: the TPOT clause fails, the TTFT clause and the fairness cases pass.
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites name="loadshape ab ab-short" tests="9" failures="1"/);
+    expect(xml).toMatch(/<testcase classname="loadshape.regression" name="tpot.p50&gt;\+5%" time="0">\n\s+<failure message="tpot\.p50&gt;\+5%: tpot\.p50 /);
+    expect(xml).toContain('<testcase classname="loadshape.regression" name="ttft.p50&gt;+50%" time="0"/>');
+    expect(readFileSync(md, 'utf8')).toMatch(/^### loadshape ab · ab-short · FAIL: B worse than A/);
     // Fairness: same bodies, closed loop (no shared instant, said so), lengths agree.
     expect(json.fairness).toMatchObject({ sameBodies: true, bodyMismatches: 0, sendInstantsShared: false, outputLength: { disagree: false } });
     expect(json.fairness.bodiesSha256.a).toBe(json.fairness.bodiesSha256.b);
@@ -57,7 +65,7 @@ describe('loadshape ab', () => {
     const rep = await runCli(['report', pairingFile]);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toMatch(/verdict: B is worse than A on .*tpot\.p50/);
-    expect(rep.stdout).toMatch(/^TPOT\s+p50\s+(9\.9\d|10\.0)\s+13\.0\s+\+3\.\d+\s.*WORSE$/m);
+    expect(rep.stdout).toMatch(/^TPOT\s+p50\s+(9\.9\d|10\.0)\s+13\.0\s+\+(2\.9|3\.0)\d*\s.*WORSE$/m);
     expect(rep.stdout).toMatch(/same bodies: yes/);
     const csv = await runCli(['export', 'csv', pairingFile]);
     const rows = csv.stdout.trim().split('\n');
