@@ -1,7 +1,7 @@
 // A/B schedules on a virtual clock: two Drivers, two fake endpoints, one clock; every send instant exact.
 import { describe, expect, it } from 'vitest';
 import { Pairing } from '../../src/ab/pairing.js';
-import { balancedOrder, blockPhases, blockPlanner, blockSizes, InterleavedRounds, MirroredStart, type Side } from '../../src/ab/schedule.js';
+import { balancedOrder, blockPhases, blockPlanner, blockSizes, InterleavedRounds, MirroredStart, sharedInstants, type Side } from '../../src/ab/schedule.js';
 import { Driver } from '../../src/driver/run.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
 import { VirtualClock } from '../../src/util/clock.js';
@@ -77,5 +77,21 @@ describe('mirrored start on a virtual clock', () => {
     expect(sentAt(clients.a)).toEqual(sentAt(clients.b));
     const lastOfOneB = clients.b.sent[19].scheduledAtMs + 45;
     expect(clients.a.sent[20].scheduledAtMs).toBe(lastOfOneB + 10);
+  });
+});
+
+describe('shared instants', () => {
+  it('gives two waits for one instant one underlying timer, resuming them in order, and lets a stopped side go alone', async () => {
+    const clock = new VirtualClock();
+    const shared = sharedInstants(clock);
+    const order: string[] = [];
+    const stop = new AbortController();
+    const a = shared.waitUntil(50, new AbortController().signal).then(() => order.push(`a@${clock.now()}`));
+    const b = shared.waitUntil(50, stop.signal).then(() => order.push(`b@${clock.now()}`));
+    const c = shared.waitUntil(80).then(() => order.push(`c@${clock.now()}`));
+    expect(clock.pending).toBe(2);
+    stop.abort();
+    await clock.run(Promise.all([a, b, c]));
+    expect(order).toEqual(['b@0', 'a@50', 'c@80']);
   });
 });

@@ -72,6 +72,10 @@ describe('loadshape ab', () => {
     expect(rows[0]).toBe('metric,unit,pairs,a,b,diff,ci_lo,ci_hi,pair_delta,pair_ratio,verdict');
     expect(rows.find((x) => x.startsWith('tpot.p50,'))).toMatch(/^tpot\.p50,ms,80,(9\.9|10\.0)\d*,1[23]\.\d+,.*,worse$/);
     expect(rows).toHaveLength(1 + 5 * 3 + 1); // 5 metrics × p50/p95/p99, the error rate (no validated class)
+    // compare wants run results: given the pairing file it points at the side files.
+    const cmp = await runCli(['compare', pairingFile, ab.sides.b.file]);
+    expect(cmp.code).toBe(4);
+    expect(cmp.stderr).toMatch(/an A\/B pairing file \(loadshape ab\), not a run result: .*compare or merge the two side files/);
   });
 
   it('exits 0 with every verdict within noise when A and B are the same endpoint', async () => {
