@@ -108,4 +108,10 @@ describe('loadshape ab', () => {
     expect(between.code).toBe(4);
     expect(between.stderr).toMatch(/--rounds and --between go with --mode interleaved/);
   });
+
+  it('fails with exit 5 naming the side when the --between command fails', async () => {
+    const r = await runCli(['ab', AB, '--a', fast.url, '--b', slow.url, '--mode', 'interleaved', '--between', 'test "$LOADSHAPE_SIDE" = a', '--requests', '8', '--concurrency', '2', '--quiet', '--out', tempDir()]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/between command for side b failed \(exit 1\)/);
+  });
 });
