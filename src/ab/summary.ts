@@ -2,6 +2,7 @@
 // from nothing): the paired metrics and verdict, the fairness block, the gates and the exit code.
 import type { AbResult, Fairness, SideRef } from '../results/ab-format.js';
 import type { RunResult } from '../results/format.js';
+import { scheduleMet } from '../results/rates.js';
 import type { CompareResult } from '../report/compare.js';
 import type { Threshold } from '../report/failon.js';
 import { evaluatePairedFailOn } from '../report/paired-failon.js';
@@ -79,7 +80,9 @@ export function buildAbResult(x: AbInputs): AbResult {
   const invalid: string[] = [];
   for (const s of ['a', 'b'] as const) {
     if (fair.saturated[s]) invalid.push(`side ${s.toUpperCase()}: the harness was saturated`);
-    if (fair.schedule[s].dropped > 0) invalid.push(`side ${s.toUpperCase()}: ${fair.schedule[s].dropped} scheduled requests were never sent`);
+    // The same rule as `run`: an open phase sent at least 95 % of its arrivals and dropped none.
+    const missed = x.sides[s].result.phases.filter((p) => p.record && scheduleMet(p) === false).map((p) => `${p.name} (sent ${p.sent} of ${p.scheduled}, dropped ${p.dropped})`);
+    if (missed.length > 0) invalid.push(`side ${s.toUpperCase()}: did not send its schedule in ${missed.join(', ')}`);
   }
   const violations = x.failOn ? evaluatePairedFailOn(metrics, x.failOn.thresholds, x.unpaired) : [];
   const down = unreachableSides(x);
