@@ -8,7 +8,7 @@ import { renderRunHtml } from '../report/html.js';
 import { renderSweepText } from '../report/sweep-text.js';
 import { writeOut } from './compare.js';
 import { readAbResultIfAny, type AbResult } from '../results/ab-format.js';
-import { abJson, renderAbText } from '../report/ab-render.js';
+import { abJson, renderAbMarkdown, renderAbText } from '../report/ab-render.js';
 import { renderAbHtml } from '../report/html-ab.js';
 
 async function reportAb(ab: AbResult, opts: { format: string; html?: string }): Promise<void> {
@@ -16,8 +16,7 @@ async function reportAb(ab: AbResult, opts: { format: string; html?: string }): 
     await writeOut(opts.html, renderAbHtml(ab));
     process.stderr.write(`wrote ${opts.html}\n`);
   }
-  // Markdown readers get the same table in a code block: it is aligned text already.
-  const text = opts.format === 'json' ? JSON.stringify(abJson(ab), null, 1) : opts.format === 'md' ? `\`\`\`\n${renderAbText(ab)}\n\`\`\`` : renderAbText(ab);
+  const text = opts.format === 'json' ? JSON.stringify(abJson(ab), null, 1) : opts.format === 'md' ? renderAbMarkdown(ab) : renderAbText(ab);
   process.stdout.write(`${text}\n`);
 }
 
