@@ -98,29 +98,35 @@ export class MirroredStart {
  * Mirrored open loops: the two Drivers' waits for one instant share one underlying wait, so both
  * resume in the same turn of the event loop, one right after the other (with separate waits, each
  * would poll the clock on its own and a busy loop could put milliseconds between the two sends).
+ * Who resumes first alternates from one instant to the next: the second sender's few microseconds of
+ * extra queue delay fall on A and B alike instead of always on B.
  */
 export function sharedInstants(clock: Clock): Clock {
-  const pending = new Map<number, Promise<void>>();
+  const pending = new Map<number, (() => void)[]>();
+  let flip = false;
+  const fire = (atMs: number) => {
+    const waiters = pending.get(atMs) ?? [];
+    pending.delete(atMs);
+    flip = !flip;
+    for (const wake of flip ? waiters : waiters.reverse()) wake();
+  };
   return {
     now: clock.now,
     at: (atMs, fn) => clock.at(atMs, fn),
     waitUntil(atMs, signal) {
       if (signal?.aborted || atMs <= clock.now()) return Promise.resolve();
-      let shared = pending.get(atMs);
-      if (!shared) {
-        // Not tied to either side's stop signal: the other side may still be waiting for this instant.
-        shared = clock.waitUntil(atMs).then(() => {
-          pending.delete(atMs);
-        });
-        pending.set(atMs, shared);
-      }
-      if (!signal) return shared;
-      const wait = shared;
       return new Promise<void>((resolve) => {
+        let waiters = pending.get(atMs);
+        if (!waiters) {
+          waiters = [];
+          pending.set(atMs, waiters);
+          // Not tied to either side's stop signal: the other side may still be waiting for this instant.
+          void clock.waitUntil(atMs).then(() => fire(atMs));
+        }
         const onAbort = () => resolve();
-        signal.addEventListener('abort', onAbort, { once: true });
-        void wait.then(() => {
-          signal.removeEventListener('abort', onAbort);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.push(() => {
+          signal?.removeEventListener('abort', onAbort);
           resolve();
         });
       });

@@ -81,17 +81,16 @@ describe('mirrored start on a virtual clock', () => {
 });
 
 describe('shared instants', () => {
-  it('gives two waits for one instant one underlying timer, resuming them in order, and lets a stopped side go alone', async () => {
+  it('gives waits for one instant one underlying timer, alternating who resumes first, and lets a stopped side go alone', async () => {
     const clock = new VirtualClock();
     const shared = sharedInstants(clock);
     const order: string[] = [];
     const stop = new AbortController();
-    const a = shared.waitUntil(50, new AbortController().signal).then(() => order.push(`a@${clock.now()}`));
-    const b = shared.waitUntil(50, stop.signal).then(() => order.push(`b@${clock.now()}`));
-    const c = shared.waitUntil(80).then(() => order.push(`c@${clock.now()}`));
-    expect(clock.pending).toBe(2);
+    const wait = (name: string, atMs: number, signal?: AbortSignal) => shared.waitUntil(atMs, signal).then(() => order.push(`${name}@${clock.now()}`));
+    const all = [wait('a', 50, new AbortController().signal), wait('b', 50, stop.signal), wait('a', 80), wait('b', 80), wait('a', 90), wait('b', 90)];
+    expect(clock.pending).toBe(3);
     stop.abort();
-    await clock.run(Promise.all([a, b, c]));
-    expect(order).toEqual(['b@0', 'a@50', 'c@80']);
+    await clock.run(Promise.all(all));
+    expect(order).toEqual(['b@0', 'a@50', 'b@80', 'a@80', 'a@90', 'b@90']);
   });
 });
