@@ -69,7 +69,7 @@ export const FairnessSchema = z.object({
   /** Every pair sent the same body to both sides (the model field aside). */
   sameBodies: z.boolean(),
   bodyMismatches: z.number(),
-  /** sha256 over the bodies of each side in pair order (model field aside): equal when the sides got the same requests. */
+  /** sha256 over the hashes of each side's bodies in pair order (model field aside): equal when the sides got the same requests. */
   bodiesSha256: z.object({ a: z.string(), b: z.string() }),
   /** Mirrored open loop: both sides' requests had one scheduled send instant per pair. */
   sendInstantsShared: z.boolean(),
