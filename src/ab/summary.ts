@@ -4,6 +4,7 @@ import type { AbResult, Fairness, SideRef } from '../results/ab-format.js';
 import type { RunResult } from '../results/format.js';
 import { scheduleMet } from '../results/rates.js';
 import type { CompareResult } from '../report/compare.js';
+import { compareHeadline } from '../report/compare-render.js';
 import type { Threshold } from '../report/failon.js';
 import { evaluatePairedFailOn } from '../report/paired-failon.js';
 import { outputLengthDisagreement, PAIRED_DEFAULTS, pairedMetrics, pairedVerdict } from '../report/paired.js';
@@ -101,6 +102,7 @@ export function buildAbResult(x: AbInputs): AbResult {
     metrics,
     fairness: fair,
     verdict: pairedVerdict(metrics),
+    unpairedVerdict: x.unpaired ? (compareHeadline(x.unpaired)[0]?.replace(/^verdict: /, '') ?? null) : null,
     gates: x.failOn ? { failOn: x.failOn.spec, violations } : null,
     invalid: [...invalid, ...down.map((s) => `side ${s.toUpperCase()}: every request failed`)],
     exitCode,

@@ -53,6 +53,7 @@ export function renderAbText(r: AbResult): string {
     sideLine(r, 'a'),
     sideLine(r, 'b'),
     `verdict: ${r.verdict.headline}`,
+    ...(r.unpairedVerdict ? [`unpaired (as compare): ${r.unpairedVerdict}`] : []),
     '',
     line(head),
     ...rows.map(line),
@@ -67,7 +68,7 @@ export function renderAbText(r: AbResult): string {
 /** The `--json` summary: {pairs, mode, metrics: {ttft: {p50: {a, b, diff, delta, ratio, ci, verdict}}, …}, fairness, verdict, gates}. */
 export function abJson(r: AbResult): Record<string, unknown> {
   const metrics = Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, { ...m.stats, pairs: m.pairs, unit: m.unit }]));
-  return { pairs: r.pairs, mode: r.mode, metrics, verdict: r.verdict, fairness: r.fairness, gates: r.gates, invalid: r.invalid, exitCode: r.exitCode, sides: r.sides };
+  return { pairs: r.pairs, mode: r.mode, metrics, verdict: r.verdict, unpairedVerdict: r.unpairedVerdict, fairness: r.fairness, gates: r.gates, invalid: r.invalid, exitCode: r.exitCode, sides: r.sides };
 }
 
 /** `export csv` of a pairing file: one row per metric statistic with the paired figures. */

@@ -48,6 +48,7 @@ export function renderAbHtml(r: AbResult): string {
   return page(`loadshape ab · ${r.workload.name} · ${r.startedAt}`, [
     `<h1>loadshape A/B · ${esc(r.workload.name)} · ${esc(r.mode)} · ${r.pairs} pairs</h1>`,
     `<p class="headline ${worse ? 'fail' : r.verdict.better.length > 0 ? 'pass' : ''}" id="verdict">${esc(r.verdict.headline)}</p>`,
+    r.unpairedVerdict ? `<p class="muted" id="unpaired">unpaired (as compare): ${esc(r.unpairedVerdict)}</p>` : '',
     gates,
     r.invalid.length > 0 ? `<p class="fail">Invalid: ${esc(r.invalid.join('; '))}</p>` : '',
     `<table class="meta"><tr><th>side</th><th>target</th><th>model</th><th>labels</th><th>result file</th></tr>${side('a')}${side('b')}</table>`,

@@ -98,6 +98,8 @@ export const AbResultSchema = z.object({
   metrics: z.record(z.string(), PairedMetricSchema),
   fairness: FairnessSchema,
   verdict: z.object({ headline: z.string(), worse: z.array(z.string()), better: z.array(z.string()) }),
+  /** `compare`'s headline of the two side results judged unpaired (B against A); null when not compared. */
+  unpairedVerdict: z.string().nullable(),
   gates: z.object({ failOn: z.string(), violations: z.array(AbViolationSchema) }).nullable(),
   /** Why the experiment is invalid (exit 3): a side saturated, or failed to send its schedule. */
   invalid: z.array(z.string()),

@@ -67,6 +67,7 @@ describe('loadshape ab', () => {
     expect(rep.stdout).toMatch(/verdict: B is worse than A on .*tpot\.p50/);
     expect(rep.stdout).toMatch(/^TPOT\s+p50\s+(9\.9\d|10\.0\d?)\s+(12\.9|13\.[01])\s+\+(2\.9|3\.0)\d*\s.*WORSE$/m);
     expect(rep.stdout).toMatch(/same bodies: yes/);
+    expect(rep.stdout).toMatch(/^unpaired \(as compare\): side=b vs side=a: WORSE/m);
     const csv = await runCli(['export', 'csv', pairingFile]);
     const rows = csv.stdout.trim().split('\n');
     expect(rows[0]).toBe('metric,unit,pairs,a,b,diff,ci_lo,ci_hi,pair_delta,pair_ratio,verdict');

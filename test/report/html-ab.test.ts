@@ -33,7 +33,7 @@ function abResult(): AbResult {
       sameBodies: true, bodyMismatches: 0, bodiesSha256: { a: 'ab'.repeat(32), b: 'ab'.repeat(32) }, sendInstantsShared: true, sendSkewMs: { p50: 0.08, p99: 0.41, max: 0.9 },
       saturated: { a: false, b: false }, schedule: { a: counts, b: counts }, outputLength: { disagreeingPairs: 0, fraction: 0, disagree: false }, notes: [],
     },
-    verdict: pairedVerdict(metrics), gates: { failOn: 'tpot.p50>+5%', violations: [{ clause: 'tpot.p50>+5%', message: 'tpot.p50>+5%: 10 → 13 ms' }] }, invalid: [], exitCode: 2,
+    verdict: pairedVerdict(metrics), unpairedVerdict: 'side=b vs side=a: WORSE', gates: { failOn: 'tpot.p50>+5%', violations: [{ clause: 'tpot.p50>+5%', message: 'tpot.p50>+5%: 10 → 13 ms' }] }, invalid: [], exitCode: 2,
     settings: { confidence: 0.95, minEffect: 0.02, floorMs: 0.25, resamples: 1000, seed: 1 },
   });
 }
@@ -97,6 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))('A/B HTML report in headless Chromium', (
     expect(Math.min(...xs(charts[0].d))).toBeLessThan(charts[0].zeroX);
     expect(Math.max(...xs(charts[0].d))).toBeGreaterThan(charts[0].zeroX);
     expect(Math.min(...xs(charts[1].d))).toBeGreaterThan(charts[1].zeroX + 100);
+    expect(await page.locator('#unpaired').textContent()).toBe('unpaired (as compare): side=b vs side=a: WORSE');
     const fairness = (await page.locator('ul.fairness').textContent()) ?? '';
     expect(fairness).toContain('same bodies: yes');
     expect(fairness).toContain('send skew between sides p50 0.08 ms, p99 0.41 ms');
