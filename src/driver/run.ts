@@ -41,6 +41,12 @@ export interface DriverOptions {
   lookahead?: number;
   /** Open loop: bodies built before a phase's clock starts (default: the whole look-ahead, within 200 ms; `run --no-warm-start` passes 1, as before the warm start). */
   prefill?: number;
+  /**
+   * Awaited before each phase starts: another Driver's turn (A/B interleaved rounds) or a start
+   * agreed with it (A/B mirrored). A number is the phase's start instant on the clock: the phase waits
+   * for it and its schedule counts from it, so two Drivers given the same instant send together.
+   */
+  beforePhase?: (phase: PhasePlan) => Promise<number | null>;
 }
 
 /** No body build starts this close to the next send's due time: it would make that send late. */
@@ -112,7 +118,9 @@ export class Driver {
     try {
       for (const phase of this.opts.phases) {
         if (this.live.stopped) break;
-        this.live.finished.push(await this.runPhase(phase));
+        const agreedAtMs = this.opts.beforePhase ? await this.opts.beforePhase(phase) : null;
+        if (this.live.stopped) break;
+        this.live.finished.push(await this.runPhase(phase, agreedAtMs));
         for (const s of this.sinks) s.phaseEnd?.(this.live.finished[this.live.finished.length - 1]);
       }
     } finally {
@@ -123,17 +131,19 @@ export class Driver {
     return { phases: this.live.finished, dispatchLag: this.live.dispatchLag, interrupted: this.live.stopped };
   }
 
-  private async runPhase(phase: PhasePlan): Promise<PhaseCounts> {
+  private async runPhase(phase: PhasePlan, agreedAtMs: number | null): Promise<PhaseCounts> {
     // An open phase builds its first bodies before its clock starts (start() stamps it), so the
     // first prompts' synthesis (on a cold JIT, milliseconds) never makes the first arrivals late.
     let startedAtMs = 0;
+    // A closed loop starts its slots at the agreed instant; an open one counts its arrivals from it.
+    if (agreedAtMs !== null && phase.load.kind === 'closed') await this.opts.clock.waitUntil(agreedAtMs, this.stopSignal.signal);
     const start = (): number => {
-      startedAtMs = this.opts.clock.now();
+      startedAtMs = agreedAtMs ?? this.opts.clock.now();
       Object.assign(this.live, { phase, phaseStartedAtMs: startedAtMs, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 });
       for (const s of this.sinks) s.phaseStart?.(phase, startedAtMs);
       return startedAtMs;
     };
-    const counts = phase.load.kind === 'closed' ? await this.runClosed(phase, phase.load.concurrency, start()) : await this.runOpen(phase, start);
+    const counts = phase.load.kind === 'closed' ? await this.runClosed(phase, phase.load.concurrency, start()) : await this.runOpen(phase, start, agreedAtMs);
     return { plan: phase, startedAtMs, endedAtMs: this.opts.clock.now(), ...counts, requestsSent: this.live.sent };
   }
 
@@ -149,7 +159,7 @@ export class Driver {
     return !s || i % s.count === s.index;
   }
 
-  private async runOpen(phase: PhasePlan, start: () => number): Promise<Counts> {
+  private async runOpen(phase: PhasePlan, start: () => number, agreedAtMs: number | null): Promise<Counts> {
     const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
     const clock = this.opts.clock;
     const live = this.live;
@@ -187,7 +197,9 @@ export class Driver {
     // Bodies are built ahead only for arrivals likely to find a free slot: one that will wait holds no
     // body (it is built when its slot frees), so a saturated phase builds nothing twice.
     const room = () => cap - inFlight.value;
-    ahead.prefill(Math.min(this.opts.prefill ?? ahead.capacity, room()), clock.now, PREFILL_BUDGET_MS);
+    // A start agreed with another Driver (ab) is not pushed back: the prefill ends before it.
+    const prefillMs = agreedAtMs === null ? PREFILL_BUDGET_MS : Math.min(PREFILL_BUDGET_MS, agreedAtMs - clock.now() - BUILD_GUARD_MS);
+    ahead.prefill(Math.min(this.opts.prefill ?? ahead.capacity, room()), clock.now, prefillMs);
     let startedAtMs = Number.NaN;
     // A conversation starts no new turn after its phase's duration (the phase's end waits for it).
     let phaseEndAtMs = Infinity;
@@ -207,6 +219,8 @@ export class Driver {
       if (inFlight.value < cap) {
         recordMs(live.dispatchLag, clock.now() - dueAtMs);
         launch(arrival.plan ?? this.opts.planner.plan(phase.index, arrival.index), dueAtMs);
+        // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
+        await Promise.resolve();
       } else if (!waiting.push(arrival.index, dueAtMs)) {
         dropped++; // over the waiting cap: counted, never queued without bound
       }
