@@ -113,6 +113,7 @@ export function sharedInstants(clock: Clock): Clock {
   return {
     now: clock.now,
     at: (atMs, fn) => clock.at(atMs, fn),
+    turn: () => clock.turn(),
     waitUntil(atMs, signal) {
       if (signal?.aborted || atMs <= clock.now()) return Promise.resolve();
       return new Promise<void>((resolve) => {

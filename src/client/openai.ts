@@ -130,6 +130,63 @@ export class OpenAIClient {
     });
   }
 
+  /**
+   * Opens up to `count` connections ahead of a run, so the first requests pay no connect (or TLS)
+   * set-up: `count` GETs of {base}/models at once (each needs its own socket), then `rounds − 1` more
+   * one at a time over them. They count only when the endpoint keeps connections alive: one that
+   * answered `connection: close` keeps none open. Failures open nothing and are left to the run,
+   * which classifies them.
+   */
+  async preconnect(count: number, timeoutMs = 5_000, rounds = 1): Promise<{ opened: number; keepAlive: boolean }> {
+    const get = async (): Promise<boolean> => {
+      const res = await this.agent.request({
+        origin: this.origin,
+        path: `${this.basePath}/models`,
+        method: 'GET',
+        headers: { ...this.headers, accept: 'application/json' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      await res.body.dump();
+      return String(res.headers.connection ?? '').toLowerCase() !== 'close';
+    };
+    if (count < 1) return { opened: 0, keepAlive: false };
+    const all = await Promise.allSettled(Array.from({ length: count }, get));
+    const kept = all.filter((r) => r.status === 'fulfilled');
+    if (kept.length === 0 || kept.some((r) => !r.value)) return { opened: 0, keepAlive: false };
+    // Further GETs, one at a time over the open connections: the send path (dispatch, socket writes,
+    // response parsing) runs often enough to be compiled before the first measured request. A failure
+    // ends them: an endpoint slow to answer must not hold the start for long.
+    for (let r = 1; r < rounds; r++) if (!(await get().catch(() => false))) break;
+    return { opened: kept.length, keepAlive: true };
+  }
+
+  /**
+   * Runs the receive path (SSE decoder, chunk parser, stream state, record) on `rounds` synthetic
+   * streams of `chunks` chunks each, nothing sent and nothing recorded, so the first real stream
+   * finds that code compiled rather than interpreted.
+   */
+  warmHotPath(rounds = 50, chunks = 32): void {
+    const chunk = (delta: string, finish: string | null) =>
+      `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[{"index":0,"delta":${delta},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}\n\n`;
+    const body = [
+      chunk('{"role":"assistant","content":""}', null),
+      ...Array.from({ length: chunks }, (_, i) => chunk(`{"content":" w${i % 10}"}`, null)),
+      chunk('{}', 'length'),
+      `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":${chunks},"total_tokens":${chunks + 1}}}\n\n`,
+      'data: [DONE]\n\n',
+    ].map((x) => Buffer.from(x));
+    const plan: RequestPlan = { phaseIndex: -1, requestIndex: 0, className: 'warm-start', kind: 'chat', path: '/chat/completions', body: '{}', promptTokens: 1, maxTokens: chunks };
+    const controller = { abort: () => {}, pause: () => {}, resume: () => {} } as unknown as Dispatcher.DispatchController;
+    for (let r = 0; r < rounds; r++) {
+      const h = new RequestHandler(this, { plan, phase: 'warm-start', scheduledAtMs: this.now(), onGap: () => {} }, () => {});
+      h.onRequestStart(controller);
+      h.onResponseStart(controller, 200, { 'content-type': 'text/event-stream' });
+      for (const b of body) h.onResponseData(controller, b);
+      h.onResponseEnd();
+    }
+  }
+
   /** Aborts every in-flight request as `cancelled` (after the drain period on Ctrl-C). */
   abortAll(): void {
     for (const h of this.inFlight) h.abort(new ClientAbort('LOADSHAPE_CANCELLED', 'cancelled by the user'));

@@ -1,10 +1,14 @@
 // The harness watching itself during a run (I/O edge: reads Node's own monitors and, on Linux, the
 // scheduler's account of its main thread). Shared by run and sweep.
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import type { RequestRecord } from '../client/record.js';
 import type { LiveView, RunSink } from '../driver/sink.js';
-import { newHistogram, percentileMs } from '../metrics/histogram.js';
+import { newHistogram, percentileMs, recordMs, type Histogram } from '../metrics/histogram.js';
 import type { ClientSample } from '../results/assemble.js';
+import type { LoopHealth, StretchFigures } from '../results/format.js';
+import type { PhasePlan } from '../schedule/phases.js';
+import type { Planner } from '../workload/plan.js';
 import type { LagSecond, SchedSample } from '../results/client-verdict.js';
 
 /** Node records the whole interval between its timer ticks, resolution included (an idle loop reads
@@ -29,6 +33,8 @@ export interface ClientSampler extends RunSink {
   sample(): ClientSample;
   /** A sink of the run: each one-second tick closes a second of the per-second lag series. */
   tick(view: LiveView): void;
+  /** The planner with each body build timed (prompt synthesis, tokenization, serialisation): the loop's likeliest long task. */
+  timed<P extends Planner>(planner: P): P;
   stop(): void;
 }
 
@@ -47,18 +53,29 @@ export function startClientSampler(now: () => number, readSched: SchedReader = r
   const lagSeen = newHistogram();
   let lastTickS: number | null = null;
   let lagOf: LiveView['dispatchLag'] | null = null;
+  const watch = new LoopWatch();
+  // Dispatch lag since the last call: the Driver's histogram less what earlier calls saw (a sweep runs
+  // one Driver, so one histogram, per step: a new one starts from nothing).
+  const lagSince = (view: LiveView) => {
+    if (lagOf !== view.dispatchLag) lagSeen.reset();
+    lagOf = view.dispatchLag;
+    const d = newHistogram();
+    d.add(view.dispatchLag);
+    d.subtract(lagSeen);
+    lagSeen.add(d);
+    return d;
+  };
   return {
+    phaseStart: (phase, atMs) => watch.phaseStart(phase, atMs),
+    record: (record) => watch.record(record),
+    timed: (planner) => watch.timed(planner),
+    // The run's last, partial second: its dispatch lag still belongs to the first second or the rest.
+    close: (view) => watch.dispatchLagSecond(view.atMs, lagSince(view)),
     tick: (view) => {
-      // Dispatch lag within this second: the Driver's histogram less what earlier seconds saw (a sweep
-      // runs one Driver, so one histogram, per step: a new one starts from nothing).
-      if (lagOf !== view.dispatchLag) lagSeen.reset();
-      lagOf = view.dispatchLag;
-      const d = newHistogram();
-      d.add(view.dispatchLag);
-      d.subtract(lagSeen);
-      lagSeen.add(d);
+      const d = lagSince(view);
       const tS = Math.max(0, Math.round(view.atMs / 1000) - 1);
       if (lastTickS !== tS) lagSeconds.push({ tS, loopDelayMaxMs: loopDelayMs(second.max), dispatchLagMaxMs: d.totalCount > 0 ? percentileMs(d, 100) : 0 });
+      watch.dispatchLagSecond(view.atMs, d);
       lastTickS = tS;
       second.reset();
     },
@@ -74,11 +91,13 @@ export function startClientSampler(now: () => number, readSched: SchedReader = r
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         sched: schedSince(sched0, readSched(), now() - t0),
         lagSeconds: [...lagSeconds],
+        loop: watch.health(loopDelayMs(loop.max)),
       };
     },
     stop: () => {
       loop.disable();
       second.disable();
+      watch.stop();
     },
   };
 }
@@ -92,4 +111,105 @@ function schedSince(a: ReturnType<SchedReader>, b: ReturnType<SchedReader>, wall
 function loopDelayMs(ns: number): number {
   const ms = Number.isFinite(ns) ? Math.round(ns / 1e3) / 1e3 : 0;
   return Math.max(0, Math.round((ms - LOOP_RESOLUTION_MS) * 1000) / 1000);
+}
+
+/** One stretch of the run's figures, kept as histograms so percentiles are exact to HDR precision. */
+class Stretch {
+  requests = 0;
+  readonly queue = newHistogram();
+  readonly ttft = newHistogram();
+  readonly dispatchLag = newHistogram();
+  add(r: RequestRecord): void {
+    this.requests++;
+    recordMs(this.queue, r.queueMs);
+    if (r.ttftMs !== null) recordMs(this.ttft, r.ttftMs);
+  }
+  figures(): StretchFigures | null {
+    if (this.requests === 0 && this.dispatchLag.totalCount === 0) return null;
+    return {
+      requests: this.requests,
+      dispatchLagP99Ms: percentileMs(this.dispatchLag, 99),
+      queueP99Ms: percentileMs(this.queue, 99),
+      ttftP99Ms: this.ttft.totalCount > 0 ? percentileMs(this.ttft, 99) : null,
+    };
+  }
+}
+
+/**
+ * GC pauses (perf_hooks 'gc' entries of this process), timed body builds, and the run's first second
+ * beside the rest: what the issue "a quiet measuring loop" asks the result to show.
+ */
+class LoopWatch {
+  private readonly gc = newHistogram();
+  private gcTotalMs = 0;
+  private readonly builds = newHistogram();
+  private readonly observer: PerformanceObserver;
+  /** Run-clock start of the first phase: the first second is [t0, t0 + 1000). */
+  private t0Ms: number | null = null;
+  /** Where the stretch of dispatch lag now accumulating began. */
+  private lagFromMs = 0;
+  private readonly first = new Stretch();
+  private readonly rest = new Stretch();
+
+  constructor() {
+    this.observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        recordMs(this.gc, e.duration);
+        this.gcTotalMs += e.duration;
+      }
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  phaseStart(_phase: PhasePlan, atMs: number): void {
+    this.t0Ms ??= atMs;
+  }
+
+  record(r: RequestRecord): void {
+    if (this.t0Ms === null) return;
+    (r.scheduledAtMs < this.t0Ms + 1000 ? this.first : this.rest).add(r);
+  }
+
+  /** The dispatch lag of the stretch that ended at `atMs` (a tick's, or the run's last); a stretch counts where it began (ticks fire late). */
+  dispatchLagSecond(atMs: number, d: Histogram): void {
+    const fromMs = this.lagFromMs;
+    this.lagFromMs = atMs;
+    if (this.t0Ms === null || d.totalCount === 0) return;
+    (fromMs < this.t0Ms + 1000 ? this.first : this.rest).dispatchLag.add(d);
+  }
+
+  timed<P extends Planner>(planner: P): P {
+    const builds = this.builds;
+    const time = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+      const t = performance.now();
+      try {
+        return f(...a);
+      } finally {
+        recordMs(builds, performance.now() - t);
+      }
+    };
+    // A view of the same planner whose building methods are timed (the rest, workload included, is inherited).
+    const wrapped = Object.create(planner) as P;
+    const methods: Record<string, unknown> = wrapped as unknown as Record<string, unknown>;
+    for (const name of ['plan', 'planSized', 'followUp']) {
+      const f = (planner as unknown as Record<string, unknown>)[name];
+      if (typeof f === 'function') methods[name] = time((...a: unknown[]) => (f as (...x: unknown[]) => unknown).apply(planner, a));
+    }
+    return wrapped;
+  }
+
+  health(longestTaskMs: number): LoopHealth {
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      gcPauses: { count: this.gc.totalCount, totalMs: r3(this.gcTotalMs), p99Ms: percentileMs(this.gc, 99), maxMs: percentileMs(this.gc, 100) },
+      longestTaskMs,
+      bodyBuild: { count: this.builds.totalCount, p99Ms: percentileMs(this.builds, 99), maxMs: percentileMs(this.builds, 100) },
+      firstSecond: this.first.figures(),
+      afterFirstSecond: this.rest.figures(),
+    };
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
 }

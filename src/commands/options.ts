@@ -116,6 +116,7 @@ export function runCli() {
     .option('--start-barrier <dir>', 'with --shard: announce this shard in DIR (shared by all N shards, new per run) and start the clock when all have, at one instant')
     .option('--barrier-timeout <d>', 'how long --start-barrier waits for every shard before failing, naming the missing ones (default 10m)')
     .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
+    .option('--no-warm-start', 'skip the warm start before the clock starts (connections opened up to the expected concurrency, at most 64, when the endpoint keeps them alive; the receive path run on synthetic streams; the first bodies built)')
     .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
     .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
     .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests', MAX_REQUESTS))

@@ -33,6 +33,7 @@ import { ProgressLine } from './progress.js';
 import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
 import { checkWorkerFlags, runWithWorkers, workerBlockers } from './run-workers.js';
 import { startBarrier } from './start-barrier.js';
+import { warmStart } from './warm-start.js';
 import { runEvidence, targetHint } from './target-hint.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
@@ -133,21 +134,28 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
     if (plan.replay && plan.replay.unknownClasses.length > 0) {
       ctx.log(`trace: class ${plan.replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${plan.workload.name}: those rows take a class from the workload's mix`);
     }
+    // The client reads the run clock, which starts only after the warm start and the shards' barrier.
+    let clock = realClock();
+    const { client, sender } = ctx.openClient(() => clock.now());
+    const withCold = engine.withCold(plan.phases, planner);
     // Shards and workers start their clocks at one instant: given (--start-at), or agreed (--start-barrier).
     const startAtEpochMs = plan.barrier ? await startBarrier(plan.barrier.dir, plan.shard!, { timeoutMs: plan.barrier.timeoutMs }) : opts.startAt;
+    // Warmed after the barrier, in its margin: connections opened long before the start could meet the
+    // server's keep-alive timeout (uvicorn's is 5 s) while a shard waits for the others.
+    const warm = opts.warmStart ? await warmStart(client, withCold.phases, plan.shard?.count) : null;
     if (startAtEpochMs !== undefined) await waitForEpoch(startAtEpochMs);
     const originMs = performance.now();
-    const clock = realClock(originMs);
-    const { client, sender } = ctx.openClient(clock.now);
-    const withCold = engine.withCold(plan.phases, planner);
+    clock = realClock(originMs);
     const startedAt = new Date();
     const file = join(opts.out, resultFileName(startedAt, plan.workload.name));
     const metaAt = (interrupted: boolean): RunResult['meta'] => ({
       ...ctx.meta({ name: plan.workload.name, startedAt, now: clock.now, model, clockStartedAtEpochMs: performance.timeOrigin + originMs, argv: opts.argv }, interrupted),
       ...(plan.shard ? { shard: plan.shard } : {}),
+      ...(warm ? { warmStart: warm } : {}),
     });
     const run = await runSinks(ctx, plan, opts, { clock, sender, file, metaAt });
-    const driver = new Driver({ planner: withCold.planner, phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks });
+    // Without the warm start an open phase still builds its first body before its clock starts.
+    const driver = new Driver({ planner: run.sampler.timed(withCold.planner), phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks, ...(warm ? {} : { prefill: 1 }) });
     run.bind(driver);
     await engine.start(clock.now, ctx.log);
     const stopSignals = stopOnSignals(ctx, 'the run', () => ({ isStopped: driver.isStopped, stop: () => driver.stop(), inFlightCount: client.inFlightCount, abortAll: () => sender.abortAll() }));

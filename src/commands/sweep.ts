@@ -108,6 +108,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   const name = `${ctx.workload.name}-sweep`;
   const file = join(opts.out, resultFileName(startedAt, name));
   const sampler = startClientSampler(clock.now);
+  const timedPlanner = sampler.timed(planner);
   const state: SweepState = { runs: [], notes: new Map(), done: [], current: null, interrupted: false };
   const meta = (): RunResult['meta'] => ctx.meta({ name, startedAt, now: clock.now, model, labels: { sweep: s.by } }, state.interrupted);
   const stopSignals = stopOnSignals(ctx, 'the sweep', () => ({
@@ -121,7 +122,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   }));
   const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
     if (state.interrupted) throw new Interrupted();
-    const step = await measureStep(ctx, s, { planner, sender, clock, gates, sampler, state, opts }, load, index, effort);
+    const step = await measureStep(ctx, s, { planner: timedPlanner, sender, clock, gates, sampler, state, opts }, load, index, effort);
     const { outcome, note, line } = judgeSweepStep(step.run, assembleResult(step.run.result, meta(), step.sample, ctx.lagLimitMs), gates.slos, load, state.interrupted);
     state.runs.push(step.run.result);
     state.notes.set(index, note);

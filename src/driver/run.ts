@@ -8,6 +8,7 @@ import { newHistogram, recordMs, type Histogram } from '../metrics/histogram.js'
 import { phaseArrivalsMs } from '../schedule/arrivals.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Clock } from '../util/clock.js';
+import { DEFAULT_LOOKAHEAD, Lookahead } from './lookahead.js';
 import { startSlots } from './slots.js';
 import type { Planner, RequestPlan } from '../workload/plan.js';
 import type { LiveView, PhaseCounts, RunSink } from './sink.js';
@@ -36,6 +37,10 @@ export interface DriverOptions {
   maxWaiting?: number;
   /** Tick period of the sinks (default 1000 ms). */
   tickMs?: number;
+  /** Open loop: arrivals (and bodies) read ahead of the pacer; default DEFAULT_LOOKAHEAD. */
+  lookahead?: number;
+  /** Open loop: bodies built before a phase's clock starts (default: the whole look-ahead, within 200 ms; `run --no-warm-start` passes 1, as before the warm start). */
+  prefill?: number;
   /**
    * Awaited before each phase starts: another Driver's turn (A/B interleaved rounds) or a start
    * agreed with it (A/B mirrored). A number is the phase's start instant on the clock: the phase waits
@@ -43,6 +48,12 @@ export interface DriverOptions {
    */
   beforePhase?: (phase: PhasePlan) => Promise<number | null>;
 }
+
+/** No body build starts this close to the next send's due time: it would make that send late. */
+const BUILD_GUARD_MS = 2;
+
+/** Time a phase may spend building its first bodies before its clock starts (the rest are built in its slack). */
+const PREFILL_BUDGET_MS = 200;
 
 export interface DriverRun {
   phases: PhaseCounts[];
@@ -121,8 +132,8 @@ export class Driver {
   }
 
   private async runPhase(phase: PhasePlan, agreedAtMs: number | null): Promise<PhaseCounts> {
-    // An open phase plans its first request before its clock starts (start() stamps it), so the
-    // first prompt's synthesis (on a cold JIT, milliseconds) never makes the first arrival late.
+    // An open phase builds its first bodies before its clock starts (start() stamps it), so the
+    // first prompts' synthesis (on a cold JIT, milliseconds) never makes the first arrivals late.
     let startedAtMs = 0;
     // A closed loop starts its slots at the agreed instant; an open one counts its arrivals from it.
     if (agreedAtMs !== null && phase.load.kind === 'closed') await this.opts.clock.waitUntil(agreedAtMs, this.stopSignal.signal);
@@ -132,7 +143,7 @@ export class Driver {
       for (const s of this.sinks) s.phaseStart?.(phase, startedAtMs);
       return startedAtMs;
     };
-    const counts = phase.load.kind === 'closed' ? await this.runClosed(phase, phase.load.concurrency, start()) : await this.runOpen(phase, start);
+    const counts = phase.load.kind === 'closed' ? await this.runClosed(phase, phase.load.concurrency, start()) : await this.runOpen(phase, start, agreedAtMs);
     return { plan: phase, startedAtMs, endedAtMs: this.opts.clock.now(), ...counts, requestsSent: this.live.sent };
   }
 
@@ -148,7 +159,7 @@ export class Driver {
     return !s || i % s.count === s.index;
   }
 
-  private async runOpen(phase: PhasePlan, start: () => number): Promise<Counts> {
+  private async runOpen(phase: PhasePlan, start: () => number, agreedAtMs: number | null): Promise<Counts> {
     const load = phase.load as Extract<PhasePlan['load'], { kind: 'open' }>;
     const clock = this.opts.clock;
     const live = this.live;
@@ -180,36 +191,42 @@ export class Driver {
       });
     };
 
-    let i = 0;
+    // Arrivals are read ahead (indices and offsets) and their bodies built in the slack before they
+    // are due (driver/lookahead.ts); the first ones before the phase's clock starts.
+    const ahead = new Lookahead(arrivals, (k) => this.mine(k), (k) => this.opts.planner.plan(phase.index, k), this.opts.lookahead ?? DEFAULT_LOOKAHEAD);
+    // Bodies are built ahead only for arrivals likely to find a free slot: one that will wait holds no
+    // body (it is built when its slot frees), so a saturated phase builds nothing twice.
+    const room = () => cap - inFlight.value;
+    // A start agreed with another Driver (ab) is not pushed back: the prefill ends before it.
+    const prefillMs = agreedAtMs === null ? PREFILL_BUDGET_MS : Math.min(PREFILL_BUDGET_MS, agreedAtMs - clock.now() - BUILD_GUARD_MS);
+    ahead.prefill(Math.min(this.opts.prefill ?? ahead.capacity, room()), clock.now, prefillMs);
     let startedAtMs = Number.NaN;
     // A conversation starts no new turn after its phase's duration (the phase's end waits for it).
     let phaseEndAtMs = Infinity;
-    for (const offsetMs of arrivals) {
+    for (;;) {
       if (live.stopped) break;
-      const index = i++;
-      if (!this.mine(index)) continue;
-      // Plan before the due time, so prompt synthesis never delays the send; an arrival likely to wait
-      // for a slot is planned when it gets one (a waiting arrival holds no body).
-      let plan = inFlight.value < cap ? this.opts.planner.plan(phase.index, index) : null;
+      const arrival = ahead.shift();
+      if (arrival === null) break;
       if (Number.isNaN(startedAtMs)) {
         startedAtMs = lastSentAtMs = start();
         if (phase.durationMs !== null) phaseEndAtMs = startedAtMs + phase.durationMs;
       }
-      const dueAtMs = startedAtMs + offsetMs;
-      await clock.waitUntil(dueAtMs, this.stopSignal.signal);
+      const dueAtMs = startedAtMs + arrival.offsetMs;
+      await this.waitBuilding(ahead, dueAtMs, room);
       if (live.stopped) break;
       scheduled++;
       live.scheduled++;
       if (inFlight.value < cap) {
         recordMs(live.dispatchLag, clock.now() - dueAtMs);
-        plan ??= this.opts.planner.plan(phase.index, index);
-        launch(plan, dueAtMs);
+        launch(arrival.plan ?? this.opts.planner.plan(phase.index, arrival.index), dueAtMs);
         // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
         await Promise.resolve();
-      } else if (!waiting.push(index, dueAtMs)) {
+      } else if (!waiting.push(arrival.index, dueAtMs)) {
         dropped++; // over the waiting cap: counted, never queued without bound
       }
+      // A waiting arrival holds no body: it is built again when a slot frees.
     }
+    const i = ahead.read;
     if (Number.isNaN(startedAtMs)) startedAtMs = lastSentAtMs = start(); // nothing of this phase was this process's to send
     // A timed phase ends at its duration: arrivals still waiting for a slot then are dropped (counted,
     // never hidden). A phase that reached its request count first ends with its last arrival.
@@ -256,6 +273,24 @@ export class Driver {
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.
     await startSlots(this.share(concurrency), loop, () => this.live.stopped); // yields while a big phase starts
     return { scheduled: sent, sent, dropped: 0, achievedRateRps: null };
+  }
+
+  /**
+   * Waits until `dueAtMs`, building the look-ahead's next bodies one at a time while the slack allows
+   * (and only as many as there are free slots, `room()`):
+   * each build is followed by a turn of the event loop (sockets, stamps, timers), and none starts
+   * within BUILD_GUARD_MS (or twice the last build's time) of the due time.
+   */
+  private async waitBuilding(ahead: Lookahead, dueAtMs: number, room: () => number): Promise<void> {
+    const clock = this.opts.clock;
+    let lastBuildMs = 0;
+    while (!this.live.stopped && ahead.pending && ahead.built < room() && dueAtMs - clock.now() > Math.max(BUILD_GUARD_MS, 2 * lastBuildMs)) {
+      const t = clock.now();
+      ahead.buildOne();
+      lastBuildMs = clock.now() - t;
+      await clock.turn();
+    }
+    await clock.waitUntil(dueAtMs, this.stopSignal.signal);
   }
 
   /**

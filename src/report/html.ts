@@ -6,7 +6,7 @@
 import type { Histogram } from '../metrics/histogram.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, RunResult } from '../results/format.js';
-import { describeLagWhen } from '../results/client-verdict.js';
+import { describeLagWhen, describeLoopHealth } from '../results/client-verdict.js';
 import type { CompareResult } from './compare.js';
 import { compareGroupName, compareHeadline, ratesLine, runDescription, shownCompareGroups } from './compare-render.js';
 import type { Violation } from './failon.js';
@@ -275,6 +275,7 @@ export function renderRunHtml(file: string, r: RunResult): string {
     loadCurveSection(r),
     '<h2>Summary</h2>',
     summaryTables(r),
+    r.client.loop ? `<p class="muted">${describeLoopHealth(r.client.loop).map(esc).join('<br>')}</p>` : '',
     '<h2>Latency percentiles</h2>',
     singleRunCurves(r),
     '<h2>Over time</h2>',

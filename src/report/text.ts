@@ -1,6 +1,6 @@
 // The terminal summary: per phase, one row per class plus the all-classes row. Pure: result in, text out.
 import { describeRates, phaseRates } from '../results/rates.js';
-import { adviceFor, describeLagWhen } from '../results/client-verdict.js';
+import { adviceFor, describeLagWhen, describeLoopHealth } from '../results/client-verdict.js';
 import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results/format.js';
 import { describeLoad } from '../schedule/phases.js';
 import { renderGatesText } from '../gates/render.js';
@@ -153,6 +153,7 @@ export function renderSummary(r: RunResult): string {
   out.push(
     `client: event-loop delay p99 ${c.eventLoopDelayP99Ms.toFixed(2)} ms, dispatch lag p99 ${c.dispatchLagP99Ms.toFixed(2)} ms, loop busy ${(c.eventLoopUtilization * 100).toFixed(0)}%, process CPU ${c.cpuPercent.toFixed(0)}% of a core, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
   );
+  if (c.loop) out.push(...describeLoopHealth(c.loop));
   if (r.gates) out.push('', renderGatesText(r.gates));
   return out.join('\n');
 }

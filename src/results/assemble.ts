@@ -3,7 +3,7 @@ import type { DriverResult } from '../metrics/collector.js';
 import { percentileMs } from '../metrics/histogram.js';
 import { phaseGroups, round } from './build.js';
 import { lagWhen, saturationCause, type LagSecond, type SchedSample } from './client-verdict.js';
-import { RESULT_FORMAT, RESULT_VERSION, type RunResult } from './format.js';
+import { RESULT_FORMAT, RESULT_VERSION, type LoopHealth, type RunResult } from './format.js';
 
 export interface ClientSample {
   eventLoopDelayP50Ms: number;
@@ -16,6 +16,8 @@ export interface ClientSample {
   sched?: SchedSample | null;
   /** Per-second worst lag, closed seconds only. */
   lagSeconds?: LagSecond[];
+  /** GC pauses, longest task, body builds, first second beside the rest. */
+  loop?: LoopHealth;
 }
 
 /**
@@ -35,7 +37,7 @@ export function clientHealth(sample: ClientSample, dispatchLagP99Ms: number, lag
   if (dispatchLagP99Ms > lagLimitMs) {
     reasons.push(`open-loop sends ran late with free slots: dispatch lag p99 ${dispatchLagP99Ms.toFixed(1)} ms > ${lagLimitMs} ms`);
   }
-  const { sched, lagSeconds, ...rest } = sample;
+  const { sched, lagSeconds, loop, ...rest } = sample;
   const saturated = reasons.length > 0;
   const cause = saturated ? saturationCause(sched ?? null) : null;
   return {
@@ -47,6 +49,7 @@ export function clientHealth(sample: ClientSample, dispatchLagP99Ms: number, lag
     ...(cause ? { reason: cause.reason, reasonDetail: cause.detail, advice: cause.advice } : {}),
     ...(sched ? { sched } : {}),
     ...(lagSeconds ? { lagSeconds, lagWhen: lagWhen(lagSeconds, lagLimitMs) } : {}),
+    ...(loop ? { loop } : {}),
   };
 }
 

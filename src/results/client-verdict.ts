@@ -1,5 +1,6 @@
 // Why the harness lagged, and when (pure): an overloaded harness (its own work took the CPU) and a
 // starved one (other processes took the CPU it needed) both invalidate timing, but need opposite fixes.
+import type { LoopHealth, StretchFigures } from './format.js';
 
 /** One second of run time, as the client sampler saw it. */
 export interface LagSecond {
@@ -117,4 +118,17 @@ export function mergeLagSeconds(series: readonly (readonly LagSecond[])[]): LagS
 export function describeLagWhen(w: LagWhen, totalSeconds: number): string | null {
   if (w.firstS === null || w.worstS === null || w.worstMs === null || w.firstMs === null) return null;
   return `lag first at ${w.firstS} s (${w.firstMs.toFixed(1)} ms), worst at ${w.worstS} s (${w.worstMs.toFixed(1)} ms); ${w.secondsOver} of ${totalSeconds} s over the limit`;
+}
+
+/** The measuring loop's health in two lines (text and HTML reports): GC, longest task, body builds; the first second beside the rest. */
+export function describeLoopHealth(loop: LoopHealth): string[] {
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const g = loop.gcPauses;
+  const b = loop.bodyBuild;
+  const stretch = (s: StretchFigures | null) =>
+    s === null ? 'nothing sent' : `dispatch lag p99 ${ms(s.dispatchLagP99Ms)}, queue p99 ${ms(s.queueP99Ms)}, TTFT p99 ${s.ttftP99Ms === null ? '—' : ms(s.ttftP99Ms)} (${s.requests} requests)`;
+  return [
+    `client loop: GC pauses ${g.count} (p99 ${ms(g.p99Ms)}, max ${ms(g.maxMs)}, ${ms(g.totalMs)} in all); longest task ${ms(loop.longestTaskMs)}; body builds ${b.count} (p99 ${ms(b.p99Ms)}, max ${ms(b.maxMs)})`,
+    `client first second: ${stretch(loop.firstSecond)}; after it: ${stretch(loop.afterFirstSecond)}`,
+  ];
 }

@@ -110,6 +110,35 @@ export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
 export { TimeseriesPointSchema };
 
+/** Latency figures of one stretch of the run (the first second, or the rest), for a cold start to show beside the rest. */
+export const StretchFiguresSchema = z.object({
+  /** Requests scheduled in the stretch (recorded phases and cold ones alike). */
+  requests: z.number(),
+  /** Pacer lateness of sends with a free slot in the stretch. */
+  dispatchLagP99Ms: z.number(),
+  /** Schedule-to-send delay of the stretch's requests (includes waits for a slot). */
+  queueP99Ms: z.number(),
+  /** TTFT as measured; its error against the server's truth is the bench's to measure (scripts/bench-loop.ts). */
+  ttftP99Ms: z.number().nullable(),
+});
+export type StretchFigures = z.infer<typeof StretchFiguresSchema>;
+
+/**
+ * The measuring loop's own health: GC pauses of the measuring process, its longest synchronous task,
+ * and the first second of the run beside the rest (absent in older files). Merged processes: counts
+ * add up, p99s and maxima take the worst process.
+ */
+export const LoopHealthSchema = z.object({
+  gcPauses: z.object({ count: z.number(), totalMs: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+  /** Longest the loop was held by one task: the worst event-loop delay (resolution subtracted). */
+  longestTaskMs: z.number(),
+  /** Request-body builds (prompt synthesis, tokenization, serialisation) timed one by one. */
+  bodyBuild: z.object({ count: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+  firstSecond: StretchFiguresSchema.nullable(),
+  afterFirstSecond: StretchFiguresSchema.nullable(),
+});
+export type LoopHealth = z.infer<typeof LoopHealthSchema>;
+
 export const ClientHealthSchema = z.object({
   eventLoopDelayP50Ms: z.number(),
   eventLoopDelayP99Ms: z.number(),
@@ -141,7 +170,7 @@ export const ClientHealthSchema = z.object({
   /** First and worst seconds of lag, from lagSeconds: a cold start or the whole run. */
   lagWhen: z
     .object({ secondsOver: z.number(), firstS: z.number().nullable(), firstMs: z.number().nullable(), worstS: z.number().nullable(), worstMs: z.number().nullable() })
-    .optional(),
+    .optional(),  loop: LoopHealthSchema.optional(),
 });
 
 /**
@@ -260,6 +289,11 @@ export const ResultSchema = z.object({
     shard: z.object({ index: z.number(), count: z.number() }).optional(),
     /** When the run clock started (epoch ms, µs precision); absent in older files. */
     clockStartedAtEpochMs: z.number().optional(),
+    /**
+     * The warm start before the clock started (absent with --no-warm-start and in older files):
+     * connections opened ahead (0 when the endpoint does not keep them alive), and the time it took.
+     */
+    warmStart: z.object({ connections: z.number(), keepAlive: z.boolean(), ms: z.number() }).optional(),
     /** A merged result: how far apart (ms) the clocks of the results it merged started. */
     startSpreadMs: z.number().optional(),
     /** Run ids (or file names) this result was merged from. */

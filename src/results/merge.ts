@@ -10,7 +10,7 @@ import { LoadshapeError } from '../util/errors.js';
 import { parseGoodput, type GoodputCriteria } from '../slo/goodput.js';
 import { computeCost } from '../cost/cost.js';
 import { groupResult, round } from './build.js';
-import type { GroupResult, PhaseResult, RunResult } from './format.js';
+import type { GroupResult, LoopHealth, PhaseResult, RunResult, StretchFigures } from './format.js';
 
 type Point = RunResult['timeseries']['points'][number];
 
@@ -219,6 +219,7 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
     saturated: results.some((r) => r.client.saturated),
     reasons,
     ...mergedClientCause(results, offsets),
+    ...mergedLoop(results.map((r) => r.client.loop)),
   };
   const merged: RunResult = {
     ...base,
@@ -232,6 +233,8 @@ export function mergeResults(results: RunResult[], names: string[] = results.map
       mergedFrom: names,
       clockStartedAtEpochMs: results.every((r) => r.meta.clockStartedAtEpochMs !== undefined) ? Math.min(...clockStarts(results)) : undefined,
       // Shards meant to start together (workers, --start-barrier): how far apart they really did.
+      // Each process warmed its own connections: the merged run opened them all, in the slowest one's time.
+      ...mergedWarmStart(results),
       ...(results.length > 1 && results.every((r) => r.meta.shard) ? { startSpreadMs: round(Math.max(...clockStarts(results)) - Math.min(...clockStarts(results)), 3) } : {}),
     },
     client,
@@ -264,4 +267,41 @@ function mergedClientCause(results: RunResult[], offsetsMs: number[]): Partial<R
   const lagSeconds = mergeLagSeconds(withSeconds.map(({ r, offS }) => (r.client.lagSeconds ?? []).map((x) => ({ ...x, tS: x.tS + offS }))));
   const limit = Math.max(...results.map((r) => r.client.lagLimitMs ?? DEFAULT_CLIENT_LAG_LIMIT_MS));
   return { ...out, lagSeconds, lagWhen: lagWhen(lagSeconds, limit) };
+}
+
+/**
+ * The measuring loops of merged processes: GC pauses and body builds count up; p99s and maxima are the
+ * worst process's (each process's loop stalls only its own requests, so the worst one bounds them all).
+ */
+export function mergedLoop(loops: readonly (LoopHealth | undefined)[]): { loop?: LoopHealth } {
+  const xs = loops.filter((l): l is LoopHealth => l !== undefined);
+  if (xs.length === 0) return {};
+  const max = (f: (l: LoopHealth) => number) => Math.max(...xs.map(f));
+  const sum = (f: (l: LoopHealth) => number) => round(xs.reduce((s, l) => s + f(l), 0), 3);
+  const stretch = (f: (l: LoopHealth) => StretchFigures | null): StretchFigures | null => {
+    const ss = xs.map(f).filter((x): x is StretchFigures => x !== null);
+    if (ss.length === 0) return null;
+    const ttfts = ss.map((x) => x.ttftP99Ms).filter((x): x is number => x !== null);
+    return {
+      requests: ss.reduce((s, x) => s + x.requests, 0),
+      dispatchLagP99Ms: Math.max(...ss.map((x) => x.dispatchLagP99Ms)),
+      queueP99Ms: Math.max(...ss.map((x) => x.queueP99Ms)),
+      ttftP99Ms: ttfts.length > 0 ? Math.max(...ttfts) : null,
+    };
+  };
+  return {
+    loop: {
+      gcPauses: { count: sum((l) => l.gcPauses.count), totalMs: sum((l) => l.gcPauses.totalMs), p99Ms: max((l) => l.gcPauses.p99Ms), maxMs: max((l) => l.gcPauses.maxMs) },
+      longestTaskMs: max((l) => l.longestTaskMs),
+      bodyBuild: { count: sum((l) => l.bodyBuild.count), p99Ms: max((l) => l.bodyBuild.p99Ms), maxMs: max((l) => l.bodyBuild.maxMs) },
+      firstSecond: stretch((l) => l.firstSecond),
+      afterFirstSecond: stretch((l) => l.afterFirstSecond),
+    },
+  };
+}
+
+function mergedWarmStart(results: RunResult[]): Pick<RunResult['meta'], 'warmStart'> {
+  const ws = results.map((r) => r.meta.warmStart).filter((w) => w !== undefined);
+  if (ws.length === 0) return { warmStart: undefined };
+  return { warmStart: { connections: ws.reduce((n, w) => n + w.connections, 0), keepAlive: ws.every((w) => w.keepAlive), ms: Math.max(...ws.map((w) => w.ms)) } };
 }

@@ -42,6 +42,8 @@ export interface SimOptions extends SimSettings {
    * simulator's view of the traffic, for tests of what the client sent.
    */
   onRequest?: (view: { endpoint: Endpoint; body: unknown; promptTokens: number; outputText: string }) => void;
+  /** Called for each TCP connection accepted (tests of connection reuse and the client's warm start). */
+  onConnection?: () => void;
 }
 
 export interface SimServer {
@@ -314,7 +316,7 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
   }
 
   // Accepting a connection is a loop callback too: during a connect storm it is the only one.
-  server.on('connection', () => scheduler.poll());
+  server.on('connection', () => void (scheduler.poll(), options.onConnection?.()));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -14,6 +14,12 @@ export interface Clock {
    * timer never keeps the process alive by itself (ticks, drain deadlines): waitUntil() does.
    */
   at(atMs: number, fn: () => void): () => void;
+  /**
+   * Lets one turn of the event loop pass (sockets, stamps, timers due now) before resuming: the pause
+   * between two slices of background work (the look-ahead's body builds). On a VirtualClock it is a
+   * timer at the current time, so it runs before any later timer.
+   */
+  turn(): Promise<void>;
 }
 
 // Precise waits for the real clock. setTimeout alone fires up to a millisecond or more late (libuv
@@ -58,6 +64,7 @@ export function realClock(originMs: number = performance.now()): Clock {
       t.unref();
       return () => clearTimeout(t);
     },
+    turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
   };
 }
 
@@ -94,6 +101,10 @@ export class VirtualClock implements Clock {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  turn(): Promise<void> {
+    return new Promise((resolve) => this.at(this.t, resolve));
   }
 
   /** Resolves `ms` of virtual time from now. */
