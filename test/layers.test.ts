@@ -12,9 +12,7 @@ const MAX_LINES = 120;
 const LONG_TODAY: Record<string, number> = {
   'commands/run.ts:runCommand': 161,
   'commands/sweep.ts:sweepCommand': 151,
-  'probe/checks.ts:runProbe': 203,
   'report/html-sweep.ts:curveChart': 123,
-  'sim/server.ts:startSimulator': 259,
 };
 
 function sourceFiles(dir: string): string[] {
