@@ -7,6 +7,8 @@ import { sampleDistribution } from './distributions.js';
 import { MAX_THINK_MS, MAX_TOKENS, MAX_TURNS } from '../util/limits.js';
 import { promptSynthFor, type PromptSynth } from './prompts.js';
 import type { Distribution, RequestClass, ThinkTime, ToolDefinition, Workload } from './schema.js';
+import { MAX_IMAGE_PX, MAX_IMAGES } from './schema.js';
+import { dataUrl, syntheticImage, type EncodedImage } from './images.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface RequestPlan {
@@ -28,6 +30,13 @@ export interface RequestPlan {
   toolChoice?: unknown;
   /** Multi-turn classes and tool round trips: where this request sits in its conversation. */
   conversation?: ConversationStep;
+  /** UTF-8 bytes of `body`: the upload this request costs. */
+  bodyBytes: number;
+  /** Image classes: images in the body and their encoded bytes (before base64). */
+  images?: number;
+  imageBytes?: number;
+  /** Prompt tokens the class means to share with other requests (system prompt, shared prefix); 0 in a cold phase. */
+  sharedTokens?: number;
 }
 
 /** A chat message as sent (system, user, assistant with or without tool calls, tool result). */
@@ -91,6 +100,8 @@ const LABEL_STREAM = 0x4c41_4245; // "LABE"
 // Conversations use five parts: (seed, stream, phase, request, step).
 const SESSION_STREAM = 0x5345_5353; // "SESS"
 const TURN_STREAM = 0x5455_524e; // "TURN"
+const IMAGE_STREAM = 0x494d_4147; // "IMAG"
+const SALT_STREAM = 0x5341_4c54; // "SALT"
 
 const DEFAULT_TOOL_RESULT_TOKENS: Distribution = { type: 'fixed', value: 64 };
 
@@ -111,11 +122,24 @@ interface ClassTemplate {
   converses: boolean;
 }
 
+/** What planRequest needs beyond the class: the run's images and the phase's cache mode. */
+interface PlanContext {
+  synth: PromptSynth;
+  model: string;
+  seed: number;
+  /** --image-dir: real images to sample instead of synthetic ones. */
+  imagePool: readonly EncodedImage[] | undefined;
+  cold: boolean;
+}
+
 /**
  * `phaseCount`: how many phases the run plans requests for (default: the workload's). A trace replay
  * has one, a sweep one per possible step; it keys the unique-prefix labels of (phase, request).
  */
-export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer; phaseCount?: number }): SizedPlanner {
+export function createPlanner(
+  workload: Workload,
+  opts: { model: string; tokenizer: Tokenizer; phaseCount?: number; imagePool?: readonly EncodedImage[]; phaseCache?: readonly ('cold' | 'warm' | undefined)[] },
+): SizedPlanner {
   const synth = promptSynthFor(opts.tokenizer);
   const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth));
   const cumulativeWeights: number[] = [];
@@ -129,6 +153,9 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
   const labelOffset = mixSeed(workload.seed, LABEL_STREAM, 0, 0);
   const phaseCount = opts.phaseCount ?? workload.phases.length;
   const byName = new Map(templates.map((t) => [t.cls.name, t]));
+  // A run of the workload's own phases takes their cache modes; sweeps and traces say theirs (default warm).
+  const phaseCache = opts.phaseCache ?? (opts.phaseCount === undefined ? workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache)) : []);
+  const ctx = (phaseIndex: number): PlanContext => ({ synth, model: opts.model, seed: workload.seed, imagePool: opts.imagePool, cold: phaseCache[phaseIndex] === 'cold' });
   const check = (phaseIndex: number, requestIndex: number) => {
     if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
       throw new RangeError(`phaseIndex must be an integer in [0, ${phaseCount}), got ${phaseIndex}`);
@@ -146,7 +173,7 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       // Draw order is part of the contract: class, prompt length, output length, then words.
       const t = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex));
+      return planRequest(t, ctx(phaseIndex), phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex));
     },
     followUp(prev: RequestPlan, reply: Reply): FollowUp | null {
       const t = byName.get(prev.className);
@@ -160,7 +187,7 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       const drawn = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const t = (size.className !== null ? byName.get(size.className) : undefined) ?? drawn;
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex), size);
+      return planRequest(t, ctx(phaseIndex), phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex), size);
     },
   };
 }
@@ -177,6 +204,8 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
   if (cls.tools !== undefined) fixedBody.tools = cls.tools;
   if (cls.tool_choice !== undefined) fixedBody.tool_choice = cls.tool_choice;
   if (cls.response_format !== undefined) fixedBody.response_format = cls.response_format;
+  if (cls.reasoning?.effort !== undefined) fixedBody.reasoning_effort = cls.reasoning.effort;
+  if (cls.reasoning?.template_kwargs !== undefined) fixedBody.chat_template_kwargs = cls.reasoning.template_kwargs;
   Object.assign(fixedBody, workload.defaults.extra_body, cls.extra_body);
 
   return {
@@ -249,11 +278,18 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     className: prev.className,
     kind: 'chat',
     path: '/chat/completions',
-    body: JSON.stringify(requestBody(model, { messages }, maxTokens, t.fixedBody)),
+    body: '',
+    bodyBytes: 0,
     promptTokens: prev.promptTokens + addedTokens,
     maxTokens,
     conversation: { turn: roundTrip ? conv.turn : conv.turn + 1, turns: conv.turns, toolFollowUp: roundTrip, messages },
   };
+  setBody(plan, requestBody(model, { messages }, maxTokens, t.fixedBody));
+  if (prev.images !== undefined) {
+    plan.images = prev.images;
+    plan.imageBytes = prev.imageBytes;
+  }
+  if (prev.sharedTokens !== undefined) plan.sharedTokens = prev.sharedTokens;
   if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
@@ -278,7 +314,14 @@ function requestBody(model: string, prompt: { messages: ChatMessage[] } | { prom
   return { model, ...prompt, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true }, ...fixedBody };
 }
 
-function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
+/** Sets a plan's body and its size in bytes (the upload it costs). */
+function setBody(plan: RequestPlan, body: Record<string, unknown>): void {
+  plan.body = JSON.stringify(body);
+  plan.bodyBytes = Buffer.byteLength(plan.body);
+}
+
+function planRequest(t: ClassTemplate, c: PlanContext, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
+  const { synth, model } = c;
   const cls = t.cls;
   let promptWords = sampleDistribution(cls.prompt_tokens, rng, MAX_TOKENS);
   let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng, MAX_TOKENS));
@@ -292,10 +335,14 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
     maxTokens = Math.max(1, size.outputTokens);
   }
   const uniqueText = synth.labelledText(uniqueTokens, label, rng);
+  // Cold cache: a salt spelling (phase, request) opens the first text the class controls; its tokens
+  // come out of the synthesised words, so the prompt keeps its length.
+  const salt = c.cold ? coldSalt(synth, label) : undefined;
+  if (salt !== undefined) promptWords = Math.max(0, promptWords - salt.tokens);
 
   const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);
   // An empty user message is rejected by most servers; one word keeps the request valid.
-  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '') promptWords = 1;
+  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '' && salt === undefined) promptWords = 1;
   const promptText = synth.text(promptWords, rng);
 
   let system: Counted | undefined;
@@ -303,8 +350,10 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
     system = t.uniqueLeadsSystem
       ? appendLiteral(synth, { text: uniqueText, tokens: uniqueTokens }, cls.system_prompt)
       : { text: cls.system_prompt, tokens: t.systemTokens };
+    if (salt !== undefined) system = appendLiteral(synth, salt, system.text);
   }
   const words = joinWords(synth, [
+    system === undefined && salt !== undefined ? salt : { text: '', tokens: 0 },
     { text: t.sharedText, tokens: t.sharedTokens },
     t.uniqueLeadsSystem ? { text: '', tokens: 0 } : { text: uniqueText, tokens: uniqueTokens },
     { text: promptText, tokens: promptWords },
@@ -312,10 +361,11 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
   const user = cls.suffix !== undefined ? appendLiteral(synth, words, cls.suffix) : words;
 
   const isChat = cls.kind === 'chat';
+  const images = cls.images !== undefined ? imageParts(cls.images, c, phaseIndex, requestIndex) : undefined;
+  const userContent: unknown = images === undefined ? user.text : [{ type: 'text', text: user.text }, ...images.parts];
   const messages: ChatMessage[] = system !== undefined
-    ? [{ role: 'system', content: system.text }, { role: 'user', content: user.text }]
-    : [{ role: 'user', content: user.text }];
-  const body = requestBody(model, isChat ? { messages } : { prompt: user.text }, maxTokens, t.fixedBody);
+    ? [{ role: 'system', content: system.text }, { role: 'user', content: userContent }]
+    : [{ role: 'user', content: userContent }];
 
   const plan: RequestPlan = {
     phaseIndex,
@@ -323,15 +373,53 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
     className: cls.name,
     kind: cls.kind,
     path: isChat ? '/chat/completions' : '/completions',
-    body: JSON.stringify(body),
+    body: '',
+    bodyBytes: 0,
     promptTokens: (system?.tokens ?? 0) + user.tokens,
     maxTokens,
   };
+  setBody(plan, requestBody(model, isChat ? { messages } : { prompt: user.text }, maxTokens, t.fixedBody));
   if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
   if (turns !== undefined) plan.conversation = { turn: 1, turns, toolFollowUp: false, messages };
+  if (images !== undefined) {
+    plan.images = images.parts.length;
+    plan.imageBytes = images.bytes;
+  }
+  const shared = c.cold ? 0 : t.sharedTokens + t.systemTokens;
+  if (shared > 0 || c.cold) plan.sharedTokens = shared;
   return plan;
+}
+
+/** The cold-cache salt of one request: words spelling its label, from a stream of its own (the request's words stay as they were). */
+function coldSalt(synth: PromptSynth, label: number): Counted {
+  const text = synth.labelledText(synth.labelWords, label, rngFor(SALT_STREAM, label));
+  return { text, tokens: synth.exact ? synth.labelWords : synth.tokenizer.count(text) };
+}
+
+/**
+ * The image_url parts of one request: synthetic images drawn from a stream of their own (so a class
+ * with images has the same words as without), or files of the --image-dir pool sampled by the same stream.
+ */
+function imageParts(spec: NonNullable<RequestClass['images']>, c: PlanContext, phaseIndex: number, requestIndex: number): { parts: unknown[]; bytes: number } {
+  const rng = rngFor(c.seed, IMAGE_STREAM, phaseIndex, requestIndex);
+  const count = sampleDistribution(spec.count, rng, MAX_IMAGES);
+  const parts: unknown[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    let image: EncodedImage;
+    if (c.imagePool !== undefined && c.imagePool.length > 0) {
+      image = c.imagePool[Math.floor(rng() * c.imagePool.length)];
+    } else {
+      const w = Math.max(1, sampleDistribution(spec.width, rng, MAX_IMAGE_PX));
+      const h = Math.max(1, sampleDistribution(spec.height, rng, MAX_IMAGE_PX));
+      image = syntheticImage(w, h, spec.format, rng);
+    }
+    bytes += image.bytes.length;
+    parts.push({ type: 'image_url', image_url: spec.detail === undefined ? { url: dataUrl(image) } : { url: dataUrl(image), detail: spec.detail } });
+  }
+  return { parts, bytes };
 }
 
 interface Counted {
