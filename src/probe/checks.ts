@@ -5,6 +5,8 @@ import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/outp
 import type { ToolDefinition } from '../workload/schema.js';
 import { bodyJson, bodyText, type HttpFn, type HttpResult } from './http.js';
 import { observeChat, type ChatObservation } from './observe.js';
+import { dataUrl, syntheticImage } from '../workload/images.js';
+import { mulberry32 } from '../util/rng.js';
 
 export type Verdict = 'supported' | 'partial' | 'not_supported' | 'skipped';
 
@@ -21,6 +23,7 @@ export const CAPABILITIES = [
   'json_schema',
   'tool_calls',
   'reasoning',
+  'vision',
   'concurrency',
   'error_shape',
 ] as const;
@@ -43,6 +46,8 @@ export interface ProbeReport {
   checks: CheckResult[];
   /** The endpoint streams at all: false makes `probe` exit non-zero. */
   canStream: boolean;
+  /** Prompt tokens the server charged for the probe's one test image (usage with it minus without); null when not measured. */
+  imageTokens: number | null;
 }
 
 export interface ProbeOptions {
@@ -156,7 +161,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
     checks.push(noStreamCheck(s));
     for (const c of CAPABILITIES.slice(2)) if (c !== 'error_shape') checks.push({ capability: c, verdict: 'skipped', evidence: 'the endpoint does not stream' });
     checks.push(await errorShape(opts.http, base, model, timeoutMs));
-    return { target: base, model, models, context: { maxModelLen: info?.maxModelLen ?? null, acceptedWords: null, rejectedWords: null, rejection: null }, checks, canStream };
+    return { target: base, model, models, context: { maxModelLen: info?.maxModelLen ?? null, acceptedWords: null, rejectedWords: null, rejection: null }, checks, canStream, imageTokens: null };
   }
   checks.push(streamCheck(s));
   checks.push(await usageCheck(session, s));
@@ -176,13 +181,15 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   checks.push(jsonSchemaCheck(js));
   checks.push(await toolCallsCheck(session));
   checks.push(await reasoningCheck(session));
+  const vision = await visionCheck(session);
+  checks.push(vision.check);
   // 12. Concurrency: two requests at once; does the second produce tokens before the first ends?
   const story = 'Write a long story about a lighthouse keeper.';
   const [a, b] = await Promise.all([session.chat(story, { max_tokens: 32, ignore_eos: true }), session.chat(story, { max_tokens: 32, ignore_eos: true })]);
   checks.push(concurrencyVerdict(a, b));
   // 13. Error shape of a bad request.
   checks.push(await errorShape(opts.http, base, model, timeoutMs));
-  return { target: base, model, models, context: ctx.context, checks, canStream };
+  return { target: base, model, models, context: ctx.context, checks, canStream, imageTokens: vision.imageTokens };
 }
 
 function modelsCheck(modelsRes: HttpResult, models: { id: string; maxModelLen: number | null }[]): CheckResult {
@@ -332,6 +339,47 @@ async function toolCallsCheck(session: Session): Promise<CheckResult> {
     capability: 'tool_calls',
     verdict: v.validity === 'valid' ? (choice === 'auto' ? 'partial' : 'supported') : 'partial',
     evidence: `${tc.toolCalls.length} call(s) ${tc.toolCalls.map((c) => `${c.name}(${c.arguments.slice(0, 40)})`).join(', ')}: ${v.validity}${v.detail ? ` (${v.detail})` : ''}${choice === 'auto' ? '; named tool_choice refused' : ''}`,
+  };
+}
+
+/** The probe's test image: 112 × 84 px, seeded, so every probe sends the same bytes. */
+export const PROBE_IMAGE = { width: 112, height: 84 } as const;
+
+/**
+ * 11b. Vision: the same question with and without one small PNG; the difference in prompt_tokens is
+ * what the server charged for the image. A 4xx on the image request is a text-only model.
+ */
+async function visionCheck(session: Session): Promise<{ check: CheckResult; imageTokens: number | null }> {
+  const ask = 'Describe this image in one sentence.';
+  const image = syntheticImage(PROBE_IMAGE.width, PROBE_IMAGE.height, 'png', mulberry32(0x1a9e));
+  const withImage = await session.chat([{ role: 'user', content: [{ type: 'text', text: ask }, { type: 'image_url', image_url: { url: dataUrl(image) } }] }], { max_tokens: 8 });
+  const size = `one ${image.width}×${image.height} PNG (${image.bytes.length} bytes)`;
+  if (withImage.error) {
+    const clientError = withImage.status !== null && withImage.status >= 400 && withImage.status < 500;
+    return {
+      imageTokens: null,
+      check: {
+        capability: 'vision',
+        verdict: 'not_supported',
+        evidence: `${size} ${clientError ? `refused with HTTP ${withImage.status}` : 'failed'}: ${withImage.error.slice(0, 120)}`,
+        implies: 'remove classes with images from the workload (a text-only model answers them with HTTP 400)',
+      },
+    };
+  }
+  const without = await session.chat(ask, { max_tokens: 8 });
+  const a = withImage.usage?.promptTokens ?? null;
+  const b = without.usage?.promptTokens ?? null;
+  const imageTokens = a !== null && b !== null ? a - b : null;
+  return {
+    imageTokens,
+    check: {
+      capability: 'vision',
+      verdict: 'supported',
+      evidence:
+        imageTokens !== null
+          ? `${size} accepted: prompt_tokens ${a} with it, ${b} without: ${imageTokens} image tokens charged`
+          : `${size} accepted; prompt_tokens not reported, so the image tokens charged are unknown`,
+    },
   };
 }
 

@@ -348,9 +348,11 @@ class EngineRunner {
         if (index === job.plan.output.pieces.length - 1) this.jobs.delete(num);
         job.token(index, atMs, this.advanceNowMs);
       },
-      admitted: (num, atMs) => {
+      admitted: (num, atMs, cachedTokens) => {
         const job = this.jobs.get(num);
-        if (job !== undefined) metrics.queueTime.observe(Math.max(0, atMs - job.submittedAtMs) / 1000);
+        if (job === undefined) return;
+        metrics.queueTime.observe(Math.max(0, atMs - job.submittedAtMs) / 1000);
+        if (options.profile === 'prefix-cache') job.cachedTokens = cachedTokens;
       },
     };
     const params: EngineParams = {
@@ -474,9 +476,17 @@ function chunkTemplate(chunk: unknown): { prefix: string; suffix: string } {
   return { prefix: json.slice(0, at), suffix: json.slice(at + PIECE_MARK.length) };
 }
 
-function usageOf(plan: GenerationPlan): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+/**
+ * The usage object: with prompt_tokens_details.cached_tokens under the prefix-cache profile (the
+ * tokens its cache held at admission, vLLM's field) and completion_tokens_details.reasoning_tokens
+ * for a reasoning answer (unless the simulator plays an engine that leaves it out).
+ */
+function usageOf(plan: GenerationPlan, cachedTokens: number | null): Record<string, unknown> {
   const completion = plan.output.pieces.length;
-  return { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  const usage: Record<string, unknown> = { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  if (cachedTokens !== null) usage.prompt_tokens_details = { cached_tokens: cachedTokens };
+  if (plan.reasoningTokens > 0 && plan.reasoningInUsage) usage.completion_tokens_details = { reasoning_tokens: plan.reasoningTokens };
+  return usage;
 }
 
 /** What the server saw, for /metrics: vLLM measures from its own side, at generation time. */
@@ -523,7 +533,13 @@ class StreamWriter {
   private readonly prefix: string;
   private readonly suffix: string;
   private readonly lastSuffix: string;
-  private readonly tail: string;
+  /** Reasoning pieces (the first plan.reasoningTokens): delta.reasoning_content instead of content. */
+  private readonly reasoning: number;
+  private readonly reasoningPrefix: string = '';
+  private readonly reasoningSuffix: string = '';
+  /** Prefix-cache profile: tokens found cached at admission, for usage (set by EngineJob). */
+  cachedTokens: number | null = null;
+  private readonly usageEnvelope: (() => string) | null;
   private readonly errorEvent: string;
   private readonly malformedEvent: string;
   private rawSocket: Socket | undefined;
@@ -567,8 +583,14 @@ class StreamWriter {
     ({ prefix: this.prefix, suffix: this.suffix } = chunkTemplate(envelope([pieceChoice(null)])));
     // vLLM puts finish_reason on the last token's chunk rather than on an extra empty one.
     this.lastSuffix = chunkTemplate(envelope([pieceChoice(plan.finishReason)])).suffix;
-    const usage = plan.includeUsage ? `data: ${JSON.stringify(envelope([], { usage: usageOf(plan) }))}\n\n` : '';
-    this.tail = `${usage}data: [DONE]\n\n`;
+    this.reasoning = chat ? plan.reasoningTokens : 0;
+    if (this.reasoning > 0) {
+      ({ prefix: this.reasoningPrefix, suffix: this.reasoningSuffix } = chunkTemplate(
+        envelope([{ index: 0, delta: { reasoning_content: PIECE_MARK }, logprobs: null, finish_reason: null }]),
+      ));
+    }
+    // Rendered at the end: cached_tokens is known only once the engine admitted the request.
+    this.usageEnvelope = plan.includeUsage ? () => `data: ${JSON.stringify(envelope([], { usage: usageOf(plan, this.cachedTokens) }))}\n\n` : null;
     // vLLM's shape for an error raised while streaming: an error object in a data event, then [DONE].
     this.errorEvent = `data: ${JSON.stringify({ error: { message: 'simulated fault: engine error while generating', type: 'server_error', param: null, code: 500 } })}\n\ndata: [DONE]\n\n`;
     this.malformedEvent = `data: {"id":"${id}","object":"${object}","choices":[{"index":0,"delta":{"content":"\n\n`;
@@ -610,12 +632,19 @@ class StreamWriter {
     const pieces = this.pieces;
     const last = pieces.length - 1;
     let out = from === 0 && to > 0 ? this.head : '';
-    for (let i = from; i < to; i++) out += this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
+    const r = this.reasoning;
+    for (let i = from; i < to; i++) {
+      out += i < r ? this.reasoningPrefix + escapePiece(pieces[i]) + this.reasoningSuffix : this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
+    }
     if (to > this.written) this.written = to;
     return out;
   }
 
-  private flush(out: string, forceEnd: boolean, tail = this.tail): void {
+  private get tail(): string {
+    return `${this.usageEnvelope?.() ?? ''}data: [DONE]\n\n`;
+  }
+
+  private flush(out: string, forceEnd: boolean, tail?: string): void {
     const res = this.res;
     if (res.destroyed) {
       this.ended = true;
@@ -627,7 +656,7 @@ class StreamWriter {
     }
     if (done) {
       this.ended = true;
-      res.end(out + tail);
+      res.end(out + (tail ?? this.tail));
     } else if (this.rawSocket !== undefined) {
       // Past the headers, a token is one chunk of chunked encoding written straight to the socket:
       // one string and one syscall, without node:http's per-write bookkeeping and corking.
@@ -705,9 +734,10 @@ class StreamTask implements ScheduledTask {
 }
 
 /** Builds a non-streamed response's body. */
-function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
+function bufferedBody(plan: GenerationPlan, id: string, model: string, cachedTokens: number | null = null): string {
   const created = Math.floor(Date.now() / 1000);
   const text = plan.output.pieces.join('');
+  const usage = usageOf(plan, cachedTokens);
   if (plan.endpoint === 'completions') {
     return JSON.stringify({
       id,
@@ -715,7 +745,7 @@ function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
       created,
       model,
       choices: [{ index: 0, text, logprobs: null, finish_reason: plan.finishReason }],
-      usage: usageOf(plan),
+      usage,
     });
   }
   const message =
@@ -725,14 +755,16 @@ function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
           content: null,
           tool_calls: [{ id: `call_${id.slice(id.indexOf('-') + 1)}`, type: 'function', function: { name: plan.output.name, arguments: text } }],
         }
-      : { role: 'assistant', content: text };
+      : plan.reasoningTokens > 0
+        ? { role: 'assistant', reasoning_content: plan.output.pieces.slice(0, plan.reasoningTokens).join(''), content: plan.output.pieces.slice(plan.reasoningTokens).join('') }
+        : { role: 'assistant', content: text };
   return JSON.stringify({
     id,
     object: 'chat.completion',
     created,
     model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
-    usage: usageOf(plan),
+    usage,
   });
 }
 
@@ -767,6 +799,7 @@ class BufferedTask implements ScheduledTask {
 /** An engine profile's request: the engine says when each token is generated; this writes it. */
 class EngineJob {
   private lastAtMs = 0;
+  private cached: number | null = null;
   private readonly writer: StreamWriter | null;
   private resumeTimer: NodeJS.Timeout | undefined;
 
@@ -783,12 +816,18 @@ class EngineJob {
     res.once('close', () => clearTimeout(this.resumeTimer));
   }
 
+  /** Prefix-cache profile: the prompt tokens the engine found cached, for usage. */
+  set cachedTokens(n: number) {
+    this.cached = n;
+    if (this.writer !== null) this.writer.cachedTokens = n;
+  }
+
   token(index: number, atMs: number, nowMs: number): void {
     this.metrics.token(this.plan, index, atMs, this.lastAtMs, this.submittedAtMs);
     this.lastAtMs = atMs;
     const w = this.writer;
     if (w === null) {
-      if (index === this.plan.output.pieces.length - 1) sendJson(this.res, 200, bufferedBody(this.plan, this.id, this.options.model));
+      if (index === this.plan.output.pieces.length - 1) sendJson(this.res, 200, bufferedBody(this.plan, this.id, this.options.model, this.cached));
       return;
     }
     const before = w.written;
