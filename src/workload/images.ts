@@ -60,7 +60,7 @@ export function syntheticImage(width: number, height: number, format: ImageForma
 
 function pngBytes(width: number, height: number, rgba: Buffer): Buffer {
   // RGB, no alpha: what a photo or a screenshot is; colorType 2 drops the constant alpha channel.
-  return PNG.sync.write(Object.assign(new PNG({ width, height }), { data: rgba }), { colorType: 2, deflateLevel: 1 });
+  return PNG.sync.write(Object.assign(new PNG({ width, height }), { data: rgba }), { colorType: 2, filterType: 0, deflateLevel: 1 });
 }
 
 /** The `data:` URL an image_url part carries. */

@@ -120,7 +120,22 @@ interface ClassTemplate {
   responseSchema?: Record<string, unknown>;
   /** A conversation class: multi-turn or round trips. */
   converses: boolean;
+  /** Image classes: the synthetic images made for the class before the run (absent with --image-dir). */
+  imagePool?: PooledImage[];
 }
+
+/** An image ready to send: its data URL is built once, not per request. */
+interface PooledImage {
+  url: string;
+  bytes: number;
+}
+
+/**
+ * Synthetic images made per image class before the run; requests draw from them by seed. Encoding a
+ * PNG or JPEG costs tens of milliseconds, which the measuring loop must not pay per request; the
+ * price is that a class's images repeat across requests (as a real image set's would).
+ */
+export const SYNTHETIC_IMAGE_POOL = 16;
 
 /** What planRequest needs beyond the class: the run's images and the phase's cache mode. */
 interface PlanContext {
@@ -128,7 +143,7 @@ interface PlanContext {
   model: string;
   seed: number;
   /** --image-dir: real images to sample instead of synthetic ones. */
-  imagePool: readonly EncodedImage[] | undefined;
+  imagePool: readonly PooledImage[] | undefined;
   cold: boolean;
 }
 
@@ -141,7 +156,8 @@ export function createPlanner(
   opts: { model: string; tokenizer: Tokenizer; phaseCount?: number; imagePool?: readonly EncodedImage[]; phaseCache?: readonly ('cold' | 'warm' | undefined)[] },
 ): SizedPlanner {
   const synth = promptSynthFor(opts.tokenizer);
-  const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth));
+  const dirPool = opts.imagePool?.map(pooled);
+  const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth, dirPool === undefined));
   const cumulativeWeights: number[] = [];
   let totalWeight = 0;
   for (const cls of workload.classes) {
@@ -155,7 +171,7 @@ export function createPlanner(
   const byName = new Map(templates.map((t) => [t.cls.name, t]));
   // A run of the workload's own phases takes their cache modes; sweeps and traces say theirs (default warm).
   const phaseCache = opts.phaseCache ?? (opts.phaseCount === undefined ? workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache)) : []);
-  const ctx = (phaseIndex: number): PlanContext => ({ synth, model: opts.model, seed: workload.seed, imagePool: opts.imagePool, cold: phaseCache[phaseIndex] === 'cold' });
+  const ctx = (phaseIndex: number): PlanContext => ({ synth, model: opts.model, seed: workload.seed, imagePool: dirPool, cold: phaseCache[phaseIndex] === 'cold' });
   const check = (phaseIndex: number, requestIndex: number) => {
     if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
       throw new RangeError(`phaseIndex must be an integer in [0, ${phaseCount}), got ${phaseIndex}`);
@@ -192,7 +208,23 @@ export function createPlanner(
   };
 }
 
-function classTemplate(workload: Workload, cls: RequestClass, classIndex: number, synth: PromptSynth): ClassTemplate {
+function pooled(image: EncodedImage): PooledImage {
+  return { url: dataUrl(image), bytes: image.bytes.length };
+}
+
+/** The class's synthetic images, sizes drawn from its distributions, from a stream keyed by the class. */
+function syntheticPool(spec: NonNullable<RequestClass['images']>, seed: number, classIndex: number): PooledImage[] {
+  const rng = rngFor(seed, IMAGE_STREAM, classIndex, 0, 0);
+  const out: PooledImage[] = [];
+  for (let k = 0; k < SYNTHETIC_IMAGE_POOL; k++) {
+    const w = Math.max(1, sampleDistribution(spec.width, rng, MAX_IMAGE_PX));
+    const h = Math.max(1, sampleDistribution(spec.height, rng, MAX_IMAGE_PX));
+    out.push(pooled(syntheticImage(w, h, spec.format, rng)));
+  }
+  return out;
+}
+
+function classTemplate(workload: Workload, cls: RequestClass, classIndex: number, synth: PromptSynth, synthesiseImages: boolean): ClassTemplate {
   const tok = synth.tokenizer;
   const sharedTokens = cls.shared_prefix_tokens ?? 0;
   const sharedText = synth.text(sharedTokens, rngFor(workload.seed, SHARED_PREFIX_STREAM, classIndex, 0));
@@ -217,6 +249,7 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
     fixedBody,
     responseSchema: cls.response_format?.type === 'json_schema' ? cls.response_format.json_schema.schema : undefined,
     converses: cls.session !== undefined || cls.round_trip === true,
+    ...(cls.images !== undefined && synthesiseImages ? { imagePool: syntheticPool(cls.images, workload.seed, classIndex) } : {}),
   };
 }
 
@@ -361,7 +394,7 @@ function planRequest(t: ClassTemplate, c: PlanContext, phaseIndex: number, reque
   const user = cls.suffix !== undefined ? appendLiteral(synth, words, cls.suffix) : words;
 
   const isChat = cls.kind === 'chat';
-  const images = cls.images !== undefined ? imageParts(cls.images, c, phaseIndex, requestIndex) : undefined;
+  const images = cls.images !== undefined ? imageParts(cls.images, t.imagePool ?? c.imagePool ?? [], c.seed, phaseIndex, requestIndex) : undefined;
   const userContent: unknown = images === undefined ? user.text : [{ type: 'text', text: user.text }, ...images.parts];
   const messages: ChatMessage[] = system !== undefined
     ? [{ role: 'system', content: system.text }, { role: 'user', content: userContent }]
@@ -398,26 +431,16 @@ function coldSalt(synth: PromptSynth, label: number): Counted {
   return { text, tokens: synth.exact ? synth.labelWords : synth.tokenizer.count(text) };
 }
 
-/**
- * The image_url parts of one request: synthetic images drawn from a stream of their own (so a class
- * with images has the same words as without), or files of the --image-dir pool sampled by the same stream.
- */
-function imageParts(spec: NonNullable<RequestClass['images']>, c: PlanContext, phaseIndex: number, requestIndex: number): { parts: unknown[]; bytes: number } {
-  const rng = rngFor(c.seed, IMAGE_STREAM, phaseIndex, requestIndex);
-  const count = sampleDistribution(spec.count, rng, MAX_IMAGES);
+/** The image_url parts of one request: `count` images drawn from the pool by a stream of their own (so a class with images has the same words as without). */
+function imageParts(spec: NonNullable<RequestClass['images']>, pool: readonly PooledImage[], seed: number, phaseIndex: number, requestIndex: number): { parts: unknown[]; bytes: number } {
+  const rng = rngFor(seed, IMAGE_STREAM, phaseIndex, requestIndex);
+  const count = pool.length === 0 ? 0 : sampleDistribution(spec.count, rng, MAX_IMAGES);
   const parts: unknown[] = [];
   let bytes = 0;
   for (let i = 0; i < count; i++) {
-    let image: EncodedImage;
-    if (c.imagePool !== undefined && c.imagePool.length > 0) {
-      image = c.imagePool[Math.floor(rng() * c.imagePool.length)];
-    } else {
-      const w = Math.max(1, sampleDistribution(spec.width, rng, MAX_IMAGE_PX));
-      const h = Math.max(1, sampleDistribution(spec.height, rng, MAX_IMAGE_PX));
-      image = syntheticImage(w, h, spec.format, rng);
-    }
-    bytes += image.bytes.length;
-    parts.push({ type: 'image_url', image_url: spec.detail === undefined ? { url: dataUrl(image) } : { url: dataUrl(image), detail: spec.detail } });
+    const image = pool[Math.floor(rng() * pool.length)];
+    bytes += image.bytes;
+    parts.push({ type: 'image_url', image_url: spec.detail === undefined ? { url: image.url } : { url: image.url, detail: spec.detail } });
   }
   return { parts, bytes };
 }
