@@ -53,10 +53,10 @@ export interface StreamError {
 export interface StreamUsage {
   promptTokens: number | null;
   completionTokens: number | null;
-  /** prompt_tokens_details.cached_tokens (null when absent). */
-  cachedTokens?: number | null;
-  /** completion_tokens_details.reasoning_tokens (null when absent). */
-  reasoningTokens?: number | null;
+  /** prompt_tokens_details.cached_tokens (undefined when absent). */
+  cachedTokens?: number;
+  /** completion_tokens_details.reasoning_tokens (undefined when absent). */
+  reasoningTokens?: number;
 }
 
 /** Stands for choice 0's content or reasoning when the text is not kept: only its presence counts. */
@@ -383,6 +383,9 @@ export class StreamState {
     } else {
       usage.promptTokens = p;
       usage.completionTokens = c;
+      // Details belong to the usage object that carried them (onUsageDetails runs after this).
+      if (usage.cachedTokens !== undefined) usage.cachedTokens = undefined;
+      if (usage.reasoningTokens !== undefined) usage.reasoningTokens = undefined;
     }
   }
 
@@ -392,8 +395,8 @@ export class StreamState {
     if (usage === null) return;
     const cached = isObject(prompt) ? usageCount(prompt.cached_tokens) : null;
     const reasoning = isObject(completion) ? usageCount(completion.reasoning_tokens) : null;
-    usage.cachedTokens = typeof cached === 'number' ? cached : null;
-    usage.reasoningTokens = typeof reasoning === 'number' ? reasoning : null;
+    if (typeof cached === 'number') usage.cachedTokens = cached;
+    if (typeof reasoning === 'number') usage.reasoningTokens = reasoning;
   }
 
   /** Merges tool-call deltas; true when any of them carried a name or argument text. */
