@@ -368,23 +368,29 @@ function planRequest(t: ClassTemplate, c: PlanContext, phaseIndex: number, reque
     maxTokens = Math.max(1, size.outputTokens);
   }
   const uniqueText = synth.labelledText(uniqueTokens, label, rng);
-  // Cold cache: a salt spelling (phase, request) opens the first text the class controls; its tokens
-  // come out of the synthesised words, so the prompt keeps its length.
+  // Cold cache: a salt spelling (phase, request) opens the first text the class controls; the tokens
+  // it adds (the blank line before a system prompt included) come out of the synthesised words, so the
+  // prompt keeps its length.
   const salt = c.cold ? coldSalt(synth, label) : undefined;
-  if (salt !== undefined) promptWords = Math.max(0, promptWords - salt.tokens);
-
-  const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);
-  // An empty user message is rejected by most servers; one word keeps the request valid.
-  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '' && salt === undefined) promptWords = 1;
-  const promptText = synth.text(promptWords, rng);
 
   let system: Counted | undefined;
   if (cls.system_prompt !== undefined) {
     system = t.uniqueLeadsSystem
       ? appendLiteral(synth, { text: uniqueText, tokens: uniqueTokens }, cls.system_prompt)
       : { text: cls.system_prompt, tokens: t.systemTokens };
-    if (salt !== undefined) system = appendLiteral(synth, salt, system.text);
+    if (salt !== undefined) {
+      const salted = appendLiteral(synth, salt, system.text);
+      promptWords = Math.max(0, promptWords - (salted.tokens - system.tokens));
+      system = salted;
+    }
+  } else if (salt !== undefined) {
+    promptWords = Math.max(0, promptWords - salt.tokens);
   }
+
+  const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);
+  // An empty user message is rejected by most servers; one word keeps the request valid.
+  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '' && (salt === undefined || system !== undefined)) promptWords = 1;
+  const promptText = synth.text(promptWords, rng);
   const words = joinWords(synth, [
     system === undefined && salt !== undefined ? salt : { text: '', tokens: 0 },
     { text: t.sharedText, tokens: t.sharedTokens },
