@@ -1,6 +1,6 @@
 // Images in prompts, cold and warm prefix cache, and reasoning budgets end to end (issue 21): the CLI
 // against a simulator in this process, whose view of every request is the evidence of what was sent.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +74,7 @@ describe('images in prompts against the simulator', () => {
       expect(group(run.result, 'main', cls).requestBytes).toBe(sum);
     }
     expect(group(run.result, 'main', 'four').requestBytes!).toBeGreaterThan(3 * group(run.result, 'main', 'one').requestBytes! * (group(run.result, 'main', 'four').requests / group(run.result, 'main', 'one').requests));
-    const resultFile = join(run.out, (await import('node:fs')).readdirSync(run.out).find((f) => f.endsWith('.json'))!);
+    const resultFile = join(run.out, readdirSync(run.out).find((f) => f.endsWith('.json'))!);
     const csv = await runCli(['export', 'csv', resultFile]);
     const rows = parse(csv.stdout, { columns: true }) as Record<string, string>[];
     const four = rows.find((r) => r.class === 'four')!;
@@ -157,6 +157,12 @@ describe('cache: both on the prefix-cache profile', () => {
       // 6,100 prompt tokens at 0.02 ms each: ~120 ms of prefill cold, a few ms warm.
       expect(c.metrics.ttftMs.p50Ms - w.metrics.ttftMs.p50Ms).toBeGreaterThan(50);
       expect(run.result.gates!.slos.map((s) => s.phase)).toEqual(['steady-cold', 'steady-warm']);
+      // The README's one-liner: compare the cold half with the warm half of one result.
+      const file = join(run.out, readdirSync(run.out).find((f) => f.endsWith('.json'))!);
+      const cmp = await runCli(['compare', `${file}#steady-cold`, `${file}#steady-warm`, '--format', 'json']);
+      expect(cmp.code, cmp.stderr).toBe(0);
+      const groups = (JSON.parse(cmp.stdout) as { groups: { phase: string; class: string }[] }).groups;
+      expect(groups.map((g) => g.phase)).toContain('steady-cold vs steady-warm');
     } finally {
       await sim.close();
     }
