@@ -140,7 +140,8 @@ describe('cache: both on the prefix-cache profile', () => {
   it('runs the phase cold then warm: cached tokens near zero cold and high warm, TTFT lower warm, SLOs of the phase on both', async () => {
     const sim = await startSimulator({ profile: 'prefix-cache' });
     try {
-      const run = await runAgainst(sim, fixture('cold-warm.yaml'));
+      // The gates make a lagging harness exit 3; on a shared 2-core runner its lag is not what this test is about.
+      const run = await runAgainst(sim, fixture('cold-warm.yaml'), ['--max-client-lag', '500ms']);
       expect(run.code, run.stderr).toBe(0);
       expect(run.result.phases.map((p) => p.name)).toEqual(['steady-cold', 'steady-warm']);
       const cold = run.records.filter((r) => r.phase === 'steady-cold');
