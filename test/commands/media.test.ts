@@ -208,3 +208,18 @@ describe('reasoning classes', () => {
     }
   }, 60_000);
 });
+
+describe('validate', () => {
+  it('explains images, reasoning fields and cold/warm phases in words', async () => {
+    const vision = await runCli(['validate', 'vision']);
+    expect(vision.code, vision.stderr).toBe(0);
+    expect(vision.stdout).toMatch(/describe: 1–4 image\(s\) per request as image_url data: URLs, synthetic png 256–768 × 256–768 px/);
+    expect(vision.stdout).toMatch(/thumbnail: .*jpeg 224 × 224 px.*, detail low/);
+    const cache = await runCli(['validate', 'cache-cold-warm']);
+    expect(cache.stdout).toMatch(/steady-cold \[open 2 rps poisson, 30s, cache cold\], steady-warm \[open 2 rps poisson, 30s, cache warm\]/);
+    expect(cache.stdout).toMatch(/cache: a cold phase opens each request's first class text .* with a seeded salt/);
+    const reasoning = await runCli(['validate', fixture('reasoning.yaml')]);
+    expect(reasoning.stdout).toMatch(/think: sends reasoning_effort medium; records reasoning tokens/);
+    expect(reasoning.stdout).toMatch(/plain: sends chat_template_kwargs \{"enable_thinking":false\}/);
+  }, 30_000);
+});
