@@ -436,7 +436,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
 
 /** What the plan says about the request's size: body bytes, images, intended sharing. */
 function planFields(plan: RequestPlan): Partial<RequestRecord> {
-  const out: Partial<RequestRecord> = { requestBytes: plan.bodyBytes };
+  const out: Partial<RequestRecord> = plan.bodyBytes !== undefined ? { requestBytes: plan.bodyBytes } : {};
   if (plan.images !== undefined) {
     out.images = plan.images;
     out.imageBytes = plan.imageBytes ?? 0;
@@ -451,7 +451,8 @@ function planFields(plan: RequestPlan): Partial<RequestRecord> {
  */
 function reasoningFields(s: StreamState, outputTokens: number | null, endAtMs: number, status: 'ok' | 'error'): Partial<RequestRecord> {
   const fromUsage = s.usage?.reasoningTokens ?? null;
-  if (fromUsage === null && s.reasoningChunks === 0) return {};
+  // OpenAI reports reasoning_tokens 0 for every answer of a model that does not reason: not a reasoning request.
+  if ((fromUsage === null || fromUsage === 0) && s.reasoningChunks === 0) return {};
   const reasoningTokens = fromUsage ?? s.reasoningChunks;
   const answerTokens = outputTokens === null ? null : outputTokens - reasoningTokens;
   const last = s.lastOutputAtMs ?? (status === 'ok' ? endAtMs : null);

@@ -30,8 +30,8 @@ export interface RequestPlan {
   toolChoice?: unknown;
   /** Multi-turn classes and tool round trips: where this request sits in its conversation. */
   conversation?: ConversationStep;
-  /** UTF-8 bytes of `body`: the upload this request costs. */
-  bodyBytes: number;
+  /** UTF-8 bytes of `body`: the upload this request costs (the planner always sets it; hand-made plans may not). */
+  bodyBytes?: number;
   /** Image classes: images in the body and their encoded bytes (before base64). */
   images?: number;
   imageBytes?: number;

@@ -22,7 +22,7 @@ function imagesOf(body: unknown): Part[] {
   return messages.flatMap((m) => (Array.isArray(m.content) ? m.content.filter((p) => p.type === 'image_url') : []));
 }
 
-async function runAgainst(sim: SimServer, workload: string, extra: string[] = []): Promise<{ result: RunResult; records: RequestRecord[]; out: string; code: number; stderr: string }> {
+async function runAgainst(sim: SimServer, workload: string, extra: string[] = []): Promise<{ result: RunResult; records: RequestRecord[]; out: string; code: number | null; stderr: string }> {
   const out = tempDir();
   const recordsFile = join(out, 'records.jsonl');
   const r = await runCli(['run', workload, '--target', sim.url, '--server-metrics', 'none', '--out', out, '--records', recordsFile, '--quiet', ...extra]);
