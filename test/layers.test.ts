@@ -10,9 +10,6 @@ const SRC = resolve(import.meta.dirname, '../src');
 const MAX_LINES = 120;
 /** Longer than MAX_LINES when this check was added: the ceiling each may not pass. */
 const LONG_TODAY: Record<string, number> = {
-  'commands/run.ts:runCommand': 161,
-  'commands/sweep.ts:sweepCommand': 151,
-  'report/html-sweep.ts:curveChart': 123,
 };
 
 function sourceFiles(dir: string): string[] {
