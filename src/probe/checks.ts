@@ -361,7 +361,7 @@ async function visionCheck(session: Session): Promise<{ check: CheckResult; imag
       check: {
         capability: 'vision',
         verdict: 'not_supported',
-        evidence: `${size} ${clientError ? `refused with HTTP ${withImage.status}` : 'failed'}: ${withImage.error.slice(0, 120)}`,
+        evidence: `${size} ${clientError ? `refused with HTTP ${withImage.status}` : 'failed'}: ${withImage.error.replace(/^HTTP \d+: /, '').slice(0, 120)}`,
         implies: 'remove classes with images from the workload (a text-only model answers them with HTTP 400)',
       },
     };
