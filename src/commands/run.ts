@@ -19,7 +19,7 @@ import { phasePlan, phasePlans, tracePhasePlan, type PhasePlan } from '../schedu
 import { realClock, type Clock } from '../util/clock.js';
 import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload, parseWorkload, type LoadedWorkload } from '../workload/load.js';
-import { createPlanner } from '../workload/plan.js';
+import { createPlanner, workloadPhaseCache } from '../workload/plan.js';
 import type { EncodedImage } from '../workload/images.js';
 import { loadImageDir } from './image-dir.js';
 import type { Phase, Workload, WorkloadInput } from '../workload/schema.js';
@@ -138,7 +138,7 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
       tokenizer: ctx.tokenizer,
       phaseCount: plan.phases.length,
       imagePool: plan.imagePool,
-      phaseCache: plan.replay ? [] : plan.workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache)),
+      phaseCache: plan.replay ? [] : workloadPhaseCache(plan.workload),
     });
     const planner = plan.replay ? tracePlanner(sized, 0, plan.replay.rows) : sized;
     if (plan.replay && plan.replay.unknownClasses.length > 0) {

@@ -147,6 +147,11 @@ interface PlanContext {
   cold: boolean;
 }
 
+/** The cache mode of each workload phase, for createPlanner's `phaseCache` when the run's phases are the workload's. */
+export function workloadPhaseCache(workload: Workload): ('cold' | 'warm' | undefined)[] {
+  return workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache));
+}
+
 /**
  * `phaseCount`: how many phases the run plans requests for (default: the workload's). A trace replay
  * has one, a sweep one per possible step; it keys the unique-prefix labels of (phase, request).
@@ -170,7 +175,7 @@ export function createPlanner(
   const phaseCount = opts.phaseCount ?? workload.phases.length;
   const byName = new Map(templates.map((t) => [t.cls.name, t]));
   // A run of the workload's own phases takes their cache modes; sweeps and traces say theirs (default warm).
-  const phaseCache = opts.phaseCache ?? (opts.phaseCount === undefined ? workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache)) : []);
+  const phaseCache = opts.phaseCache ?? (opts.phaseCount === undefined ? workloadPhaseCache(workload) : []);
   const ctx = (phaseIndex: number): PlanContext => ({ synth, model: opts.model, seed: workload.seed, imagePool: dirPool, cold: phaseCache[phaseIndex] === 'cold' });
   const check = (phaseIndex: number, requestIndex: number) => {
     if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
