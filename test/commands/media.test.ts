@@ -9,7 +9,7 @@ import type { RequestRecord } from '../../src/client/record.js';
 import type { GroupResult, RunResult } from '../../src/results/format.js';
 import { syntheticImage } from '../../src/workload/images.js';
 import { mulberry32 } from '../../src/util/rng.js';
-import { fixture, readOnlyResult, runCli, tempDir } from './helpers.js';
+import { fixture, readOnlyResult, runCli, startSimProcess, tempDir } from './helpers.js';
 
 type Part = { type: string; text?: string; image_url?: { url: string; detail?: string } };
 interface Seen {
@@ -96,6 +96,26 @@ describe('a text-only simulator (--no-vision)', () => {
       expect(group(run.result, 'cli', '*').errorsByClass.http_4xx).toBe(4);
     } finally {
       await sim.close();
+    }
+  }, 60_000);
+});
+
+describe('loadshape sim --no-vision', () => {
+  it('makes `run` count image requests as http_4xx and `probe` say vision is not supported', async () => {
+    const sim = await startSimProcess(['--no-vision', '--profile', 'fixed', '--ttft', '2', '--itl', '1']);
+    try {
+      const out = tempDir();
+      const records = join(out, 'records.jsonl');
+      const r = await runCli(['run', fixture('vision-counts.yaml'), '--target', sim.url, '--server-metrics', 'none', '--requests', '3', '--concurrency', '1', '--records', records, '--out', out, '--quiet']);
+      expect(r.code).toBe(5);
+      const lines = readFileSync(records, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RequestRecord);
+      expect(lines.map((x) => [x.errorClass, x.httpStatus])).toEqual([['http_4xx', 400], ['http_4xx', 400], ['http_4xx', 400]]);
+      const probe = await runCli(['probe', '--target', sim.url, '--json']);
+      const report = JSON.parse(probe.stdout) as { checks: { capability: string; verdict: string }[]; imageTokens: number | null };
+      expect(report.checks.find((c) => c.capability === 'vision')!.verdict).toBe('not_supported');
+      expect(report.imageTokens).toBeNull();
+    } finally {
+      await sim.stop();
     }
   }, 60_000);
 });
