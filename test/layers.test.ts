@@ -10,8 +10,6 @@ const SRC = resolve(import.meta.dirname, '../src');
 const MAX_LINES = 120;
 /** Longer than MAX_LINES when this check was added: the ceiling each may not pass. */
 const LONG_TODAY: Record<string, number> = {
-  'probe/checks.ts:runProbe': 203,
-  'sim/server.ts:startSimulator': 259,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -439,6 +439,9 @@ export class ChunkScan {
       this.completionTokens = this.count();
       this.completionStart = this.countStart;
       this.completionEnd = this.pos;
+    } else if ((this.is(k, 'prompt_tokens_details') || this.is(k, 'completion_tokens_details')) && !this.literal('null')) {
+      // Cached and reasoning token counts: a usage chunk comes once per request, so JSON.parse reads it.
+      throw FALLBACK;
     } else {
       this.skip(1);
     }

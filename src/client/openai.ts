@@ -484,8 +484,38 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
       validity,
       toolCalls: s.toolCalls.length > 0 ? s.toolCalls.map((t) => ({ name: t.name, arguments: t.arguments })) : null,
       ...(conv === undefined ? {} : { conversation: this.input.plan.requestIndex, turn: conv.turn, toolFollowUp: conv.toolFollowUp }),
+      ...planFields(this.input.plan),
+      ...(usage?.cachedTokens != null ? { cachedTokens: usage.cachedTokens } : {}),
+      ...reasoningFields(s, outputTokens, endAtMs, status),
     };
   }
+}
+
+/** What the plan says about the request's size: body bytes, images, intended sharing. */
+function planFields(plan: RequestPlan): Partial<RequestRecord> {
+  const out: Partial<RequestRecord> = plan.bodyBytes !== undefined ? { requestBytes: plan.bodyBytes } : {};
+  if (plan.images !== undefined) {
+    out.images = plan.images;
+    out.imageBytes = plan.imageBytes ?? 0;
+  }
+  if (plan.sharedTokens !== undefined) out.sharedTokens = plan.sharedTokens;
+  return out;
+}
+
+/**
+ * Reasoning tokens (from usage, else the reasoning chunks counted) and the answer-only TPOT: from the
+ * first answer token to the end over the answer tokens after it, so thinking is not in the pace.
+ */
+function reasoningFields(s: StreamState, outputTokens: number | null, endAtMs: number, status: 'ok' | 'error'): Partial<RequestRecord> {
+  const fromUsage = s.usage?.reasoningTokens ?? null;
+  // OpenAI reports reasoning_tokens 0 for every answer of a model that does not reason: not a reasoning request.
+  if ((fromUsage === null || fromUsage === 0) && s.reasoningChunks === 0) return {};
+  const reasoningTokens = fromUsage ?? s.reasoningChunks;
+  const answerTokens = outputTokens === null ? null : outputTokens - reasoningTokens;
+  const last = s.lastOutputAtMs ?? (status === 'ok' ? endAtMs : null);
+  const answerTpotMs =
+    answerTokens !== null && answerTokens > 1 && s.firstContentAtMs !== null && last !== null ? round3((last - s.firstContentAtMs) / (answerTokens - 1)) : null;
+  return { reasoningTokens, reasoningTokensSource: fromUsage !== null ? 'usage' : 'chunks', answerTpotMs };
 }
 
 /** Replaces every piece of 8 or more characters of a secret in `text` (any case) with <redacted>. */

@@ -74,4 +74,18 @@ export interface RequestRecord {
   turn?: number;
   /** Multi-turn and round-trip classes only: true when this request sent back tool results. */
   toolFollowUp?: boolean;
+  /** UTF-8 bytes of the request body sent (the upload; images make it large). Absent in older records. */
+  requestBytes?: number;
+  /** Image classes only: images in the request and their encoded bytes (before base64). */
+  images?: number;
+  imageBytes?: number;
+  /** Prompt tokens the class meant to share with other requests (0 in a cold phase); absent when it shares none. */
+  sharedTokens?: number;
+  /** usage.prompt_tokens_details.cached_tokens, when the server sent it. */
+  cachedTokens?: number;
+  /** Reasoning tokens: usage.completion_tokens_details.reasoning_tokens, else reasoning chunks counted (see the source). Absent without reasoning. */
+  reasoningTokens?: number;
+  reasoningTokensSource?: 'usage' | 'chunks';
+  /** Reasoning requests: (e2e − TTFT) / (answer tokens − 1), the answer's own pace, thinking excluded; null with fewer than 2 answer tokens. */
+  answerTpotMs?: number | null;
 }

@@ -53,6 +53,10 @@ export interface StreamError {
 export interface StreamUsage {
   promptTokens: number | null;
   completionTokens: number | null;
+  /** prompt_tokens_details.cached_tokens (undefined when absent). */
+  cachedTokens?: number;
+  /** completion_tokens_details.reasoning_tokens (undefined when absent). */
+  reasoningTokens?: number;
 }
 
 /** Stands for choice 0's content or reasoning when the text is not kept: only its presence counts. */
@@ -128,6 +132,8 @@ export class StreamState {
   firstContentAtMs: number | null = null;
   lastOutputAtMs: number | null = null;
   outputChunks = 0;
+  /** Output chunks that carried reasoning and no answer (a reasoning model's thinking). */
+  reasoningChunks = 0;
   done = false;
   finishReason: string | null = null;
   usage: StreamUsage | null = null;
@@ -265,7 +271,10 @@ export class StreamState {
     if (this.firstChunkAtMs === null) this.firstChunkAtMs = atMs;
 
     const usage = chunk.usage;
-    if (typeof usage === 'object' && usage !== null) this.onUsageCounts(usage.prompt_tokens, usage.completion_tokens);
+    if (typeof usage === 'object' && usage !== null) {
+      this.onUsageCounts(usage.prompt_tokens, usage.completion_tokens);
+      this.onUsageDetails(usage.prompt_tokens_details, usage.completion_tokens_details);
+    }
 
     const choices = chunk.choices;
     if (!Array.isArray(choices) || choices.length === 0) return;
@@ -353,6 +362,7 @@ export class StreamState {
     if (!output) return;
 
     this.outputChunks++;
+    if (!answer) this.reasoningChunks++;
     if (this.firstTokenAtMs === null) this.firstTokenAtMs = atMs;
     if (answer && this.firstContentAtMs === null) this.firstContentAtMs = atMs;
     const last = this.lastOutputAtMs;
@@ -373,7 +383,20 @@ export class StreamState {
     } else {
       usage.promptTokens = p;
       usage.completionTokens = c;
+      // Details belong to the usage object that carried them (onUsageDetails runs after this).
+      if (usage.cachedTokens !== undefined) usage.cachedTokens = undefined;
+      if (usage.reasoningTokens !== undefined) usage.reasoningTokens = undefined;
     }
+  }
+
+  /** The usage details (the scanner leaves chunks that have them to JSON.parse): kept on the last usage object. */
+  private onUsageDetails(prompt: unknown, completion: unknown): void {
+    const usage = this.usage;
+    if (usage === null) return;
+    const cached = isObject(prompt) ? usageCount(prompt.cached_tokens) : null;
+    const reasoning = isObject(completion) ? usageCount(completion.reasoning_tokens) : null;
+    if (typeof cached === 'number') usage.cachedTokens = cached;
+    if (typeof reasoning === 'number') usage.reasoningTokens = reasoning;
   }
 
   /** Merges tool-call deltas; true when any of them carried a name or argument text. */
@@ -432,6 +455,8 @@ interface Choice {
 interface RawUsage {
   prompt_tokens?: unknown;
   completion_tokens?: unknown;
+  prompt_tokens_details?: unknown;
+  completion_tokens_details?: unknown;
 }
 interface RawToolDelta {
   index?: unknown;

@@ -11,7 +11,7 @@ import { assembleResult } from '../results/assemble.js';
 import type { RunResult } from '../results/format.js';
 import { RecordsFile } from '../results/sinks.js';
 import { realClock, type Clock } from '../util/clock.js';
-import { createPlanner } from '../workload/plan.js';
+import { createPlanner, workloadPhaseCache } from '../workload/plan.js';
 import { blockPlanner } from '../ab/schedule.js';
 import type { AbOptions, AbPlan } from './ab.js';
 import { runBetween } from './between.js';
@@ -48,7 +48,7 @@ function taggedRecords(file: RecordsFile, side: Side): RunSink {
 
 async function openSide(side: Side, ctx: RunContext, plan: AbPlan, o: { clock: Clock; coord: Coordinator; pairing: Pairing; records: RecordsFile | null; quiet: boolean }): Promise<OneSide> {
   const model = await ctx.model();
-  const sized = createPlanner(plan.workload, { model, tokenizer: ctx.tokenizer, phaseCount: plan.workload.phases.length });
+  const sized = createPlanner(plan.workload, { model, tokenizer: ctx.tokenizer, phaseCount: plan.workload.phases.length, phaseCache: workloadPhaseCache(plan.workload) });
   const { client, sender } = ctx.openClient(o.clock.now);
   const collector = new RunCollector({ classNames: plan.workload.classes.map((c) => c.name) });
   const sampler = startClientSampler(o.clock.now);

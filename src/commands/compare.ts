@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { readResult } from '../results/io.js';
+import type { RunResult } from '../results/format.js';
 import { compareRuns, type CompareResult } from '../report/compare.js';
 import { renderCompareJson, renderCompareMarkdown, renderCompareText, type CompareFormat } from '../report/compare-render.js';
 import { evaluateFailOn, parseFailOn, type Violation } from '../report/failon.js';
@@ -25,7 +26,10 @@ export async function compareCommand(files: string[], opts: CompareCommandOption
   if (files.length < 2) throw usageError('compare: give at least two result files (the first is the baseline, the last the candidate)');
   // Parse thresholds before reading anything, so a typo fails fast.
   const thresholds = opts.failOn !== undefined ? parseFailOn(opts.failOn) : undefined;
-  const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResult(file) })));
+  const inputs = selectPhases(await Promise.all(files.map(async (arg) => {
+    const { file, phase } = splitPhase(arg);
+    return { file: arg, phase, result: await readResult(file) };
+  })));
   const cmp = compareRuns(inputs, { resamples: opts.resamples, minEffect: opts.minEffect === undefined ? undefined : opts.minEffect / 100 });
   const violations = thresholds ? evaluateFailOn(cmp, thresholds) : undefined;
   let matrix: DecisionMatrix | undefined;
@@ -39,6 +43,30 @@ export async function compareCommand(files: string[], opts: CompareCommandOption
     process.stderr.write(`wrote ${opts.html}\n`);
   }
   return { exitCode: violations && violations.length > 0 ? EXIT.regression : EXIT.ok, compare: cmp, violations };
+}
+
+/** `FILE#PHASE` names one phase of a result (e.g. result.json#steady-cold); a plain path takes every phase. */
+function splitPhase(arg: string): { file: string; phase: string | null } {
+  const at = arg.lastIndexOf('#');
+  if (at <= 0 || arg.endsWith('#')) return { file: arg, phase: null };
+  return { file: arg.slice(0, at), phase: arg.slice(at + 1) };
+}
+
+/**
+ * With FILE#PHASE selections, each run keeps only its chosen phase, under one shared name so that they
+ * line up (a cold phase against a warm one of the same run, say). Runs without a selection are refused then.
+ */
+function selectPhases(inputs: { file: string; phase: string | null; result: RunResult }[]): { file: string; result: RunResult }[] {
+  if (inputs.every((x) => x.phase === null)) return inputs;
+  const bad = inputs.find((x) => x.phase === null);
+  if (bad) throw usageError(`compare: ${bad.file}: give every file a phase (FILE#PHASE) when one has one`);
+  const names = [...new Set(inputs.map((x) => x.phase as string))];
+  const shared = names.join(' vs ');
+  return inputs.map((x) => {
+    const p = x.result.phases.find((ph) => ph.name === x.phase);
+    if (!p) throw usageError(`compare: ${x.file}: no phase "${x.phase}" (phases: ${x.result.phases.map((ph) => ph.name).join(', ')})`);
+    return { file: x.file, result: { ...x.result, phases: [{ ...p, name: shared }] } };
+  });
 }
 
 async function readYaml(file: string): Promise<unknown> {

@@ -13,7 +13,7 @@ import { parseGoodput, type GoodputCriteria } from '../slo/goodput.js';
 import { DEFAULT_FAIL_ON, regressionGate } from '../report/regression.js';
 import { renderFailedRunJunit, renderFailedRunMarkdown, renderGatesMarkdown, renderJunit, type FailedRun } from '../gates/render.js';
 import type { GatesResult } from '../results/gates-schema.js';
-import { caretLines, needsGoodput, parseSlo, SloSyntaxError, type Slo } from '../slo/grammar.js';
+import { caretLines, needsGoodput, parseSlo, phaseInScope, SloSyntaxError, type Slo } from '../slo/grammar.js';
 import { evaluateGates } from '../gates/verdict.js';
 
 export interface GateOptions {
@@ -47,7 +47,7 @@ export async function prepareGates(opts: GateOptions, workload: Workload, phaseN
     // Entries under slo.classes.<name> are scoped to that class; phase scopes of the file name the
     // file's phases, which a --concurrency/--rate override replaces.
     if (e.class !== null) s.class = e.class;
-    if (s.phase !== null && !phaseNames.includes(s.phase)) {
+    if (s.phase !== null && !phaseNames.some((n) => phaseInScope(s.phase as string, n))) {
       throw usageError(`${s.source}: "${s.text}" is scoped to phase ${s.phase}, which this run does not have (phases: ${phaseNames.join(', ')}); --concurrency/--rate replace the workload's phases with one named "cli"`);
     }
     slos.push(s);
@@ -66,7 +66,7 @@ export async function prepareGates(opts: GateOptions, workload: Workload, phaseN
       throw usageError(`--slo: ${message}\n${caretLines(t, Math.max(0, at), word.length)}`);
     };
     if (s.class !== null && !classNames.includes(s.class)) pointAt(`class=${s.class}`, `no class "${s.class}" in workload ${workload.name} (classes: ${classNames.join(', ')})`);
-    if (s.phase !== null && !phaseNames.includes(s.phase)) pointAt(`phase=${s.phase}`, `no phase "${s.phase}" in this run (phases: ${phaseNames.join(', ')})`);
+    if (s.phase !== null && !phaseNames.some((n) => phaseInScope(s.phase as string, n))) pointAt(`phase=${s.phase}`, `no phase "${s.phase}" in this run (phases: ${phaseNames.join(', ')})`);
     slos.push(s);
   }
 

@@ -71,7 +71,8 @@ export function targetOptions<A extends unknown[], O extends OptionValues>(cmd: 
     .option('--sim-fault <spec>', 'embedded simulator fault, e.g. http_500:rate=0.05 or stall:every=10,seconds=5 (repeatable)', collect, [] as string[])
     .addOption(new Option('--sim-ttft <ms>', 'embedded simulator: base time to first token').argParser(positive('--sim-ttft')))
     .addOption(new Option('--sim-itl <ms>', 'embedded simulator: time between tokens').argParser(positive('--sim-itl')))
-    .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')));
+    .addOption(new Option('--sim-prefill-per-token <ms>', 'embedded simulator: extra TTFT per prompt token').argParser(nonNegative('--sim-prefill-per-token')))
+    .addOption(new Option('--sim-reasoning <tokens>', 'embedded simulator: play a reasoning model, this many reasoning tokens before each answer (scaled by reasoning_effort)').argParser(int('--sim-reasoning')));
 }
 
 /** Where results go, how a stop drains, when the harness itself is too slow to trust, progress output. */
@@ -117,6 +118,7 @@ export function runCli() {
     .option('--barrier-timeout <d>', 'how long --start-barrier waits for every shard before failing, naming the missing ones (default 10m)')
     .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
     .option('--no-warm-start', 'skip the warm start before the clock starts (connections opened up to the expected concurrency, at most 64, when the endpoint keeps them alive; the receive path run on synthetic streams; the first bodies built)')
+    .option('--image-dir <dir>', "send these PNG/JPEG files (sampled by seed) as the image classes' images instead of synthetic ones")
     .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
     .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
     .option('--cold-requests <n>', 'requests of the `cold` phase after --wait-ready, one at a time (default 3)', int('--cold-requests', MAX_REQUESTS))
@@ -252,6 +254,10 @@ export function simCli() {
     .option('--no-preemption', 'engine: reserve prompt + max output at admission instead of preempting when the KV cache fills')
     .option('--block-tokens <n>', 'prefix-cache: words per cache block', int('--block-tokens'))
     .option('--slots <n>', 'blocking: parallel slots', int('--slots'))
+    .option('--no-vision', 'play a text-only model: requests with image_url parts get HTTP 400')
+    .option('--image-patch-px <px>', 'image tokens per image: ceil(w/px) × ceil(h/px) (default 28)', int('--image-patch-px'))
+    .option('--reasoning <tokens>', 'play a reasoning model: this many reasoning tokens (delta.reasoning_content) before each answer, scaled by reasoning_effort (low ¼, high 2×)', int('--reasoning'))
+    .option('--no-reasoning-usage', 'with --reasoning: leave completion_tokens_details.reasoning_tokens out of usage, as some engines do')
     .option('--seed <n>', 'seed of the fault and structured-output draws', int('--seed'))
     .option('--fault <spec>', 'fault, e.g. http_500:rate=0.05, stall:every=10,seconds=5, loading_503:seconds=10 (repeatable)', collect, [] as string[]);
 }

@@ -86,6 +86,7 @@ export async function openRunContext(flags: MeasuringFlags, loaded: LoadedWorklo
   } else {
     const simSettings = await loadSimSettings({
       prefix: '--sim-', profile: flags.simProfile, config: flags.simConfig, faults: flags.simFault, ttftMs: flags.simTtft, itlMs: flags.simItl, prefillMsPerToken: flags.simPrefillPerToken,
+      settings: { reasoningTokens: flags.simReasoning },
     });
     sim = await startEmbeddedSimulator({ ...simSettings });
     baseUrl = sim.url;

@@ -19,7 +19,9 @@ import { phasePlan, phasePlans, tracePhasePlan, type PhasePlan } from '../schedu
 import { realClock, type Clock } from '../util/clock.js';
 import { parseDurationMs, usageError } from '../util/errors.js';
 import { loadWorkload, parseWorkload, type LoadedWorkload } from '../workload/load.js';
-import { createPlanner } from '../workload/plan.js';
+import { createPlanner, workloadPhaseCache } from '../workload/plan.js';
+import type { EncodedImage } from '../workload/images.js';
+import { loadImageDir } from './image-dir.js';
 import type { Phase, Workload, WorkloadInput } from '../workload/schema.js';
 import { loadTrace, tracePlanner, traceOffsetsMs, type Trace, type TraceRow } from '../workload/trace.js';
 import { startClientSampler, type ClientSampler } from './client-health.js';
@@ -69,6 +71,8 @@ interface RunPlan {
   workers: number;
   checkpointMs: number | null;
   barrier: { dir: string; timeoutMs: number } | null;
+  /** --image-dir: the files, read and checked before anything is sent. */
+  imagePool: EncodedImage[] | undefined;
 }
 
 export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
@@ -102,7 +106,8 @@ async function planRun(opts: RunOptions): Promise<RunPlan> {
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const checkpointMs = opts.checkpoint ? parseDurationMs(opts.checkpoint, '--checkpoint') : null;
   if (checkpointMs !== null && checkpointMs < 1000) throw usageError(`--checkpoint: checkpoints are written on the run's one-second tick; give at least 1s, got ${opts.checkpoint}`);
-  return { loaded, workload, phases, replay, gates, shard, workers: workerCount(opts, phases, shard, gates.active), checkpointMs, barrier: startBarrierFlags(opts, shard) };
+  const imagePool = opts.imageDir !== undefined ? await loadImageDir(opts.imageDir) : undefined;
+  return { loaded, workload, phases, replay, gates, shard, workers: workerCount(opts, phases, shard, gates.active), checkpointMs, barrier: startBarrierFlags(opts, shard), imagePool };
 }
 
 /** Processes to run: --workers, else one per spare core when nothing needs a single process; never more than a phase's in-flight count. */
@@ -129,7 +134,13 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
   try {
     engine = await EngineSide.prepare(opts, ctx.baseUrl, ctx.headers, ctx.log);
     const model = await ctx.model();
-    const sized = createPlanner(plan.workload, { model, tokenizer: ctx.tokenizer, phaseCount: plan.phases.length });
+    const sized = createPlanner(plan.workload, {
+      model,
+      tokenizer: ctx.tokenizer,
+      phaseCount: plan.phases.length,
+      imagePool: plan.imagePool,
+      phaseCache: plan.replay ? [] : workloadPhaseCache(plan.workload),
+    });
     const planner = plan.replay ? tracePlanner(sized, 0, plan.replay.rows) : sized;
     if (plan.replay && plan.replay.unknownClasses.length > 0) {
       ctx.log(`trace: class ${plan.replay.unknownClasses.map((c) => `"${c}"`).join(', ')} not in workload ${plan.workload.name}: those rows take a class from the workload's mix`);

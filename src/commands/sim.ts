@@ -18,6 +18,11 @@ function engineSettings(o: SimCommandFlags): Partial<SimSettings> {
     blockTokens: o.blockTokens,
     slots: o.slots,
     seed: o.seed,
+    // commander sets vision / reasoningUsage true unless negated; only the negation is a choice.
+    vision: o.vision === false ? false : undefined,
+    imagePatchPx: o.imagePatchPx,
+    reasoningTokens: o.reasoning,
+    reasoningInUsage: o.reasoningUsage === false ? false : undefined,
     ...(o.model !== undefined ? { model: o.model } : {}),
   };
 }

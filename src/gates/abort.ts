@@ -10,6 +10,7 @@ import type { PhaseCounts, RunSink } from '../driver/sink.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { Slo } from './slo.js';
 import { formatSloValue, holds } from './slo.js';
+import { phaseInScope } from '../slo/grammar.js';
 
 export interface LivePhase {
   name: string;
@@ -32,7 +33,7 @@ export function errorSlos(slos: Slo[]): Slo[] {
 export function lostSlo(slos: Slo[], phases: LivePhase[], minRequests = ABORT_MIN_REQUESTS): string | null {
   for (const slo of errorSlos(slos)) {
     for (const p of phases) {
-      if (slo.phase !== null && slo.phase !== p.name) continue;
+      if (slo.phase !== null && !phaseInScope(slo.phase, p.name)) continue;
       const cls = slo.class ?? '*';
       const g = p.group(cls);
       if (!g || g.errors === 0) continue;

@@ -5,7 +5,7 @@ import type { MetricKey } from '../metrics/accumulator.js';
 import { decodeHistogram, percentileMs, type Histogram } from '../metrics/histogram.js';
 import type { GroupResult, RunResult } from '../results/format.js';
 import type { SloCheck } from '../results/gates-schema.js';
-import { formatSloValue, holds, type Slo } from '../slo/grammar.js';
+import { formatSloValue, holds, phaseInScope, type Slo } from '../slo/grammar.js';
 
 export * from '../slo/grammar.js';
 
@@ -44,7 +44,7 @@ export function evaluateSlos(result: RunResult, slos: Slo[]): SloCheck[] {
   const cache = new Map<string, Histogram>();
   const checks: SloCheck[] = [];
   for (const slo of slos) {
-    const phases = slo.phase === null ? recorded : recorded.filter((p) => p.name === slo.phase);
+    const phases = slo.phase === null ? recorded : recorded.filter((p) => phaseInScope(slo.phase as string, p.name));
     const cls = slo.class ?? '*';
     const base = { slo: slo.text, source: slo.source, metric: slo.metric, kind: slo.kind, op: slo.op, bound: slo.bound, class: cls };
     if (phases.length === 0) {

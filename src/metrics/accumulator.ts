@@ -46,6 +46,23 @@ export interface GroupCounters {
   /** With goodput criteria: requests that met them (`good`), and of those the ones with valid or unjudged output. */
   good: number;
   validGood: number;
+  /** Request body bytes, every request (the upload; absent from records older than it: 0). */
+  requestBytes: number;
+  /** Requests that carried images, the images and their encoded bytes. */
+  imageRequests: number;
+  images: number;
+  imageBytes: number;
+  /** Successful requests whose usage reported cached tokens, their prompt tokens and the cached ones. */
+  cacheReported: number;
+  cacheReportedPromptTokens: number;
+  cachedTokens: number;
+  /** Prompt tokens the classes meant to share (successful requests). */
+  sharedTokens: number;
+  /** Successful requests with reasoning, their reasoning tokens, and where the count came from. */
+  reasoningRequests: number;
+  reasoningTokens: number;
+  reasoningFromUsage: number;
+  reasoningFromChunks: number;
 }
 
 /** One position in a conversation (user turn N, or the tool results that follow it), across conversations. */
@@ -69,6 +86,8 @@ export class GroupStats {
   readonly counters: GroupCounters;
   /** Multi-turn and round-trip classes: TTFT by position in the conversation (empty otherwise). */
   readonly turns: Map<string, TurnStats>;
+  /** Reasoning requests: TPOT of the answer alone (thinking excluded). */
+  readonly answerTpotMs: Histogram;
 
   constructor(
     hist?: Record<MetricKey, Histogram>,
@@ -76,7 +95,9 @@ export class GroupStats {
     /** Per-request goodput criteria: each record is judged as it arrives and only the count is kept. */
     readonly goodput: GoodputCriteria | null = null,
     turns?: Map<string, TurnStats>,
+    answerTpotMs?: Histogram,
   ) {
+    this.answerTpotMs = answerTpotMs ?? newHistogram();
     this.hist = hist ?? (Object.fromEntries(METRIC_KEYS.map((k) => [k, newHistogram()])) as Record<MetricKey, Histogram>);
     this.counters = counters ?? emptyCounters();
     this.turns = turns ?? new Map();
@@ -88,6 +109,12 @@ export class GroupStats {
     recordMs(this.hist.queueMs, r.queueMs);
     if (r.usageInvalid) c.usageInvalid++;
     if (r.usageMismatch) c.usageMismatch++;
+    c.requestBytes += r.requestBytes ?? 0;
+    if (r.images !== undefined) {
+      c.imageRequests++;
+      c.images += r.images;
+      c.imageBytes += r.imageBytes ?? 0;
+    }
     if (r.status === 'error') {
       c.errors++;
       const ec = r.errorClass as ErrorClass;
@@ -117,9 +144,27 @@ export class GroupStats {
     if (maxTokens !== null && r.outputTokens !== null && r.outputTokens < maxTokens && r.finishReason !== 'length') {
       c.endedEarly++;
     }
+    this.addCacheAndReasoning(r);
     if (this.goodput && isGood(r, this.goodput)) {
       c.good++;
       if (r.validity === null || r.validity === 'valid') c.validGood++;
+    }
+  }
+
+  private addCacheAndReasoning(r: RequestRecord): void {
+    const c = this.counters;
+    c.sharedTokens += r.sharedTokens ?? 0;
+    if (r.cachedTokens !== undefined) {
+      c.cacheReported++;
+      c.cacheReportedPromptTokens += r.promptTokens ?? 0;
+      c.cachedTokens += r.cachedTokens;
+    }
+    if (r.reasoningTokens !== undefined) {
+      c.reasoningRequests++;
+      c.reasoningTokens += r.reasoningTokens;
+      if (r.reasoningTokensSource === 'usage') c.reasoningFromUsage++;
+      else c.reasoningFromChunks++;
+      if (r.answerTpotMs != null) recordMs(this.answerTpotMs, r.answerTpotMs);
     }
   }
 
@@ -163,8 +208,26 @@ export function emptyCounters(): GroupCounters {
     retries: { attempts: 0, byStatus: {} },
     good: 0,
     validGood: 0,
+    requestBytes: 0,
+    imageRequests: 0,
+    images: 0,
+    imageBytes: 0,
+    cacheReported: 0,
+    cacheReportedPromptTokens: 0,
+    cachedTokens: 0,
+    sharedTokens: 0,
+    reasoningRequests: 0,
+    reasoningTokens: 0,
+    reasoningFromUsage: 0,
+    reasoningFromChunks: 0,
   };
 }
+
+/** The counters of issue 21 (upload, images, cache, reasoning): summed in a merge like the rest. */
+const MEDIA_COUNTERS = [
+  'requestBytes', 'imageRequests', 'images', 'imageBytes', 'cacheReported', 'cacheReportedPromptTokens', 'cachedTokens', 'sharedTokens',
+  'reasoningRequests', 'reasoningTokens', 'reasoningFromUsage', 'reasoningFromChunks',
+] as const;
 
 /** Adds counters b into a (exact merge of shards/workers). */
 export function addCounters(a: GroupCounters, b: GroupCounters): void {
@@ -187,6 +250,7 @@ export function addCounters(a: GroupCounters, b: GroupCounters): void {
   for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
   a.endedEarly += b.endedEarly;
   a.good += b.good ?? 0;
+  for (const k of MEDIA_COUNTERS) a[k] += b[k] ?? 0;
   a.validGood += b.validGood ?? 0;
   if (b.retries) {
     a.retries ??= { attempts: 0, byStatus: {} };

@@ -3,8 +3,10 @@
 // a verdict (supported / partial / not supported) with the evidence. No clock, no sockets here.
 import { compileSchema, judgeJsonOutput, judgeToolCalls } from '../validate/output.js';
 import type { ToolDefinition } from '../workload/schema.js';
-import { bodyJson, bodyText, type HttpFn } from './http.js';
+import { bodyJson, bodyText, type HttpFn, type HttpResult } from './http.js';
 import { observeChat, type ChatObservation } from './observe.js';
+import { dataUrl, syntheticImage } from '../workload/images.js';
+import { mulberry32 } from '../util/rng.js';
 
 export type Verdict = 'supported' | 'partial' | 'not_supported' | 'skipped';
 
@@ -21,6 +23,7 @@ export const CAPABILITIES = [
   'json_schema',
   'tool_calls',
   'reasoning',
+  'vision',
   'concurrency',
   'error_shape',
 ] as const;
@@ -43,6 +46,8 @@ export interface ProbeReport {
   checks: CheckResult[];
   /** The endpoint streams at all: false makes `probe` exit non-zero. */
   canStream: boolean;
+  /** Prompt tokens the server charged for the probe's one test image (usage with it minus without); null when not measured. */
+  imageTokens: number | null;
 }
 
 export interface ProbeOptions {
@@ -107,208 +112,287 @@ const WEATHER_TOOL: ToolDefinition = {
 
 export const UNICODE_PROMPT = 'Repeat exactly: héllo wörld — 你好，世界 🚀👩‍💻 ∑∞';
 
+/** One probe's session: the chat helper every check sends through, and what it has seen so far. */
+interface Session {
+  chat: (messages: string | { role: string; content: unknown }[], extra?: Record<string, unknown>, stream?: boolean) => Promise<ChatObservation>;
+  seen: ChatObservation[];
+  /** Cleared when the engine rejects stream_options.include_usage. */
+  includeUsage: boolean;
+}
+
+function openSession(opts: ProbeOptions, base: string, model: string, timeoutMs: number): Session {
+  const session: Session = {
+    seen: [],
+    includeUsage: true,
+    chat: async (messages, extra = {}, stream = true) => {
+      const body: Record<string, unknown> = {
+        model,
+        messages: typeof messages === 'string' ? [{ role: 'user', content: messages }] : messages,
+        temperature: 0,
+        stream,
+        ...(stream && session.includeUsage ? { stream_options: { include_usage: true } } : {}),
+        ...extra,
+      };
+      const o = observeChat(await opts.http({ method: 'POST', url: `${base}/chat/completions`, body, timeoutMs }), opts.maxEventBytes);
+      session.seen.push(o);
+      return o;
+    },
+  };
+  return session;
+}
+
 export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const checks: CheckResult[] = [];
-  const seen: ChatObservation[] = [];
 
   // /v1/models: ids, and the context length where the engine advertises it (vLLM: max_model_len).
   const modelsRes = await opts.http({ method: 'GET', url: `${base}/models`, timeoutMs: Math.min(timeoutMs, 10_000) });
   const models = parseModels(bodyJson(modelsRes));
-  if (modelsRes.kind === 'response' && modelsRes.status === 200 && models.length > 0) {
-    checks.push({ capability: 'models', verdict: 'supported', evidence: `/v1/models lists ${models.map((m) => m.id + (m.maxModelLen ? ` (max_model_len ${m.maxModelLen})` : '')).join(', ')}` });
-  } else {
-    const why = modelsRes.kind === 'error' ? `${modelsRes.code}: ${modelsRes.message}` : `HTTP ${modelsRes.status}`;
-    checks.push({ capability: 'models', verdict: 'not_supported', evidence: `/v1/models: ${why}`, implies: 'pass --model NAME to run (the model cannot be discovered)' });
-  }
+  checks.push(modelsCheck(modelsRes, models));
   const model = opts.model ?? models[0]?.id ?? 'default';
   const info = models.find((m) => m.id === model);
-  let includeUsage = true;
-
-  const chat = async (messages: string | { role: string; content: string }[], extra: Record<string, unknown> = {}, stream = true) => {
-    const body: Record<string, unknown> = {
-      model,
-      messages: typeof messages === 'string' ? [{ role: 'user', content: messages }] : messages,
-      temperature: 0,
-      stream,
-      ...(stream && includeUsage ? { stream_options: { include_usage: true } } : {}),
-      ...extra,
-    };
-    const o = observeChat(await opts.http({ method: 'POST', url: `${base}/chat/completions`, body, timeoutMs }), opts.maxEventBytes);
-    seen.push(o);
-    return o;
-  };
+  const session = openSession(opts, base, model, timeoutMs);
 
   // 1. Streaming, with nothing but stream: true.
-  const s = await chat('Say hello in five words.', { max_tokens: 16 }, true);
+  const s = await session.chat('Say hello in five words.', { max_tokens: 16 }, true);
   const canStream = s.status === 200 && s.streamed && s.outputChunks > 0 && s.error === null;
   if (!canStream) {
-    checks.push({
-      capability: 'stream',
-      verdict: 'not_supported',
-      evidence: s.error ?? (s.streamed ? `stream carried no output (${s.events} events)` : `answered ${s.contentType ?? 'no content type'} instead of text/event-stream`),
-      implies: 'loadshape measures streamed responses only: TTFT and TPOT cannot be measured against this endpoint',
-    });
+    checks.push(noStreamCheck(s));
     for (const c of CAPABILITIES.slice(2)) if (c !== 'error_shape') checks.push({ capability: c, verdict: 'skipped', evidence: 'the endpoint does not stream' });
     checks.push(await errorShape(opts.http, base, model, timeoutMs));
-    return { target: base, model, models, context: { maxModelLen: info?.maxModelLen ?? null, acceptedWords: null, rejectedWords: null, rejection: null }, checks, canStream };
+    return { target: base, model, models, context: { maxModelLen: info?.maxModelLen ?? null, acceptedWords: null, rejectedWords: null, rejection: null }, checks, canStream, imageTokens: null };
   }
+  checks.push(streamCheck(s));
+  checks.push(await usageCheck(session, s));
+  checks.push(await maxTokensCheck(session));
+  checks.push(await ignoreEosCheck(session));
+  checks.push(await stopCheck(session));
+  checks.push(await shortPromptCheck(session));
+  // 7. Long prompt near the context limit.
+  const ctx = await probeContext(session.chat, info?.maxModelLen ?? null, opts.maxProbeTokens ?? 131_072);
+  checks.push(ctx.check);
+  checks.push(await unicodeCheck(session));
+  // 9. response_format json_schema, judged by the schema.
+  const js = await session.chat('Give the largest city of France and its population as JSON.', {
+    max_tokens: 128,
+    response_format: { type: 'json_schema', json_schema: { name: 'city', schema: JSON_SCHEMA } },
+  });
+  checks.push(jsonSchemaCheck(js));
+  checks.push(await toolCallsCheck(session));
+  checks.push(await reasoningCheck(session));
+  const vision = await visionCheck(session);
+  checks.push(vision.check);
+  // 12. Concurrency: two requests at once; does the second produce tokens before the first ends?
+  const story = 'Write a long story about a lighthouse keeper.';
+  const [a, b] = await Promise.all([session.chat(story, { max_tokens: 32, ignore_eos: true }), session.chat(story, { max_tokens: 32, ignore_eos: true })]);
+  checks.push(concurrencyVerdict(a, b));
+  // 13. Error shape of a bad request.
+  checks.push(await errorShape(opts.http, base, model, timeoutMs));
+  return { target: base, model, models, context: ctx.context, checks, canStream, imageTokens: vision.imageTokens };
+}
+
+function modelsCheck(modelsRes: HttpResult, models: { id: string; maxModelLen: number | null }[]): CheckResult {
+  if (modelsRes.kind === 'response' && modelsRes.status === 200 && models.length > 0) {
+    return { capability: 'models', verdict: 'supported', evidence: `/v1/models lists ${models.map((m) => m.id + (m.maxModelLen ? ` (max_model_len ${m.maxModelLen})` : '')).join(', ')}` };
+  }
+  const why = modelsRes.kind === 'error' ? `${modelsRes.code}: ${modelsRes.message}` : `HTTP ${modelsRes.status}`;
+  return { capability: 'models', verdict: 'not_supported', evidence: `/v1/models: ${why}`, implies: 'pass --model NAME to run (the model cannot be discovered)' };
+}
+
+function noStreamCheck(s: ChatObservation): CheckResult {
+  return {
+    capability: 'stream',
+    verdict: 'not_supported',
+    evidence: s.error ?? (s.streamed ? `stream carried no output (${s.events} events)` : `answered ${s.contentType ?? 'no content type'} instead of text/event-stream`),
+    implies: 'loadshape measures streamed responses only: TTFT and TPOT cannot be measured against this endpoint',
+  };
+}
+
+function streamCheck(s: ChatObservation): CheckResult {
   const oneChunk = s.outputChunks === 1 && s.outputTokens > 2;
-  checks.push({
+  return {
     capability: 'stream',
     verdict: oneChunk || !s.doneSeen ? 'partial' : 'supported',
     evidence:
       `${s.events} SSE events, ${s.outputChunks} output chunks, ${s.doneSeen ? '[DONE]' : 'no [DONE]'}, finish_reason ${s.finishReason ?? 'none'}` +
       (oneChunk ? '; the whole answer came in one chunk (the server buffers)' : ''),
     implies: oneChunk ? 'TTFT equals E2E here: the server or a proxy buffers the stream' : !s.doneSeen ? 'streams end without [DONE]; loadshape accepts a finish_reason as the end' : undefined,
-  });
+  };
+}
 
-  // 2. Usage: with stream_options.include_usage, and whether it comes unasked or only unstreamed.
-  const u = await chat('Say hello in five words.', { max_tokens: 16 }, true);
+/** 2. Usage: with stream_options.include_usage, and whether it comes unasked (`s`) or only unstreamed. */
+async function usageCheck(session: Session, s: ChatObservation): Promise<CheckResult> {
+  const u = await session.chat('Say hello in five words.', { max_tokens: 16 }, true);
   if (u.status !== null && u.status >= 400) {
-    includeUsage = false;
-    checks.push({ capability: 'usage', verdict: 'not_supported', evidence: `stream_options.include_usage rejected: ${u.error}`, implies: 'usage not reported: output tokens will be counted from chunks (a chunk may hold several tokens)' });
-  } else if (u.usage?.completionTokens != null) {
-    checks.push({
+    session.includeUsage = false;
+    return { capability: 'usage', verdict: 'not_supported', evidence: `stream_options.include_usage rejected: ${u.error}`, implies: 'usage not reported: output tokens will be counted from chunks (a chunk may hold several tokens)' };
+  }
+  if (u.usage?.completionTokens != null) {
+    return {
       capability: 'usage',
       verdict: 'supported',
       evidence: `include_usage: usage chunk with completion_tokens ${u.usage.completionTokens} (${u.outputChunks} output chunks); without it: ${s.usage ? 'usage sent anyway' : 'no usage'}`,
-    });
-  } else {
-    const ns = await chat('Say hello in five words.', { max_tokens: 16 }, false);
-    const nsUsage = ns.usage?.completionTokens != null;
-    checks.push({
-      capability: 'usage',
-      verdict: nsUsage ? 'partial' : 'not_supported',
-      evidence: nsUsage
-        ? `no usage in the stream even with include_usage; non-streamed responses report completion_tokens ${ns.usage?.completionTokens}`
-        : 'no usage in streamed or non-streamed responses',
-      implies: 'usage not reported: output tokens will be counted from chunks (a chunk may hold several tokens); TPOT and tok/s are then approximate',
-    });
+    };
   }
+  const ns = await session.chat('Say hello in five words.', { max_tokens: 16 }, false);
+  const nsUsage = ns.usage?.completionTokens != null;
+  return {
+    capability: 'usage',
+    verdict: nsUsage ? 'partial' : 'not_supported',
+    evidence: nsUsage
+      ? `no usage in the stream even with include_usage; non-streamed responses report completion_tokens ${ns.usage?.completionTokens}`
+      : 'no usage in streamed or non-streamed responses',
+    implies: 'usage not reported: output tokens will be counted from chunks (a chunk may hold several tokens); TPOT and tok/s are then approximate',
+  };
+}
 
-  // 3. max_tokens: a long answer asked, 5 tokens allowed.
-  const mt = await chat('Write a long story about a lighthouse keeper.', { max_tokens: 5 });
-  if (mt.error) checks.push({ capability: 'max_tokens', verdict: 'not_supported', evidence: mt.error });
-  else if (mt.outputTokens > 5) {
-    checks.push({ capability: 'max_tokens', verdict: 'not_supported', evidence: `asked 5, got ${mt.outputTokens} tokens (${tokenSource(mt)})`, implies: 'max_tokens is not honoured: output lengths in the workload will not hold' });
-  } else if (mt.finishReason === 'length' && mt.outputTokens === 5) {
-    checks.push({ capability: 'max_tokens', verdict: 'supported', evidence: `asked 5, got 5 (${tokenSource(mt)}), finish_reason length` });
-  } else {
-    checks.push({ capability: 'max_tokens', verdict: 'partial', evidence: `asked 5, got ${mt.outputTokens} (${tokenSource(mt)}), finish_reason ${mt.finishReason ?? 'none'}` });
+/** 3. max_tokens: a long answer asked, 5 tokens allowed. */
+async function maxTokensCheck(session: Session): Promise<CheckResult> {
+  const mt = await session.chat('Write a long story about a lighthouse keeper.', { max_tokens: 5 });
+  if (mt.error) return { capability: 'max_tokens', verdict: 'not_supported', evidence: mt.error };
+  if (mt.outputTokens > 5) {
+    return { capability: 'max_tokens', verdict: 'not_supported', evidence: `asked 5, got ${mt.outputTokens} tokens (${tokenSource(mt)})`, implies: 'max_tokens is not honoured: output lengths in the workload will not hold' };
   }
+  if (mt.finishReason === 'length' && mt.outputTokens === 5) {
+    return { capability: 'max_tokens', verdict: 'supported', evidence: `asked 5, got 5 (${tokenSource(mt)}), finish_reason length` };
+  }
+  return { capability: 'max_tokens', verdict: 'partial', evidence: `asked 5, got ${mt.outputTokens} (${tokenSource(mt)}), finish_reason ${mt.finishReason ?? 'none'}` };
+}
 
-  // 4. ignore_eos / min_tokens: a one-word answer forced to 48 tokens.
+/** 4. ignore_eos / min_tokens: a one-word answer forced to 48 tokens. */
+async function ignoreEosCheck(session: Session): Promise<CheckResult> {
   const want = 48;
-  const ie = await chat('Reply with the single word: yes', { max_tokens: want, ignore_eos: true, min_tokens: want });
+  const ie = await session.chat('Reply with the single word: yes', { max_tokens: want, ignore_eos: true, min_tokens: want });
   if (ie.error) {
-    checks.push({ capability: 'ignore_eos', verdict: 'not_supported', evidence: `ignore_eos/min_tokens rejected: ${ie.error}`, implies: 'output lengths are the model\'s own: remove extra_body ignore_eos/min_tokens from the workload; compare runs by tokens, not requests' });
-  } else if (ie.outputTokens >= want) {
-    checks.push({ capability: 'ignore_eos', verdict: ie.usage ? 'supported' : 'partial', evidence: `a one-word answer ran to ${ie.outputTokens} tokens (${tokenSource(ie)}), finish_reason ${ie.finishReason ?? 'none'}` });
-  } else {
-    checks.push({
-      capability: 'ignore_eos',
-      verdict: 'not_supported',
-      evidence: `ignore_eos + min_tokens ${want} accepted but the answer stopped at ${ie.outputTokens} tokens (${tokenSource(ie)}), finish_reason ${ie.finishReason ?? 'none'}`,
-      implies: 'output lengths are the model\'s own (ignore_eos ignored): the workload\'s output_tokens are upper bounds only',
-    });
+    return { capability: 'ignore_eos', verdict: 'not_supported', evidence: `ignore_eos/min_tokens rejected: ${ie.error}`, implies: 'output lengths are the model\'s own: remove extra_body ignore_eos/min_tokens from the workload; compare runs by tokens, not requests' };
   }
+  if (ie.outputTokens >= want) {
+    return { capability: 'ignore_eos', verdict: ie.usage ? 'supported' : 'partial', evidence: `a one-word answer ran to ${ie.outputTokens} tokens (${tokenSource(ie)}), finish_reason ${ie.finishReason ?? 'none'}` };
+  }
+  return {
+    capability: 'ignore_eos',
+    verdict: 'not_supported',
+    evidence: `ignore_eos + min_tokens ${want} accepted but the answer stopped at ${ie.outputTokens} tokens (${tokenSource(ie)}), finish_reason ${ie.finishReason ?? 'none'}`,
+    implies: 'output lengths are the model\'s own (ignore_eos ignored): the workload\'s output_tokens are upper bounds only',
+  };
+}
 
-  // 5. Stop sequences: a word the model said once, then asked again with it as a stop string.
-  const bl = await chat('Count from one to twenty in words, separated by spaces.', { max_tokens: 24 });
+/** 5. Stop sequences: a word the model said once, then asked again with it as a stop string. */
+async function stopCheck(session: Session): Promise<CheckResult> {
+  const prompt = 'Count from one to twenty in words, separated by spaces.';
+  const bl = await session.chat(prompt, { max_tokens: 24 });
   const stopWord = pickStopWord(bl.text);
   if (bl.error || stopWord === null) {
-    checks.push({ capability: 'stop', verdict: 'skipped', evidence: bl.error ?? `baseline answer too short to pick a stop string (${JSON.stringify(bl.text.slice(0, 40))})` });
-  } else {
-    const st = await chat('Count from one to twenty in words, separated by spaces.', { max_tokens: 24, stop: [stopWord] });
-    if (st.error) checks.push({ capability: 'stop', verdict: 'not_supported', evidence: `stop rejected: ${st.error}` });
-    else if (!st.text.includes(stopWord) && st.finishReason === 'stop' && st.text.length < bl.text.length) {
-      checks.push({ capability: 'stop', verdict: 'supported', evidence: `stop ${JSON.stringify(stopWord)}: answer cut before it (${st.text.length} of ${bl.text.length} chars), finish_reason stop` });
-    } else if (st.text.includes(stopWord)) {
-      checks.push({ capability: 'stop', verdict: 'not_supported', evidence: `stop ${JSON.stringify(stopWord)} still in the answer, finish_reason ${st.finishReason ?? 'none'}`, implies: 'stop sequences are ignored: classes relying on them run to max_tokens' });
-    } else {
-      checks.push({ capability: 'stop', verdict: 'partial', evidence: `stop ${JSON.stringify(stopWord)} absent but finish_reason ${st.finishReason ?? 'none'} (the answer differed from the baseline)` });
-    }
+    return { capability: 'stop', verdict: 'skipped', evidence: bl.error ?? `baseline answer too short to pick a stop string (${JSON.stringify(bl.text.slice(0, 40))})` };
   }
-
-  // 6. Short prompt.
-  const sp = await chat('Hi', { max_tokens: 8 });
-  checks.push(
-    sp.error
-      ? { capability: 'short_prompt', verdict: 'not_supported', evidence: sp.error }
-      : { capability: 'short_prompt', verdict: 'supported', evidence: `"Hi": ${sp.outputTokens} tokens, prompt_tokens ${sp.usage?.promptTokens ?? 'not reported'}` },
-  );
-
-  // 7. Long prompt near the context limit.
-  const ctx = await probeContext(chat, info?.maxModelLen ?? null, opts.maxProbeTokens ?? 131_072);
-  checks.push(ctx.check);
-
-  // 8. Unicode in and out.
-  const uc = await chat(UNICODE_PROMPT, { max_tokens: 32 });
-  if (uc.error) checks.push({ capability: 'unicode', verdict: 'not_supported', evidence: `Unicode prompt rejected: ${uc.error}` });
-  else if (uc.badUtf8) checks.push({ capability: 'unicode', verdict: 'not_supported', evidence: 'the response is not valid UTF-8 (replacement characters)' });
-  else {
-    const nonAscii = [...uc.text].filter((ch) => ch.codePointAt(0)! > 127).join('');
-    checks.push({
-      capability: 'unicode',
-      verdict: nonAscii.length > 0 ? 'supported' : 'partial',
-      evidence:
-        nonAscii.length > 0
-          ? `accepted; answer has non-ASCII ${JSON.stringify(nonAscii.slice(0, 16))}, valid UTF-8 across ${uc.outputChunks} chunks`
-          : 'Unicode prompt accepted; the answer was plain ASCII, so Unicode output was not observed',
-    });
+  const st = await session.chat(prompt, { max_tokens: 24, stop: [stopWord] });
+  if (st.error) return { capability: 'stop', verdict: 'not_supported', evidence: `stop rejected: ${st.error}` };
+  if (!st.text.includes(stopWord) && st.finishReason === 'stop' && st.text.length < bl.text.length) {
+    return { capability: 'stop', verdict: 'supported', evidence: `stop ${JSON.stringify(stopWord)}: answer cut before it (${st.text.length} of ${bl.text.length} chars), finish_reason stop` };
   }
+  if (st.text.includes(stopWord)) {
+    return { capability: 'stop', verdict: 'not_supported', evidence: `stop ${JSON.stringify(stopWord)} still in the answer, finish_reason ${st.finishReason ?? 'none'}`, implies: 'stop sequences are ignored: classes relying on them run to max_tokens' };
+  }
+  return { capability: 'stop', verdict: 'partial', evidence: `stop ${JSON.stringify(stopWord)} absent but finish_reason ${st.finishReason ?? 'none'} (the answer differed from the baseline)` };
+}
 
-  // 9. response_format json_schema, judged by the schema.
-  const js = await chat('Give the largest city of France and its population as JSON.', {
-    max_tokens: 128,
-    response_format: { type: 'json_schema', json_schema: { name: 'city', schema: JSON_SCHEMA } },
-  });
-  checks.push(jsonSchemaCheck(js));
+/** 6. Short prompt. */
+async function shortPromptCheck(session: Session): Promise<CheckResult> {
+  const sp = await session.chat('Hi', { max_tokens: 8 });
+  return sp.error
+    ? { capability: 'short_prompt', verdict: 'not_supported', evidence: sp.error }
+    : { capability: 'short_prompt', verdict: 'supported', evidence: `"Hi": ${sp.outputTokens} tokens, prompt_tokens ${sp.usage?.promptTokens ?? 'not reported'}` };
+}
 
-  // 10. Tool calling (named tool choice; `auto` when named is refused).
-  let tc = await chat('What is the weather in Paris?', { max_tokens: 128, tools: [WEATHER_TOOL], tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+/** 8. Unicode in and out. */
+async function unicodeCheck(session: Session): Promise<CheckResult> {
+  const uc = await session.chat(UNICODE_PROMPT, { max_tokens: 32 });
+  if (uc.error) return { capability: 'unicode', verdict: 'not_supported', evidence: `Unicode prompt rejected: ${uc.error}` };
+  if (uc.badUtf8) return { capability: 'unicode', verdict: 'not_supported', evidence: 'the response is not valid UTF-8 (replacement characters)' };
+  const nonAscii = [...uc.text].filter((ch) => ch.codePointAt(0)! > 127).join('');
+  return {
+    capability: 'unicode',
+    verdict: nonAscii.length > 0 ? 'supported' : 'partial',
+    evidence:
+      nonAscii.length > 0
+        ? `accepted; answer has non-ASCII ${JSON.stringify(nonAscii.slice(0, 16))}, valid UTF-8 across ${uc.outputChunks} chunks`
+        : 'Unicode prompt accepted; the answer was plain ASCII, so Unicode output was not observed',
+  };
+}
+
+/** 10. Tool calling (named tool choice; `auto` when named is refused). */
+async function toolCallsCheck(session: Session): Promise<CheckResult> {
+  const ask = 'What is the weather in Paris?';
   let choice: unknown = { type: 'function', function: { name: 'get_weather' } };
+  let tc = await session.chat(ask, { max_tokens: 128, tools: [WEATHER_TOOL], tool_choice: choice });
   if (tc.error && tc.status !== null && tc.status >= 400 && tc.status < 500) {
     choice = 'auto';
-    tc = await chat('What is the weather in Paris?', { max_tokens: 128, tools: [WEATHER_TOOL], tool_choice: 'auto' });
+    tc = await session.chat(ask, { max_tokens: 128, tools: [WEATHER_TOOL], tool_choice: 'auto' });
   }
-  if (tc.error) checks.push({ capability: 'tool_calls', verdict: 'not_supported', evidence: tc.error, implies: 'remove classes with tools from the workload' });
-  else if (tc.toolCalls.length === 0) {
-    checks.push({ capability: 'tool_calls', verdict: 'not_supported', evidence: `no tool_calls returned (tool_choice ${JSON.stringify(choice)}), finish_reason ${tc.finishReason ?? 'none'}`, implies: 'classes with tools will be judged schema_invalid or not at all' });
-  } else {
-    const v = judgeToolCalls(tc.toolCalls, [WEATHER_TOOL], choice, tc.finishReason);
-    checks.push({
-      capability: 'tool_calls',
-      verdict: v.validity === 'valid' ? (choice === 'auto' ? 'partial' : 'supported') : 'partial',
-      evidence: `${tc.toolCalls.length} call(s) ${tc.toolCalls.map((c) => `${c.name}(${c.arguments.slice(0, 40)})`).join(', ')}: ${v.validity}${v.detail ? ` (${v.detail})` : ''}${choice === 'auto' ? '; named tool_choice refused' : ''}`,
-    });
+  if (tc.error) return { capability: 'tool_calls', verdict: 'not_supported', evidence: tc.error, implies: 'remove classes with tools from the workload' };
+  if (tc.toolCalls.length === 0) {
+    return { capability: 'tool_calls', verdict: 'not_supported', evidence: `no tool_calls returned (tool_choice ${JSON.stringify(choice)}), finish_reason ${tc.finishReason ?? 'none'}`, implies: 'classes with tools will be judged schema_invalid or not at all' };
   }
+  const v = judgeToolCalls(tc.toolCalls, [WEATHER_TOOL], choice, tc.finishReason);
+  return {
+    capability: 'tool_calls',
+    verdict: v.validity === 'valid' ? (choice === 'auto' ? 'partial' : 'supported') : 'partial',
+    evidence: `${tc.toolCalls.length} call(s) ${tc.toolCalls.map((c) => `${c.name}(${c.arguments.slice(0, 40)})`).join(', ')}: ${v.validity}${v.detail ? ` (${v.detail})` : ''}${choice === 'auto' ? '; named tool_choice refused' : ''}`,
+  };
+}
 
-  // 11. Reasoning content (in any answer so far, else one question that invites thinking).
-  let reasoned = seen.find((o) => o.reasoningText.length > 0);
+/** The probe's test image: 112 × 84 px, seeded, so every probe sends the same bytes. */
+export const PROBE_IMAGE = { width: 112, height: 84 } as const;
+
+/**
+ * 11b. Vision: the same question with and without one small PNG; the difference in prompt_tokens is
+ * what the server charged for the image. A 4xx on the image request is a text-only model.
+ */
+async function visionCheck(session: Session): Promise<{ check: CheckResult; imageTokens: number | null }> {
+  const ask = 'Describe this image in one sentence.';
+  const image = syntheticImage(PROBE_IMAGE.width, PROBE_IMAGE.height, 'png', mulberry32(0x1a9e));
+  const withImage = await session.chat([{ role: 'user', content: [{ type: 'text', text: ask }, { type: 'image_url', image_url: { url: dataUrl(image) } }] }], { max_tokens: 8 });
+  const size = `one ${image.width}×${image.height} PNG (${image.bytes.length} bytes)`;
+  if (withImage.error) {
+    const clientError = withImage.status !== null && withImage.status >= 400 && withImage.status < 500;
+    return {
+      imageTokens: null,
+      check: {
+        capability: 'vision',
+        verdict: 'not_supported',
+        evidence: `${size} ${clientError ? `refused with HTTP ${withImage.status}` : 'failed'}: ${withImage.error.replace(/^HTTP \d+: /, '').slice(0, 120)}`,
+        implies: 'remove classes with images from the workload (a text-only model answers them with HTTP 400)',
+      },
+    };
+  }
+  const without = await session.chat(ask, { max_tokens: 8 });
+  const a = withImage.usage?.promptTokens ?? null;
+  const b = without.usage?.promptTokens ?? null;
+  const imageTokens = a !== null && b !== null ? a - b : null;
+  return {
+    imageTokens,
+    check: {
+      capability: 'vision',
+      verdict: 'supported',
+      evidence:
+        imageTokens !== null
+          ? `${size} accepted: prompt_tokens ${a} with it, ${b} without: ${imageTokens} image tokens charged`
+          : `${size} accepted; prompt_tokens not reported, so the image tokens charged are unknown`,
+    },
+  };
+}
+
+/** 11. Reasoning content (in any answer so far, else one question that invites thinking). */
+async function reasoningCheck(session: Session): Promise<CheckResult> {
+  let reasoned = session.seen.find((o) => o.reasoningText.length > 0);
   if (!reasoned) {
-    const r = await chat('What is 17 * 23? Think step by step.', { max_tokens: 64 });
+    const r = await session.chat('What is 17 * 23? Think step by step.', { max_tokens: 64 });
     if (r.reasoningText.length > 0) reasoned = r;
   }
-  checks.push(
-    reasoned
-      ? { capability: 'reasoning', verdict: 'supported', evidence: `reasoning_content/reasoning streamed (${reasoned.reasoningText.length} chars before the answer)`, implies: 'ttftMs is the first answer token; thinking time is in it (firstChunkMs and TPOT count reasoning)' }
-      : { capability: 'reasoning', verdict: 'not_supported', evidence: `no reasoning_content or reasoning field in ${seen.length} responses (not a reasoning model, or no reasoning parser)` },
-  );
-
-  // 12. Concurrency: two requests at once; does the second produce tokens before the first ends?
-  const [a, b] = await Promise.all([
-    chat('Write a long story about a lighthouse keeper.', { max_tokens: 32, ignore_eos: true }),
-    chat('Write a long story about a lighthouse keeper.', { max_tokens: 32, ignore_eos: true }),
-  ]);
-  checks.push(concurrencyVerdict(a, b));
-
-  // 13. Error shape of a bad request.
-  checks.push(await errorShape(opts.http, base, model, timeoutMs));
-
-  return { target: base, model, models, context: ctx.context, checks, canStream };
+  return reasoned
+    ? { capability: 'reasoning', verdict: 'supported', evidence: `reasoning_content/reasoning streamed (${reasoned.reasoningText.length} chars before the answer)`, implies: 'ttftMs is the first answer token; thinking time is in it (firstChunkMs and TPOT count reasoning)' }
+    : { capability: 'reasoning', verdict: 'not_supported', evidence: `no reasoning_content or reasoning field in ${session.seen.length} responses (not a reasoning model, or no reasoning parser)` };
 }
 
 function tokenSource(o: ChatObservation): string {

@@ -77,6 +77,18 @@ export const CSV_COLUMNS = [
   'good_fraction',
   'valid_goodput_per_s',
   'valid_good_fraction',
+  // Upload, images, prefix cache and reasoning (empty where the group has none).
+  'request_bytes_total',
+  'request_bytes_mean',
+  'images',
+  'image_bytes',
+  'cached_tokens',
+  'cached_fraction',
+  'intended_shared_fraction',
+  'reasoning_tokens',
+  'reasoning_tokens_source',
+  'answer_tpot_p50_ms',
+  'answer_tpot_p99_ms',
 ] as const;
 /** Columns that identify a row in --long output (everything before the measured values). */
 const LONG_KEY_LAST = 'duration_s';
@@ -131,9 +143,30 @@ function row(x: CsvInput, p: PhaseResult, g: GroupResult, labelKeys: string[]): 
   r.good_fraction = g.goodput ? g.goodput.goodFraction : null;
   r.valid_goodput_per_s = g.goodput ? g.goodput.validGoodRps : null;
   r.valid_good_fraction = g.goodput ? g.goodput.validGoodFraction : null;
+  Object.assign(r, mediaCells(g));
   Object.assign(r, costCsvCells(x.result, p, g));
   Object.assign(r, turnCells(g));
   return r;
+}
+
+/** Upload, images, cache and reasoning: the group's figures, blank where it has none. */
+function mediaCells(g: GroupResult): Record<string, Cell> {
+  const bytes = g.requestBytes ?? null;
+  const rs = g.reasoning;
+  const at = rs !== undefined && rs.answerTpotMs.count > 0 ? rs.answerTpotMs : null;
+  return {
+    request_bytes_total: bytes,
+    request_bytes_mean: bytes !== null && g.requests > 0 ? Math.round(bytes / g.requests) : null,
+    images: g.images?.images ?? null,
+    image_bytes: g.images?.imageBytes ?? null,
+    cached_tokens: g.cache && g.cache.reported > 0 ? g.cache.cachedTokens : null,
+    cached_fraction: g.cache?.cachedFraction ?? null,
+    intended_shared_fraction: g.cache?.intendedSharedFraction ?? null,
+    reasoning_tokens: rs?.reasoningTokens ?? null,
+    reasoning_tokens_source: rs === undefined ? null : rs.fromChunks === 0 ? 'usage' : rs.fromUsage === 0 ? 'chunks' : 'mixed',
+    answer_tpot_p50_ms: at?.p50Ms ?? null,
+    answer_tpot_p99_ms: at?.p99Ms ?? null,
+  };
 }
 
 /** Booleans as true/false, missing values blank (not "false": a closed loop has no schedule to meet). */

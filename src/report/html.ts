@@ -15,6 +15,7 @@ import { PALETTE, esc, latencyAxis, lineChart, type Series } from './svg.js';
 import { SUMMARY_COLUMNS, TURN_HEADERS, phaseHeading, shownGroups, soleClass, turnCells } from './text.js';
 import { serverMetricsCharts } from './servermetrics-html.js';
 import { loadCurveSection, sweepSection } from './html-sweep.js';
+import { MEDIA_HEADERS, mediaRows } from './media.js';
 
 export interface HtmlRun {
   id: string;
@@ -96,8 +97,18 @@ function summaryTables(r: RunResult): string {
     const body = shownGroups(p).map((g) => `<tr>${SUMMARY_COLUMNS.map((c) => `<td>${esc(c.value(g, p))}</td>`).join('')}</tr>`).join('');
     out.push(`<div class="scroll"><table><tr>${head}</tr>${body}</table></div>`);
     out.push(turnSection(p));
+    out.push(mediaSection(p));
   }
   return out.join('\n');
+}
+
+/** Images, prefix cache and reasoning: the per-class figures (report/media.ts), when the phase has any. */
+function mediaSection(p: PhaseResult): string {
+  const rows = mediaRows(p);
+  if (rows === null) return '';
+  const head = MEDIA_HEADERS.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  return `<h4>Images, prefix cache, reasoning <span class="muted">(first answer tok = TTFT; first chunk = any kind, reasoning included)</span></h4><div class="scroll"><table class="media"><tr>${head}</tr>${body}</table></div>`;
 }
 
 /** Conversation classes: TTFT by position in the conversation, as a table and a chart per class. */

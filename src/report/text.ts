@@ -5,6 +5,7 @@ import type { GroupResult, PhaseResult, RunResult, TurnResult } from '../results
 import { describeLoad } from '../schedule/phases.js';
 import { renderGatesText } from '../gates/render.js';
 import { renderEngineSide } from '../provenance/render.js';
+import { MEDIA_HEADERS, mediaRows } from './media.js';
 
 export interface Column {
   header: string;
@@ -114,6 +115,11 @@ export function renderSummary(r: RunResult): string {
     const rows = shownGroups(p).map((g) => columns.map((c) => c.value(g, p)));
     out.push(table(columns.map((c) => c.header), rows), '');
     out.push(...turnTables(p));
+    const media = mediaRows(p);
+    if (media !== null) {
+      out.push('  images, prefix cache, reasoning (TTFT is the first answer token; first chunk is any kind, reasoning included):');
+      out.push(...table(MEDIA_HEADERS, media).split('\n').map((l) => `  ${l}`), '');
+    }
     const all = p.groups[0];
     const notes: string[] = [];
     const errs = Object.entries(all.errorsByClass).filter(([, n]) => (n ?? 0) > 0);

@@ -62,8 +62,37 @@ export function groupResult(className: string, g: GroupStats, durationS: number)
         }
       : {}),
     ...(g.turns.size > 0 ? { turns: turnResults(g.turns) } : {}),
+    ...mediaResults(g),
     metrics,
   };
+}
+
+/** Upload, images, cache and reasoning figures of a group: each present only where the group has any. */
+function mediaResults(g: GroupStats): Pick<GroupResult, 'requestBytes' | 'images' | 'cache' | 'reasoning'> {
+  const c = g.counters;
+  const out: Pick<GroupResult, 'requestBytes' | 'images' | 'cache' | 'reasoning'> = {};
+  if (c.requestBytes > 0) out.requestBytes = c.requestBytes;
+  if (c.imageRequests > 0) out.images = { requests: c.imageRequests, images: c.images, imageBytes: c.imageBytes };
+  if (c.cacheReported > 0 || c.sharedTokens > 0) {
+    out.cache = {
+      reported: c.cacheReported,
+      reportedPromptTokens: c.cacheReportedPromptTokens,
+      cachedTokens: c.cachedTokens,
+      cachedFraction: c.cacheReportedPromptTokens > 0 ? round(c.cachedTokens / c.cacheReportedPromptTokens, 6) : null,
+      sharedTokens: c.sharedTokens,
+      intendedSharedFraction: c.promptTokens > 0 ? round(c.sharedTokens / c.promptTokens, 6) : null,
+    };
+  }
+  if (c.reasoningRequests > 0) {
+    out.reasoning = {
+      requests: c.reasoningRequests,
+      reasoningTokens: c.reasoningTokens,
+      fromUsage: c.reasoningFromUsage,
+      fromChunks: c.reasoningFromChunks,
+      answerTpotMs: metricResult(g.answerTpotMs),
+    };
+  }
+  return out;
 }
 
 /** The all-classes group first, then classes in workload order. */

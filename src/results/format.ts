@@ -78,6 +78,32 @@ export const GroupSchema = z.object({
   goodput: GroupGoodputSchema.optional(),
   /** Conversation classes (session / round_trip): TTFT by position in the conversation, in order (absent otherwise). */
   turns: z.array(TurnSchema).optional(),
+  /** Request body bytes sent, all requests of the group (the upload; absent in older files). */
+  requestBytes: z.number().optional(),
+  /** Image classes: requests with images, images sent and their encoded bytes (absent otherwise). */
+  images: z.object({ requests: z.number(), images: z.number(), imageBytes: z.number() }).optional(),
+  /**
+   * Prefix cache, successful requests: the server-reported cached tokens (usage.prompt_tokens_details)
+   * of the requests that reported them, beside the prompt tokens the classes meant to share (absent when neither).
+   */
+  cache: z.object({
+    reported: z.number(),
+    reportedPromptTokens: z.number(),
+    cachedTokens: z.number(),
+    /** cachedTokens / reportedPromptTokens; null when no request reported. */
+    cachedFraction: z.number().nullable(),
+    sharedTokens: z.number(),
+    /** sharedTokens / promptTokens: the sharing the workload intended (client side). */
+    intendedSharedFraction: z.number().nullable(),
+  }).optional(),
+  /** Reasoning, successful requests that had any: tokens (and their source) and the answer-only TPOT (absent otherwise). */
+  reasoning: z.object({
+    requests: z.number(),
+    reasoningTokens: z.number(),
+    fromUsage: z.number(),
+    fromChunks: z.number(),
+    answerTpotMs: MetricSchema,
+  }).optional(),
   metrics: z.object(Object.fromEntries(METRIC_KEYS.map((k) => [k, MetricSchema])) as Record<(typeof METRIC_KEYS)[number], typeof MetricSchema>),
 });
 export type GroupResult = z.infer<typeof GroupSchema>;

@@ -34,6 +34,10 @@ function countersOf(g: GroupResult): GroupCounters {
   if (g.retries) c.retries = { attempts: g.retries.attempts, byStatus: { ...g.retries.byStatus } };
   c.good = g.goodput?.good ?? 0;
   c.validGood = g.goodput?.validGood ?? 0;
+  c.requestBytes = g.requestBytes ?? 0;
+  if (g.images) Object.assign(c, { imageRequests: g.images.requests, images: g.images.images, imageBytes: g.images.imageBytes });
+  if (g.cache) Object.assign(c, { cacheReported: g.cache.reported, cacheReportedPromptTokens: g.cache.reportedPromptTokens, cachedTokens: g.cache.cachedTokens, sharedTokens: g.cache.sharedTokens });
+  if (g.reasoning) Object.assign(c, { reasoningRequests: g.reasoning.requests, reasoningTokens: g.reasoning.reasoningTokens, reasoningFromUsage: g.reasoning.fromUsage, reasoningFromChunks: g.reasoning.fromChunks });
   return c;
 }
 
@@ -59,7 +63,8 @@ function mergeGroups(groups: GroupResult[], durationS: number): GroupResult {
   const hist = Object.fromEntries(
     METRIC_KEYS.map((k): [MetricKey, Histogram] => [k, mergeHistograms(groups.map((g) => decodeHistogram(g.metrics[k].hdr)))]),
   ) as Record<MetricKey, Histogram>;
-  return groupResult(groups[0].class, new GroupStats(hist, counters, goodputOf(groups), mergeTurns(groups)), durationS);
+  const answerTpot = mergeHistograms(groups.flatMap((g) => (g.reasoning ? [decodeHistogram(g.reasoning.answerTpotMs.hdr)] : [])));
+  return groupResult(groups[0].class, new GroupStats(hist, counters, goodputOf(groups), mergeTurns(groups), answerTpot), durationS);
 }
 
 /** Conversation positions added up by (turn, tool follow-up). */

@@ -68,6 +68,14 @@ export interface SimSettings {
   slots: number;
   faults: FaultSpec[];
   structured: StructuredFaults;
+  /** false plays a text-only model: image_url parts get HTTP 400, as vLLM answers for one. */
+  vision: boolean;
+  /** Image tokens: ceil(width / imagePatchPx) × ceil(height / imagePatchPx) per image (28: Qwen2-VL's 14-px patches merged 2×2). */
+  imagePatchPx: number;
+  /** A reasoning model: this many reasoning tokens (delta.reasoning_content) before the answer, within max_tokens; 0: none. */
+  reasoningTokens: number;
+  /** Report completion_tokens_details.reasoning_tokens in usage (false: as engines that leave it out). */
+  reasoningInUsage: boolean;
 }
 
 const NO_STRUCTURED_FAULTS: StructuredFaults = { invalidJson: 0, schemaViolation: 0, truncated: 0, unknownTool: 0, badToolArguments: 0 };
@@ -103,6 +111,10 @@ export const BASE_SETTINGS: Readonly<SimSettings> = {
   slots: 1,
   faults: [],
   structured: NO_STRUCTURED_FAULTS,
+  vision: true,
+  imagePatchPx: 28,
+  reasoningTokens: 0,
+  reasoningInUsage: true,
 };
 
 /** What each profile changes from BASE_SETTINGS. */
@@ -151,6 +163,10 @@ const ConfigFile = z
     block_tokens: z.number().int().min(1).optional(),
     prefix_cache_blocks: z.number().int().min(0).optional(),
     slots: z.number().int().min(1).optional(),
+    vision: z.boolean().optional(),
+    image_patch_px: z.number().int().min(1).optional(),
+    reasoning_tokens: z.number().int().min(0).optional(),
+    reasoning_in_usage: z.boolean().optional(),
     faults: z.array(FaultFile).optional(),
     structured: z
       .object({
@@ -258,7 +274,8 @@ export function checkSettings(s: SimSettings): void {
   if (!(PROFILES as readonly string[]).includes(s.profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}, got ${s.profile}`);
   const nonNegative = ['ttftMs', 'itlMs', 'prefillMsPerToken', 'decodeBaseMs', 'decodePerSeqMs', 'decodePerKContextMs'] as const;
   for (const k of nonNegative) if (!Number.isFinite(s[k]) || s[k] < 0) throw new RangeError(`${k} must be a non-negative number, got ${s[k]}`);
-  const positiveInts = ['defaultMaxTokens', 'maxModelLen', 'prefillChunkTokens', 'maxRunningSeqs', 'kvBudgetTokens', 'blockTokens', 'slots'] as const;
+  const positiveInts = ['defaultMaxTokens', 'maxModelLen', 'prefillChunkTokens', 'maxRunningSeqs', 'kvBudgetTokens', 'blockTokens', 'slots', 'imagePatchPx'] as const;
+  if (!Number.isInteger(s.reasoningTokens) || s.reasoningTokens < 0) throw new RangeError(`reasoningTokens must be a non-negative integer, got ${s.reasoningTokens}`);
   for (const k of positiveInts) if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${s[k]}`);
   if (usesEngine(s.profile) && s.decodeBaseMs + s.decodePerSeqMs <= 0) {
     throw new RangeError('decodeBaseMs + decodePerSeqMs must be positive: a zero-cost step would never let time pass');

@@ -23,7 +23,7 @@ export interface EngineSink {
   /** Token `index` (0-based) of request `id` was generated at `atMs`; index outputTokens − 1 ends it. */
   token(id: number, index: number, atMs: number): void;
   /** Request `id` was scheduled for the first time at `atMs` (its queue time ends). */
-  admitted?(id: number, atMs: number): void;
+  admitted?(id: number, atMs: number, cachedTokens: number): void;
 }
 
 export interface EngineGauges {
@@ -275,7 +275,7 @@ export class ContinuousEngine implements Engine {
       s.computed = this.cachedTokens(s);
       if (!s.admitted) {
         s.admitted = true;
-        this.sink.admitted?.(s.req.id, atMs);
+        this.sink.admitted?.(s.req.id, atMs, s.computed);
       }
       const chunk = Math.min(s.target - s.computed, budget, perSeqCap);
       s.stepDecode = false;
@@ -434,7 +434,7 @@ export class BlockingEngine implements Engine {
     for (let i = 0; i < this.slots.length && this.waiting.length > 0; i++) {
       if (this.slots[i] !== null) continue;
       const { req } = this.waiting.shift()!;
-      this.sink.admitted?.(req.id, atMs);
+      this.sink.admitted?.(req.id, atMs, 0);
       this.counters.prefilledTokens += req.promptTokens;
       const prefillMs = this.params.prefillMsPerToken * req.promptTokens;
       this.slots[i] = { req, next: 0, nextAtMs: atMs + prefillMs + this.decodeMs(req.promptTokens) };

@@ -2,6 +2,7 @@
 // prompt tokens it has, which output pieces the "engine" will produce, when the first one is due
 // and how they finish — or into an OpenAI-shaped error. No I/O and no clock: server.ts owns
 // sockets and time, so every rule here is tested as a function of its input.
+import { dataUrlBytes, imageDims, imageTokens } from './images.js';
 import type {
   ChatCompletionRequest,
   CompletionRequest,
@@ -26,6 +27,11 @@ export interface EngineProfile {
   itlMs: number;
   defaultMaxTokens: number;
   maxModelLen: number;
+  /** Absent: a vision model with 28-px tiles, and no reasoning (see SimSettings). */
+  vision?: boolean;
+  imagePatchPx?: number;
+  reasoningTokens?: number;
+  reasoningInUsage?: boolean;
 }
 
 export type Endpoint = 'chat' | 'completions';
@@ -40,8 +46,14 @@ export interface GenerationPlan {
   stream: boolean;
   includeUsage: boolean;
   promptTokens: number;
+  /** Of promptTokens, the images' tokens (see images.ts). */
+  imageTokens: number;
   /** One piece per generated token; completion_tokens is its length. Never empty. */
   output: GeneratedOutput;
+  /** The first this-many pieces are reasoning (delta.reasoning_content), the rest the answer. */
+  reasoningTokens: number;
+  /** usage.completion_tokens_details.reasoning_tokens is reported. */
+  reasoningInUsage: boolean;
   finishReason: FinishReason;
   /** Request body received → first token: ttftMs + prefillMsPerToken × promptTokens. */
   firstTokenMs: number;
@@ -110,6 +122,38 @@ function contentWords(content: unknown): number {
   return 0;
 }
 
+/** Image tokens of a message's image_url parts, or the 400 a text-only model or a bad image gets. */
+function contentImageTokens(content: unknown, profile: EngineProfile): number | PlanResult {
+  if (!Array.isArray(content)) return 0;
+  let n = 0;
+  for (const part of content) {
+    if (!isRecord(part) || part.type !== 'image_url') continue;
+    if (profile.vision === false) {
+      return badRequest('this model is text-only (simulator run with --no-vision): image_url content parts are not supported', 'invalid_request', 'messages');
+    }
+    const url = isRecord(part.image_url) ? part.image_url.url : undefined;
+    const bytes = typeof url === 'string' ? dataUrlBytes(url) : null;
+    if (bytes === null) return badRequest('image_url.url must be a data:image/...;base64 URL (the simulator fetches nothing)', 'invalid_image', 'messages');
+    const dims = imageDims(bytes);
+    if (dims === null) return badRequest('image_url holds neither a PNG nor a JPEG', 'invalid_image', 'messages');
+    n += imageTokens(dims.width, dims.height, profile.imagePatchPx ?? 28);
+  }
+  return n;
+}
+
+/**
+ * Reasoning tokens a request gets: the profile's count scaled by reasoning_effort (low ¼, medium 1,
+ * high 2), none when chat_template_kwargs.enable_thinking is false; always at least one answer token.
+ */
+function reasoningFor(body: Record<string, unknown>, profile: EngineProfile, maxTokens: number): number {
+  const base = profile.reasoningTokens ?? 0;
+  if (base === 0) return 0;
+  const kwargs = body.chat_template_kwargs;
+  if (isRecord(kwargs) && kwargs.enable_thinking === false) return 0;
+  const scale = body.reasoning_effort === 'low' ? 0.25 : body.reasoning_effort === 'high' ? 2 : 1;
+  return Math.max(0, Math.min(Math.round(base * scale), maxTokens - 1));
+}
+
 /** An assistant message's tool calls are part of the prompt when a conversation sends them back (the chat template renders their arguments). */
 function toolCallWords(calls: unknown): number {
   if (!Array.isArray(calls)) return 0;
@@ -157,6 +201,7 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
   if (!isRecord(body)) return badRequest('the request body must be a JSON object', 'invalid_request');
 
   let promptTokens: number;
+  let imageTokens = 0;
   if (endpoint === 'chat') {
     const messages = (body as Partial<ChatCompletionRequest>).messages;
     if (!Array.isArray(messages) || messages.length === 0) {
@@ -165,7 +210,10 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
     promptTokens = 0;
     for (const m of messages) {
       if (!isRecord(m)) return badRequest('each message must be an object', 'invalid_messages', 'messages');
-      promptTokens += contentWords(m.content) + toolCallWords(m.tool_calls);
+      const img = contentImageTokens(m.content, profile);
+      if (typeof img !== 'number') return img;
+      imageTokens += img;
+      promptTokens += contentWords(m.content) + toolCallWords(m.tool_calls) + img;
     }
   } else {
     const counted = countPrompt((body as Partial<CompletionRequest>).prompt);
@@ -212,6 +260,8 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
   // That is what `ignore_eos: true` (and a `min_tokens` ≥ max_tokens) asks of a real engine, and
   // what a load test wants anyway: output length set by the workload, not by the model's whim.
   const output: GeneratedOutput = shaped?.output ?? { kind: 'text', pieces: textPieces(maxTokens) };
+  // Thinking comes before free text only; a tool call or structured answer is not given any here.
+  const reasoningTokens = endpoint === 'chat' && output.kind === 'text' && shaped === undefined ? reasoningFor(body, profile, output.pieces.length) : 0;
   const finishReason: FinishReason = shaped?.finishReason ?? 'length';
 
   const streamOptions = body.stream_options;
@@ -222,7 +272,10 @@ export function planRequest(endpoint: Endpoint, body: unknown, profile: EnginePr
       stream: body.stream === true,
       includeUsage: isRecord(streamOptions) && streamOptions.include_usage === true,
       promptTokens,
+      imageTokens,
       output,
+      reasoningTokens,
+      reasoningInUsage: profile.reasoningInUsage ?? true,
       finishReason,
       firstTokenMs: profile.ttftMs + profile.prefillMsPerToken * promptTokens,
       itlMs: profile.itlMs,

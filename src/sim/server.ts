@@ -89,232 +89,81 @@ function readVersion(): string {
   }
 }
 
-export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<SimServer> {
+/** What every request handler of one simulator shares. */
+interface SimState {
+  readonly options: SimOptions;
+  readonly scheduler: DeadlineScheduler;
+  readonly metrics: SimMetrics;
+  readonly faults: FaultPicker;
+  readonly outputFaults: OutputFaults | undefined;
+  /** slow_first_byte timers of the engine profiles, cleared on close. */
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly startedAtMs: number;
+  readonly idPrefix: string;
+  readonly version: string;
+  readonly modelsBody: string;
+  readonly runner: EngineRunner | null;
+  requestCounter: number;
+  active: number;
+  closing: Promise<void> | undefined;
+}
+
+function resolveOptions(opts: Partial<SimOptions>): SimOptions {
   const given = stripUndefined(opts);
   const profile = given.profile ?? DEFAULT_SIM_OPTIONS.profile;
   const options: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...PROFILE_DEFAULTS[profile], ...given, profile };
   checkSettings(options);
+  return options;
+}
 
+function openState(options: SimOptions): SimState {
   const scheduler = new DeadlineScheduler();
-  const version = readVersion();
-  const startedAtMs = performance.now();
-  const createdS = Math.floor(Date.now() / 1000);
-  const idPrefix = randomBytes(4).toString('hex');
   const metrics = new SimMetrics();
-  const faults = new FaultPicker(options.faults, mulberry32(options.seed ^ 0x0fa017));
   const s = options.structured;
   const outputFaults: OutputFaults | undefined =
     s.invalidJson + s.schemaViolation + s.truncated + s.unknownTool + s.badToolArguments > 0
       ? { rates: s, draw: mulberry32(options.seed ^ 0x5ca1ab1e) }
       : undefined;
-  const timers = new Set<NodeJS.Timeout>();
-  let requestCounter = 0;
-  let active = 0;
-  let closing: Promise<void> | undefined;
-
-  // ---- the engine profiles: one scheduler task runs the engine's steps at their end times ----
-  const jobs = new Map<number, EngineJob>();
-  /** performance.now() of the engine.advance() under way, for the lag of the writes it makes. */
-  let advanceNowMs = 0;
-  const sink: EngineSink = {
-    token(num, index, atMs) {
-      const job = jobs.get(num);
-      if (job === undefined) return;
-      if (index === job.plan.output.pieces.length - 1) jobs.delete(num);
-      job.token(index, atMs, advanceNowMs);
-    },
-    admitted(num, atMs) {
-      const job = jobs.get(num);
-      if (job !== undefined) metrics.queueTime.observe(Math.max(0, atMs - job.submittedAtMs) / 1000);
-    },
+  const state: SimState = {
+    options,
+    scheduler,
+    metrics,
+    faults: new FaultPicker(options.faults, mulberry32(options.seed ^ 0x0fa017)),
+    outputFaults,
+    timers: new Set(),
+    startedAtMs: performance.now(),
+    idPrefix: randomBytes(4).toString('hex'),
+    version: readVersion(),
+    modelsBody: JSON.stringify({
+      object: 'list',
+      data: [{ id: options.model, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'loadshape', max_model_len: options.maxModelLen }],
+    } satisfies ModelList),
+    runner: null,
+    requestCounter: 0,
+    active: 0,
+    closing: undefined,
   };
-  let engine: Engine | null = null;
-  if (usesEngine(profile)) {
-    const params: EngineParams = {
-      decodeBaseMs: options.decodeBaseMs,
-      decodePerSeqMs: options.decodePerSeqMs,
-      decodePerKContextMs: options.decodePerKContextMs,
-      prefillMsPerToken: options.prefillMsPerToken,
-      prefillChunkTokens: options.prefillChunkTokens,
-      longPrefillTokens: options.longPrefillTokens,
-      maxRunningSeqs: options.maxRunningSeqs,
-      kvBudgetTokens: options.kvBudgetTokens,
-      preemption: options.preemption,
-      prefixCache: profile === 'prefix-cache',
-      prefixCacheBlocks: options.prefixCacheBlocks || Math.floor(options.kvBudgetTokens / options.blockTokens),
-      blockTokens: options.blockTokens,
-    };
-    engine = profile === 'blocking' ? new BlockingEngine(params, options.slots, sink) : new ContinuousEngine(params, sink);
+  if (usesEngine(options.profile)) {
+    (state as { runner: EngineRunner | null }).runner = new EngineRunner(options, scheduler, metrics, () => state.closing !== undefined);
   }
-  const engineTask: ScheduledTask = {
-    dueAtMs: Infinity,
-    heapIndex: -1,
-    run(nowMs) {
-      advanceNowMs = nowMs;
-      engine!.advance(nowMs);
-      return engine!.nextEventAtMs();
-    },
-  };
-  /** Re-files the engine task under the engine's next event after a submit or cancel. */
-  const kick = (): void => {
-    if (engine === null || closing !== undefined) return;
-    const next = engine.nextEventAtMs();
-    if (engineTask.heapIndex !== -1) {
-      if (next === engineTask.dueAtMs) return;
-      scheduler.remove(engineTask);
-    }
-    if (next === null) return;
-    engineTask.dueAtMs = next;
-    scheduler.add(engineTask);
-  };
+  return state;
+}
 
-  const modelsBody = JSON.stringify({
-    object: 'list',
-    data: [{ id: options.model, object: 'model', created: createdS, owned_by: 'loadshape', max_model_len: options.maxModelLen }],
-  } satisfies ModelList);
-
+export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<SimServer> {
+  const options = resolveOptions(opts);
+  const state = openState(options);
+  const { scheduler } = state;
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     scheduler.poll();
     const path = (req.url ?? '/').split('?', 1)[0];
     const endpoint: Endpoint | undefined =
       path === '/v1/chat/completions' ? 'chat' : path === '/v1/completions' ? 'completions' : undefined;
-
-    if (endpoint !== undefined) {
-      if (req.method !== 'POST') return sendError(res, errorBody(405, `${path} accepts POST only`, 'method_not_allowed'));
-      active++;
-      res.once('close', () => active--);
-      return receive(req, res, endpoint);
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, errorBody(404, `no route for ${req.method} ${path}`, 'not_found'));
-    }
-    switch (path) {
-      case '/health':
-        res.writeHead(200, { 'content-length': 0 }).end();
-        return;
-      case '/version':
-        return sendJson(res, 200, JSON.stringify({ version, engine: SIM_ENGINE, mimics: 'vllm' }));
-      case '/v1/models':
-        return sendJson(res, 200, modelsBody);
-      case '/metrics': {
-        if (engine !== null) {
-          advanceNowMs = performance.now();
-          engine.advance(advanceNowMs);
-          kick();
-        }
-        const g = engine?.gauges() ?? { running: scheduler.size, waiting: 0, kvUsage: 0 };
-        const c = engine?.counters;
-        const body = renderMetrics({
-          modelName: options.model,
-          ...g,
-          prefixQueryTokens: c?.prefixQueryTokens ?? 0,
-          prefixHitTokens: c?.prefixHitTokens ?? 0,
-          preemptions: c?.preemptions ?? 0,
-          promptTokens: metrics.promptTokens,
-          generationTokens: metrics.generationTokens,
-          successByReason: metrics.successByReason,
-          queueTime: metrics.queueTime,
-          ttft: metrics.ttft,
-          itl: metrics.itl,
-          e2e: metrics.e2e,
-        });
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-        return;
-      }
-      default:
-        return sendError(res, errorBody(404, `no route for ${req.method} ${path}`, 'not_found'));
-    }
+    if (endpoint === undefined) return answerGet(state, req, res, path);
+    if (req.method !== 'POST') return sendError(res, errorBody(405, `${path} accepts POST only`, 'method_not_allowed'));
+    state.active++;
+    res.once('close', () => state.active--);
+    return receive(state, req, res, endpoint);
   });
-
-  function receive(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): void {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    // A client that vanishes mid-body leaves nothing to answer.
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      const receivedAtMs = performance.now();
-      scheduler.poll();
-      if (tooLarge) return sendError(res, errorBody(413, `request body over ${MAX_BODY_BYTES} bytes`, 'body_too_large'));
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks, bytes).toString('utf8'));
-      } catch (err) {
-        return sendError(res, errorBody(400, `request body is not valid JSON: ${(err as Error).message}`, 'invalid_json'));
-      }
-      const planned = planRequest(endpoint, body, options, outputFaults);
-      if (!planned.ok) return sendError(res, planned.error);
-      const plan = planned.plan;
-      const outputTokens = plan.output.pieces.length;
-      if (engine !== null && !engine.fits(plan.promptTokens, outputTokens)) {
-        return sendError(
-          res,
-          errorBody(400, `prompt (${plan.promptTokens}) + output (${outputTokens}) tokens exceed the simulated KV cache of ${options.kvBudgetTokens} tokens`, 'context_length_exceeded'),
-        );
-      }
-      options.onRequest?.({ endpoint, body, promptTokens: plan.promptTokens, outputText: plan.output.pieces.join('') });
-      if (res.destroyed) return;
-      if (closing !== undefined) {
-        res.destroy();
-        return;
-      }
-      const num = ++requestCounter;
-      const fault = faults.pick(num, receivedAtMs - startedAtMs, outputTokens, plan.stream);
-      if (fault !== null && actBeforeHeaders(fault, req, res)) return;
-      const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${idPrefix}${num.toString(16).padStart(8, '0')}`;
-      const delayMs = fault?.type === 'slow_first_byte' ? fault.delayMs : 0;
-      metrics.promptTokens += plan.promptTokens;
-
-      if (engine === null) {
-        const task = plan.stream
-          ? new StreamTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics, fault)
-          : new BufferedTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics);
-        res.once('close', () => {
-          scheduler.remove(task);
-          // Thousands of streams ending together is another burst of callbacks (see poll()).
-          scheduler.poll();
-        });
-        scheduler.add(task);
-        scheduler.poll();
-        return;
-      }
-
-      const eng = engine;
-      const hashes = profile === 'prefix-cache' ? blockHashes(promptTexts(body), options.blockTokens) : undefined;
-      const submit = (): void => {
-        if (res.destroyed || closing !== undefined) return;
-        const nowMs = performance.now();
-        advanceNowMs = nowMs;
-        // Steps that ended before now come first, so this request joins at the next boundary.
-        eng.advance(nowMs);
-        jobs.set(num, new EngineJob(res, plan, id, options, nowMs, metrics, fault));
-        eng.submit({ id: num, promptTokens: plan.promptTokens, outputTokens, blockHashes: hashes }, nowMs);
-        kick();
-      };
-      res.once('close', () => {
-        if (!jobs.delete(num)) return;
-        // Deferred: a close raised while the engine is writing must not change its state mid-step.
-        queueMicrotask(() => {
-          eng.cancel(num, performance.now());
-          kick();
-        });
-      });
-      if (delayMs > 0) {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          submit();
-        }, delayMs);
-        timers.add(t);
-      } else submit();
-    });
-  }
-
   // Accepting a connection is a loop callback too: during a connect storm it is the only one.
   server.on('connection', () => void (scheduler.poll(), options.onConnection?.()));
 
@@ -331,22 +180,249 @@ export async function startSimulator(opts: Partial<SimOptions> = {}): Promise<Si
   return {
     url: `http://${hostForUrl}:${port}/v1`,
     port,
-    profile,
+    profile: options.profile,
     get activeRequests() {
-      return active;
+      return state.active;
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      state.closing ??= new Promise<void>((resolve) => {
         scheduler.stop();
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
+        for (const t of state.timers) clearTimeout(t);
+        state.timers.clear();
         server.close(() => resolve());
         // Streams and idle keep-alive sockets would otherwise hold close() open until they end.
         server.closeAllConnections();
       });
-      return closing;
+      return state.closing;
     },
   };
+}
+
+/** Everything but the two generation endpoints: health, version, models, metrics. */
+function answerGet(state: SimState, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return sendError(res, errorBody(404, `no route for ${req.method} ${path}`, 'not_found'));
+  }
+  switch (path) {
+    case '/health':
+      res.writeHead(200, { 'content-length': 0 }).end();
+      return;
+    case '/version':
+      return sendJson(res, 200, JSON.stringify({ version: state.version, engine: SIM_ENGINE, mimics: 'vllm' }));
+    case '/v1/models':
+      return sendJson(res, 200, state.modelsBody);
+    case '/metrics': {
+      const body = metricsText(state);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    default:
+      return sendError(res, errorBody(404, `no route for ${req.method} ${path}`, 'not_found'));
+  }
+}
+
+function metricsText(state: SimState): string {
+  const { runner, metrics } = state;
+  runner?.catchUp();
+  const engine = runner?.engine;
+  const g = engine?.gauges() ?? { running: state.scheduler.size, waiting: 0, kvUsage: 0 };
+  const c = engine?.counters;
+  return renderMetrics({
+    modelName: state.options.model,
+    ...g,
+    prefixQueryTokens: c?.prefixQueryTokens ?? 0,
+    prefixHitTokens: c?.prefixHitTokens ?? 0,
+    preemptions: c?.preemptions ?? 0,
+    promptTokens: metrics.promptTokens,
+    generationTokens: metrics.generationTokens,
+    successByReason: metrics.successByReason,
+    queueTime: metrics.queueTime,
+    ttft: metrics.ttft,
+    itl: metrics.itl,
+    e2e: metrics.e2e,
+  });
+}
+
+/** Reads a generation request's body, then hands it to accept(). */
+function receive(state: SimState, req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let tooLarge = false;
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_BODY_BYTES) tooLarge = true;
+    else chunks.push(chunk);
+  });
+  // A client that vanishes mid-body leaves nothing to answer.
+  req.on('error', () => undefined);
+  req.on('end', () => {
+    const receivedAtMs = performance.now();
+    state.scheduler.poll();
+    if (tooLarge) return sendError(res, errorBody(413, `request body over ${MAX_BODY_BYTES} bytes`, 'body_too_large'));
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks, bytes).toString('utf8'));
+    } catch (err) {
+      return sendError(res, errorBody(400, `request body is not valid JSON: ${(err as Error).message}`, 'invalid_json'));
+    }
+    accept(state, req, res, endpoint, body, receivedAtMs);
+  });
+}
+
+/** Plans a parsed request and schedules its answer (fixed profile) or submits it to the engine. */
+function accept(state: SimState, req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint, body: unknown, receivedAtMs: number): void {
+  const { options, runner } = state;
+  const planned = planRequest(endpoint, body, options, state.outputFaults);
+  if (!planned.ok) return sendError(res, planned.error);
+  const plan = planned.plan;
+  const outputTokens = plan.output.pieces.length;
+  if (runner !== null && !runner.engine.fits(plan.promptTokens, outputTokens)) {
+    return sendError(
+      res,
+      errorBody(400, `prompt (${plan.promptTokens}) + output (${outputTokens}) tokens exceed the simulated KV cache of ${options.kvBudgetTokens} tokens`, 'context_length_exceeded'),
+    );
+  }
+  options.onRequest?.({ endpoint, body, promptTokens: plan.promptTokens, outputText: plan.output.pieces.join('') });
+  if (res.destroyed) return;
+  if (state.closing !== undefined) {
+    res.destroy();
+    return;
+  }
+  const num = ++state.requestCounter;
+  const fault = state.faults.pick(num, receivedAtMs - state.startedAtMs, outputTokens, plan.stream);
+  if (fault !== null && actBeforeHeaders(fault, req, res)) return;
+  const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${state.idPrefix}${num.toString(16).padStart(8, '0')}`;
+  const delayMs = fault?.type === 'slow_first_byte' ? fault.delayMs : 0;
+  state.metrics.promptTokens += plan.promptTokens;
+
+  if (runner === null) {
+    const { scheduler, metrics } = state;
+    const task = plan.stream
+      ? new StreamTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics, fault)
+      : new BufferedTask(res, plan, id, options, receivedAtMs + delayMs, receivedAtMs, metrics);
+    res.once('close', () => {
+      scheduler.remove(task);
+      // Thousands of streams ending together is another burst of callbacks (see poll()).
+      scheduler.poll();
+    });
+    scheduler.add(task);
+    scheduler.poll();
+    return;
+  }
+
+  const hashes = options.profile === 'prefix-cache' ? blockHashes(promptTexts(body), options.blockTokens) : undefined;
+  const submit = (): void => {
+    if (res.destroyed || state.closing !== undefined) return;
+    runner.submit(num, new EngineJob(res, plan, id, options, performance.now(), state.metrics, fault), hashes);
+  };
+  res.once('close', () => runner.cancel(num));
+  if (delayMs > 0) {
+    const t = setTimeout(() => {
+      state.timers.delete(t);
+      submit();
+    }, delayMs);
+    state.timers.add(t);
+  } else submit();
+}
+
+/**
+ * The engine profiles: one scheduler task runs the engine's steps at their end times and hands each
+ * token the engine produced to its request's EngineJob.
+ */
+class EngineRunner {
+  readonly engine: Engine;
+  private readonly jobs = new Map<number, EngineJob>();
+  /** performance.now() of the engine.advance() under way, for the lag of the writes it makes. */
+  private advanceNowMs = 0;
+  private readonly task: ScheduledTask;
+
+  constructor(
+    options: SimOptions,
+    private readonly scheduler: DeadlineScheduler,
+    metrics: SimMetrics,
+    private readonly isClosing: () => boolean,
+  ) {
+    const sink: EngineSink = {
+      token: (num, index, atMs) => {
+        const job = this.jobs.get(num);
+        if (job === undefined) return;
+        if (index === job.plan.output.pieces.length - 1) this.jobs.delete(num);
+        job.token(index, atMs, this.advanceNowMs);
+      },
+      admitted: (num, atMs, cachedTokens) => {
+        const job = this.jobs.get(num);
+        if (job === undefined) return;
+        metrics.queueTime.observe(Math.max(0, atMs - job.submittedAtMs) / 1000);
+        if (options.profile === 'prefix-cache') job.cachedTokens = cachedTokens;
+      },
+    };
+    const params: EngineParams = {
+      decodeBaseMs: options.decodeBaseMs,
+      decodePerSeqMs: options.decodePerSeqMs,
+      decodePerKContextMs: options.decodePerKContextMs,
+      prefillMsPerToken: options.prefillMsPerToken,
+      prefillChunkTokens: options.prefillChunkTokens,
+      longPrefillTokens: options.longPrefillTokens,
+      maxRunningSeqs: options.maxRunningSeqs,
+      kvBudgetTokens: options.kvBudgetTokens,
+      preemption: options.preemption,
+      prefixCache: options.profile === 'prefix-cache',
+      prefixCacheBlocks: options.prefixCacheBlocks || Math.floor(options.kvBudgetTokens / options.blockTokens),
+      blockTokens: options.blockTokens,
+    };
+    this.engine = options.profile === 'blocking' ? new BlockingEngine(params, options.slots, sink) : new ContinuousEngine(params, sink);
+    const engine = this.engine;
+    this.task = {
+      dueAtMs: Infinity,
+      heapIndex: -1,
+      run: (nowMs) => {
+        this.advanceNowMs = nowMs;
+        engine.advance(nowMs);
+        return engine.nextEventAtMs();
+      },
+    };
+  }
+
+  /** Runs the steps that ended before now (for /metrics, read between steps). */
+  catchUp(): void {
+    this.advanceNowMs = performance.now();
+    this.engine.advance(this.advanceNowMs);
+    this.kick();
+  }
+
+  submit(num: number, job: EngineJob, hashes: number[] | undefined): void {
+    const nowMs = performance.now();
+    this.advanceNowMs = nowMs;
+    // Steps that ended before now come first, so this request joins at the next boundary.
+    this.engine.advance(nowMs);
+    this.jobs.set(num, job);
+    this.engine.submit({ id: num, promptTokens: job.plan.promptTokens, outputTokens: job.plan.output.pieces.length, blockHashes: hashes }, nowMs);
+    this.kick();
+  }
+
+  cancel(num: number): void {
+    if (!this.jobs.delete(num)) return;
+    // Deferred: a close raised while the engine is writing must not change its state mid-step.
+    queueMicrotask(() => {
+      this.engine.cancel(num, performance.now());
+      this.kick();
+    });
+  }
+
+  /** Re-files the engine task under the engine's next event after a submit or cancel. */
+  private kick(): void {
+    if (this.isClosing()) return;
+    const next = this.engine.nextEventAtMs();
+    const task = this.task;
+    if (task.heapIndex !== -1) {
+      if (next === task.dueAtMs) return;
+      this.scheduler.remove(task);
+    }
+    if (next === null) return;
+    task.dueAtMs = next;
+    this.scheduler.add(task);
+  }
 }
 
 /** Answers a fault that strikes before the response starts; false when the fault acts later. */
@@ -402,9 +478,17 @@ function chunkTemplate(chunk: unknown): { prefix: string; suffix: string } {
   return { prefix: json.slice(0, at), suffix: json.slice(at + PIECE_MARK.length) };
 }
 
-function usageOf(plan: GenerationPlan): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+/**
+ * The usage object: with prompt_tokens_details.cached_tokens under the prefix-cache profile (the
+ * tokens its cache held at admission, vLLM's field) and completion_tokens_details.reasoning_tokens
+ * for a reasoning answer (unless the simulator plays an engine that leaves it out).
+ */
+function usageOf(plan: GenerationPlan, cachedTokens: number | null): Record<string, unknown> {
   const completion = plan.output.pieces.length;
-  return { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  const usage: Record<string, unknown> = { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  if (cachedTokens !== null) usage.prompt_tokens_details = { cached_tokens: cachedTokens };
+  if (plan.reasoningTokens > 0 && plan.reasoningInUsage) usage.completion_tokens_details = { reasoning_tokens: plan.reasoningTokens };
+  return usage;
 }
 
 /** What the server saw, for /metrics: vLLM measures from its own side, at generation time. */
@@ -451,7 +535,13 @@ class StreamWriter {
   private readonly prefix: string;
   private readonly suffix: string;
   private readonly lastSuffix: string;
-  private readonly tail: string;
+  /** Reasoning pieces (the first plan.reasoningTokens): delta.reasoning_content instead of content. */
+  private readonly reasoning: number;
+  private readonly reasoningPrefix: string = '';
+  private readonly reasoningSuffix: string = '';
+  /** Prefix-cache profile: tokens found cached at admission, for usage (set by EngineJob). */
+  cachedTokens: number | null = null;
+  private readonly usageEnvelope: (() => string) | null;
   private readonly errorEvent: string;
   private readonly malformedEvent: string;
   private rawSocket: Socket | undefined;
@@ -495,8 +585,14 @@ class StreamWriter {
     ({ prefix: this.prefix, suffix: this.suffix } = chunkTemplate(envelope([pieceChoice(null)])));
     // vLLM puts finish_reason on the last token's chunk rather than on an extra empty one.
     this.lastSuffix = chunkTemplate(envelope([pieceChoice(plan.finishReason)])).suffix;
-    const usage = plan.includeUsage ? `data: ${JSON.stringify(envelope([], { usage: usageOf(plan) }))}\n\n` : '';
-    this.tail = `${usage}data: [DONE]\n\n`;
+    this.reasoning = chat ? plan.reasoningTokens : 0;
+    if (this.reasoning > 0) {
+      ({ prefix: this.reasoningPrefix, suffix: this.reasoningSuffix } = chunkTemplate(
+        envelope([{ index: 0, delta: { reasoning_content: PIECE_MARK }, logprobs: null, finish_reason: null }]),
+      ));
+    }
+    // Rendered at the end: cached_tokens is known only once the engine admitted the request.
+    this.usageEnvelope = plan.includeUsage ? () => `data: ${JSON.stringify(envelope([], { usage: usageOf(plan, this.cachedTokens) }))}\n\n` : null;
     // vLLM's shape for an error raised while streaming: an error object in a data event, then [DONE].
     this.errorEvent = `data: ${JSON.stringify({ error: { message: 'simulated fault: engine error while generating', type: 'server_error', param: null, code: 500 } })}\n\ndata: [DONE]\n\n`;
     this.malformedEvent = `data: {"id":"${id}","object":"${object}","choices":[{"index":0,"delta":{"content":"\n\n`;
@@ -538,12 +634,19 @@ class StreamWriter {
     const pieces = this.pieces;
     const last = pieces.length - 1;
     let out = from === 0 && to > 0 ? this.head : '';
-    for (let i = from; i < to; i++) out += this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
+    const r = this.reasoning;
+    for (let i = from; i < to; i++) {
+      out += i < r ? this.reasoningPrefix + escapePiece(pieces[i]) + this.reasoningSuffix : this.prefix + escapePiece(pieces[i]) + (i === last ? this.lastSuffix : this.suffix);
+    }
     if (to > this.written) this.written = to;
     return out;
   }
 
-  private flush(out: string, forceEnd: boolean, tail = this.tail): void {
+  private get tail(): string {
+    return `${this.usageEnvelope?.() ?? ''}data: [DONE]\n\n`;
+  }
+
+  private flush(out: string, forceEnd: boolean, tail?: string): void {
     const res = this.res;
     if (res.destroyed) {
       this.ended = true;
@@ -555,7 +658,7 @@ class StreamWriter {
     }
     if (done) {
       this.ended = true;
-      res.end(out + tail);
+      res.end(out + (tail ?? this.tail));
     } else if (this.rawSocket !== undefined) {
       // Past the headers, a token is one chunk of chunked encoding written straight to the socket:
       // one string and one syscall, without node:http's per-write bookkeeping and corking.
@@ -633,9 +736,10 @@ class StreamTask implements ScheduledTask {
 }
 
 /** Builds a non-streamed response's body. */
-function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
+function bufferedBody(plan: GenerationPlan, id: string, model: string, cachedTokens: number | null = null): string {
   const created = Math.floor(Date.now() / 1000);
   const text = plan.output.pieces.join('');
+  const usage = usageOf(plan, cachedTokens);
   if (plan.endpoint === 'completions') {
     return JSON.stringify({
       id,
@@ -643,7 +747,7 @@ function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
       created,
       model,
       choices: [{ index: 0, text, logprobs: null, finish_reason: plan.finishReason }],
-      usage: usageOf(plan),
+      usage,
     });
   }
   const message =
@@ -653,14 +757,16 @@ function bufferedBody(plan: GenerationPlan, id: string, model: string): string {
           content: null,
           tool_calls: [{ id: `call_${id.slice(id.indexOf('-') + 1)}`, type: 'function', function: { name: plan.output.name, arguments: text } }],
         }
-      : { role: 'assistant', content: text };
+      : plan.reasoningTokens > 0
+        ? { role: 'assistant', reasoning_content: plan.output.pieces.slice(0, plan.reasoningTokens).join(''), content: plan.output.pieces.slice(plan.reasoningTokens).join('') }
+        : { role: 'assistant', content: text };
   return JSON.stringify({
     id,
     object: 'chat.completion',
     created,
     model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
-    usage: usageOf(plan),
+    usage,
   });
 }
 
@@ -695,6 +801,7 @@ class BufferedTask implements ScheduledTask {
 /** An engine profile's request: the engine says when each token is generated; this writes it. */
 class EngineJob {
   private lastAtMs = 0;
+  private cached: number | null = null;
   private readonly writer: StreamWriter | null;
   private resumeTimer: NodeJS.Timeout | undefined;
 
@@ -711,12 +818,18 @@ class EngineJob {
     res.once('close', () => clearTimeout(this.resumeTimer));
   }
 
+  /** Prefix-cache profile: the prompt tokens the engine found cached, for usage. */
+  set cachedTokens(n: number) {
+    this.cached = n;
+    if (this.writer !== null) this.writer.cachedTokens = n;
+  }
+
   token(index: number, atMs: number, nowMs: number): void {
     this.metrics.token(this.plan, index, atMs, this.lastAtMs, this.submittedAtMs);
     this.lastAtMs = atMs;
     const w = this.writer;
     if (w === null) {
-      if (index === this.plan.output.pieces.length - 1) sendJson(this.res, 200, bufferedBody(this.plan, this.id, this.options.model));
+      if (index === this.plan.output.pieces.length - 1) sendJson(this.res, 200, bufferedBody(this.plan, this.id, this.options.model, this.cached));
       return;
     }
     const before = w.written;

@@ -260,3 +260,8 @@ export function formatSloValue(kind: SloKind, v: number): string {
   return `${Number(v.toFixed(2))}/s`;
 }
 
+
+/** An SLO's phase scope covers the phase itself and, for a `cache: both` phase, its -cold and -warm halves. */
+export function phaseInScope(scope: string, phaseName: string): boolean {
+  return phaseName === scope || phaseName === `${scope}-cold` || phaseName === `${scope}-warm`;
+}

@@ -9,7 +9,7 @@ import { ajvModule } from '../util/lazy.js';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { excerpt, LoadshapeError, workloadError } from '../util/errors.js';
-import { WorkloadSchema, type Workload } from './schema.js';
+import { expandCachePhases, WorkloadSchema, type Workload } from './schema.js';
 import { formatBound, MAX_WORKLOAD_FILE_BYTES } from '../util/limits.js';
 
 export interface LoadedWorkload {
@@ -102,7 +102,7 @@ export function parseWorkload(text: string, file: string): Workload {
   }
   const schemaProblems = uncompilableSchemas(result.data).map((p) => `${file}: ${p}`);
   if (schemaProblems.length > 0) throw workloadError(schemaProblems.join('\n'));
-  return result.data;
+  return expandCachePhases(result.data);
 }
 
 function parseJson(text: string, file: string): unknown {

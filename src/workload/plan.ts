@@ -7,6 +7,8 @@ import { sampleDistribution } from './distributions.js';
 import { MAX_THINK_MS, MAX_TOKENS, MAX_TURNS } from '../util/limits.js';
 import { promptSynthFor, type PromptSynth } from './prompts.js';
 import type { Distribution, RequestClass, ThinkTime, ToolDefinition, Workload } from './schema.js';
+import { MAX_IMAGE_PX, MAX_IMAGES } from './schema.js';
+import { dataUrl, syntheticImage, type EncodedImage } from './images.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface RequestPlan {
@@ -28,6 +30,13 @@ export interface RequestPlan {
   toolChoice?: unknown;
   /** Multi-turn classes and tool round trips: where this request sits in its conversation. */
   conversation?: ConversationStep;
+  /** UTF-8 bytes of `body`: the upload this request costs (the planner always sets it; hand-made plans may not). */
+  bodyBytes?: number;
+  /** Image classes: images in the body and their encoded bytes (before base64). */
+  images?: number;
+  imageBytes?: number;
+  /** Prompt tokens the class means to share with other requests (system prompt, shared prefix); 0 in a cold phase. */
+  sharedTokens?: number;
 }
 
 /** A chat message as sent (system, user, assistant with or without tool calls, tool result). */
@@ -91,6 +100,8 @@ const LABEL_STREAM = 0x4c41_4245; // "LABE"
 // Conversations use five parts: (seed, stream, phase, request, step).
 const SESSION_STREAM = 0x5345_5353; // "SESS"
 const TURN_STREAM = 0x5455_524e; // "TURN"
+const IMAGE_STREAM = 0x494d_4147; // "IMAG"
+const SALT_STREAM = 0x5341_4c54; // "SALT"
 
 const DEFAULT_TOOL_RESULT_TOKENS: Distribution = { type: 'fixed', value: 64 };
 
@@ -109,15 +120,49 @@ interface ClassTemplate {
   responseSchema?: Record<string, unknown>;
   /** A conversation class: multi-turn or round trips. */
   converses: boolean;
+  /** Image classes: the synthetic images made for the class before the run (absent with --image-dir). */
+  imagePool?: PooledImage[];
+}
+
+/** An image ready to send: its data URL is built once, not per request. */
+interface PooledImage {
+  url: string;
+  bytes: number;
+}
+
+/**
+ * Synthetic images made per image class before the run; requests draw from them by seed. Encoding a
+ * PNG or JPEG costs tens of milliseconds, which the measuring loop must not pay per request; the
+ * price is that a class's images repeat across requests (as a real image set's would).
+ */
+export const SYNTHETIC_IMAGE_POOL = 16;
+
+/** What planRequest needs beyond the class: the run's images and the phase's cache mode. */
+interface PlanContext {
+  synth: PromptSynth;
+  model: string;
+  seed: number;
+  /** --image-dir: real images to sample instead of synthetic ones. */
+  imagePool: readonly PooledImage[] | undefined;
+  cold: boolean;
+}
+
+/** The cache mode of each workload phase, for createPlanner's `phaseCache` when the run's phases are the workload's. */
+export function workloadPhaseCache(workload: Workload): ('cold' | 'warm' | undefined)[] {
+  return workload.phases.map((p) => (p.cache === 'both' ? undefined : p.cache));
 }
 
 /**
  * `phaseCount`: how many phases the run plans requests for (default: the workload's). A trace replay
  * has one, a sweep one per possible step; it keys the unique-prefix labels of (phase, request).
  */
-export function createPlanner(workload: Workload, opts: { model: string; tokenizer: Tokenizer; phaseCount?: number }): SizedPlanner {
+export function createPlanner(
+  workload: Workload,
+  opts: { model: string; tokenizer: Tokenizer; phaseCount?: number; imagePool?: readonly EncodedImage[]; phaseCache?: readonly ('cold' | 'warm' | undefined)[] },
+): SizedPlanner {
   const synth = promptSynthFor(opts.tokenizer);
-  const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth));
+  const dirPool = opts.imagePool?.map(pooled);
+  const templates = workload.classes.map((cls, classIndex) => classTemplate(workload, cls, classIndex, synth, dirPool === undefined));
   const cumulativeWeights: number[] = [];
   let totalWeight = 0;
   for (const cls of workload.classes) {
@@ -129,6 +174,9 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
   const labelOffset = mixSeed(workload.seed, LABEL_STREAM, 0, 0);
   const phaseCount = opts.phaseCount ?? workload.phases.length;
   const byName = new Map(templates.map((t) => [t.cls.name, t]));
+  // A run of the workload's own phases takes their cache modes; sweeps and traces say theirs (default warm).
+  const phaseCache = opts.phaseCache ?? (opts.phaseCount === undefined ? workloadPhaseCache(workload) : []);
+  const ctx = (phaseIndex: number): PlanContext => ({ synth, model: opts.model, seed: workload.seed, imagePool: dirPool, cold: phaseCache[phaseIndex] === 'cold' });
   const check = (phaseIndex: number, requestIndex: number) => {
     if (!Number.isInteger(phaseIndex) || phaseIndex < 0 || phaseIndex >= phaseCount) {
       throw new RangeError(`phaseIndex must be an integer in [0, ${phaseCount}), got ${phaseIndex}`);
@@ -146,7 +194,7 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       // Draw order is part of the contract: class, prompt length, output length, then words.
       const t = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex));
+      return planRequest(t, ctx(phaseIndex), phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex));
     },
     followUp(prev: RequestPlan, reply: Reply): FollowUp | null {
       const t = byName.get(prev.className);
@@ -160,12 +208,28 @@ export function createPlanner(workload: Workload, opts: { model: string; tokeniz
       const drawn = templates[pickWeighted(cumulativeWeights, totalWeight, rng)];
       const t = (size.className !== null ? byName.get(size.className) : undefined) ?? drawn;
       const label = (requestIndex * phaseCount + phaseIndex + labelOffset) >>> 0;
-      return planRequest(t, synth, opts.model, phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex), size);
+      return planRequest(t, ctx(phaseIndex), phaseIndex, requestIndex, label, rng, conversationTurns(t, workload.seed, phaseIndex, requestIndex), size);
     },
   };
 }
 
-function classTemplate(workload: Workload, cls: RequestClass, classIndex: number, synth: PromptSynth): ClassTemplate {
+function pooled(image: EncodedImage): PooledImage {
+  return { url: dataUrl(image), bytes: image.bytes.length };
+}
+
+/** The class's synthetic images, sizes drawn from its distributions, from a stream keyed by the class. */
+function syntheticPool(spec: NonNullable<RequestClass['images']>, seed: number, classIndex: number): PooledImage[] {
+  const rng = rngFor(seed, IMAGE_STREAM, classIndex, 0, 0);
+  const out: PooledImage[] = [];
+  for (let k = 0; k < SYNTHETIC_IMAGE_POOL; k++) {
+    const w = Math.max(1, sampleDistribution(spec.width, rng, MAX_IMAGE_PX));
+    const h = Math.max(1, sampleDistribution(spec.height, rng, MAX_IMAGE_PX));
+    out.push(pooled(syntheticImage(w, h, spec.format, rng)));
+  }
+  return out;
+}
+
+function classTemplate(workload: Workload, cls: RequestClass, classIndex: number, synth: PromptSynth, synthesiseImages: boolean): ClassTemplate {
   const tok = synth.tokenizer;
   const sharedTokens = cls.shared_prefix_tokens ?? 0;
   const sharedText = synth.text(sharedTokens, rngFor(workload.seed, SHARED_PREFIX_STREAM, classIndex, 0));
@@ -177,6 +241,8 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
   if (cls.tools !== undefined) fixedBody.tools = cls.tools;
   if (cls.tool_choice !== undefined) fixedBody.tool_choice = cls.tool_choice;
   if (cls.response_format !== undefined) fixedBody.response_format = cls.response_format;
+  if (cls.reasoning?.effort !== undefined) fixedBody.reasoning_effort = cls.reasoning.effort;
+  if (cls.reasoning?.template_kwargs !== undefined) fixedBody.chat_template_kwargs = cls.reasoning.template_kwargs;
   Object.assign(fixedBody, workload.defaults.extra_body, cls.extra_body);
 
   return {
@@ -188,6 +254,7 @@ function classTemplate(workload: Workload, cls: RequestClass, classIndex: number
     fixedBody,
     responseSchema: cls.response_format?.type === 'json_schema' ? cls.response_format.json_schema.schema : undefined,
     converses: cls.session !== undefined || cls.round_trip === true,
+    ...(cls.images !== undefined && synthesiseImages ? { imagePool: syntheticPool(cls.images, workload.seed, classIndex) } : {}),
   };
 }
 
@@ -249,11 +316,18 @@ function nextInConversation(prev: RequestPlan, conv: ConversationStep, reply: Re
     className: prev.className,
     kind: 'chat',
     path: '/chat/completions',
-    body: JSON.stringify(requestBody(model, { messages }, maxTokens, t.fixedBody)),
+    body: '',
+    bodyBytes: 0,
     promptTokens: prev.promptTokens + addedTokens,
     maxTokens,
     conversation: { turn: roundTrip ? conv.turn : conv.turn + 1, turns: conv.turns, toolFollowUp: roundTrip, messages },
   };
+  setBody(plan, requestBody(model, { messages }, maxTokens, t.fixedBody));
+  if (prev.images !== undefined) {
+    plan.images = prev.images;
+    plan.imageBytes = prev.imageBytes;
+  }
+  if (prev.sharedTokens !== undefined) plan.sharedTokens = prev.sharedTokens;
   if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
@@ -278,7 +352,14 @@ function requestBody(model: string, prompt: { messages: ChatMessage[] } | { prom
   return { model, ...prompt, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true }, ...fixedBody };
 }
 
-function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
+/** Sets a plan's body and its size in bytes (the upload it costs). */
+function setBody(plan: RequestPlan, body: Record<string, unknown>): void {
+  plan.body = JSON.stringify(body);
+  plan.bodyBytes = Buffer.byteLength(plan.body);
+}
+
+function planRequest(t: ClassTemplate, c: PlanContext, phaseIndex: number, requestIndex: number, label: number, rng: Rng, turns: number | undefined, size?: RequestSize): RequestPlan {
+  const { synth, model } = c;
   const cls = t.cls;
   let promptWords = sampleDistribution(cls.prompt_tokens, rng, MAX_TOKENS);
   let maxTokens = Math.max(1, sampleDistribution(cls.output_tokens, rng, MAX_TOKENS));
@@ -292,19 +373,31 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
     maxTokens = Math.max(1, size.outputTokens);
   }
   const uniqueText = synth.labelledText(uniqueTokens, label, rng);
-
-  const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);
-  // An empty user message is rejected by most servers; one word keeps the request valid.
-  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '') promptWords = 1;
-  const promptText = synth.text(promptWords, rng);
+  // Cold cache: a salt spelling (phase, request) opens the first text the class controls; the tokens
+  // it adds (the blank line before a system prompt included) come out of the synthesised words, so the
+  // prompt keeps its length.
+  const salt = c.cold ? coldSalt(synth, label) : undefined;
 
   let system: Counted | undefined;
   if (cls.system_prompt !== undefined) {
     system = t.uniqueLeadsSystem
       ? appendLiteral(synth, { text: uniqueText, tokens: uniqueTokens }, cls.system_prompt)
       : { text: cls.system_prompt, tokens: t.systemTokens };
+    if (salt !== undefined) {
+      const salted = appendLiteral(synth, salt, system.text);
+      promptWords = Math.max(0, promptWords - (salted.tokens - system.tokens));
+      system = salted;
+    }
+  } else if (salt !== undefined) {
+    promptWords = Math.max(0, promptWords - salt.tokens);
   }
+
+  const userWordsBeforePrompt = t.sharedTokens + (t.uniqueLeadsSystem ? 0 : uniqueTokens);
+  // An empty user message is rejected by most servers; one word keeps the request valid.
+  if (promptWords === 0 && userWordsBeforePrompt === 0 && (cls.suffix ?? '') === '' && (salt === undefined || system !== undefined)) promptWords = 1;
+  const promptText = synth.text(promptWords, rng);
   const words = joinWords(synth, [
+    system === undefined && salt !== undefined ? salt : { text: '', tokens: 0 },
     { text: t.sharedText, tokens: t.sharedTokens },
     t.uniqueLeadsSystem ? { text: '', tokens: 0 } : { text: uniqueText, tokens: uniqueTokens },
     { text: promptText, tokens: promptWords },
@@ -312,10 +405,11 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
   const user = cls.suffix !== undefined ? appendLiteral(synth, words, cls.suffix) : words;
 
   const isChat = cls.kind === 'chat';
+  const images = cls.images !== undefined ? imageParts(cls.images, t.imagePool ?? c.imagePool ?? [], c.seed, phaseIndex, requestIndex) : undefined;
+  const userContent: unknown = images === undefined ? user.text : [{ type: 'text', text: user.text }, ...images.parts];
   const messages: ChatMessage[] = system !== undefined
-    ? [{ role: 'system', content: system.text }, { role: 'user', content: user.text }]
-    : [{ role: 'user', content: user.text }];
-  const body = requestBody(model, isChat ? { messages } : { prompt: user.text }, maxTokens, t.fixedBody);
+    ? [{ role: 'system', content: system.text }, { role: 'user', content: userContent }]
+    : [{ role: 'user', content: userContent }];
 
   const plan: RequestPlan = {
     phaseIndex,
@@ -323,15 +417,43 @@ function planRequest(t: ClassTemplate, synth: PromptSynth, model: string, phaseI
     className: cls.name,
     kind: cls.kind,
     path: isChat ? '/chat/completions' : '/completions',
-    body: JSON.stringify(body),
+    body: '',
+    bodyBytes: 0,
     promptTokens: (system?.tokens ?? 0) + user.tokens,
     maxTokens,
   };
+  setBody(plan, requestBody(model, isChat ? { messages } : { prompt: user.text }, maxTokens, t.fixedBody));
   if (t.responseSchema !== undefined) plan.responseSchema = t.responseSchema;
   if (cls.tools !== undefined) plan.tools = cls.tools;
   if (cls.tool_choice !== undefined) plan.toolChoice = cls.tool_choice;
   if (turns !== undefined) plan.conversation = { turn: 1, turns, toolFollowUp: false, messages };
+  if (images !== undefined) {
+    plan.images = images.parts.length;
+    plan.imageBytes = images.bytes;
+  }
+  const shared = c.cold ? 0 : t.sharedTokens + t.systemTokens;
+  if (shared > 0 || c.cold) plan.sharedTokens = shared;
   return plan;
+}
+
+/** The cold-cache salt of one request: words spelling its label, from a stream of its own (the request's words stay as they were). */
+function coldSalt(synth: PromptSynth, label: number): Counted {
+  const text = synth.labelledText(synth.labelWords, label, rngFor(SALT_STREAM, label));
+  return { text, tokens: synth.exact ? synth.labelWords : synth.tokenizer.count(text) };
+}
+
+/** The image_url parts of one request: `count` images drawn from the pool by a stream of their own (so a class with images has the same words as without). */
+function imageParts(spec: NonNullable<RequestClass['images']>, pool: readonly PooledImage[], seed: number, phaseIndex: number, requestIndex: number): { parts: unknown[]; bytes: number } {
+  const rng = rngFor(seed, IMAGE_STREAM, phaseIndex, requestIndex);
+  const count = pool.length === 0 ? 0 : sampleDistribution(spec.count, rng, MAX_IMAGES);
+  const parts: unknown[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const image = pool[Math.floor(rng() * pool.length)];
+    bytes += image.bytes;
+    parts.push({ type: 'image_url', image_url: spec.detail === undefined ? { url: image.url } : { url: image.url, detail: spec.detail } });
+  }
+  return { parts, bytes };
 }
 
 interface Counted {

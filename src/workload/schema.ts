@@ -88,6 +88,39 @@ export const ToolSchema = z.object({
 }).loose();
 export type ToolDefinition = z.infer<typeof ToolSchema>;
 
+/** Pixels per side: far above what any vision encoder takes (they resize), small enough to keep a body sane. */
+export const MAX_IMAGE_PX = 4096;
+/** Images per request. */
+export const MAX_IMAGES = 32;
+const PixelsSchema = distributionSchema(MAX_IMAGE_PX, 'px');
+const ImageCountSchema = distributionSchema(MAX_IMAGES, 'images');
+
+/**
+ * Images in the user message, as `image_url` content parts with `data:` URLs: synthetic (seeded
+ * noise and patterns, generated locally) unless the run passes --image-dir.
+ */
+export const ImagesSchema = z.strictObject({
+  /** Images per request. */
+  count: ImageCountSchema,
+  /** Synthetic images: size in pixels (ignored with --image-dir, which sends the files as they are). */
+  width: PixelsSchema,
+  height: PixelsSchema,
+  format: z.enum(['png', 'jpeg']).default('png'),
+  /** Sent as image_url.detail when given (OpenAI's low | high | auto); absent otherwise. */
+  detail: z.enum(['low', 'high', 'auto']).optional(),
+});
+export type ImagesSpec = z.infer<typeof ImagesSchema>;
+
+/**
+ * Reasoning controls, only the fields engines accept: `effort` is sent as `reasoning_effort` (OpenAI,
+ * vLLM, SGLang), `template_kwargs` as `chat_template_kwargs` (e.g. {enable_thinking: false} for Qwen-style templates).
+ */
+export const ReasoningSchema = z.strictObject({
+  effort: z.enum(['low', 'medium', 'high']).optional(),
+  template_kwargs: z.record(z.string(), z.unknown()).optional(),
+}).refine((r) => r.effort !== undefined || r.template_kwargs !== undefined, { message: 'reasoning needs "effort" (low | medium | high) or "template_kwargs" (e.g. {enable_thinking: false})' });
+export type ReasoningSpec = z.infer<typeof ReasoningSchema>;
+
 export const ToolChoiceSchema = z.union([
   z.enum(['auto', 'none', 'required']),
   z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
@@ -151,6 +184,10 @@ export const ClassSchema = z.strictObject({
   round_trip: z.boolean().optional(),
   /** Tokens of each synthetic tool result (round_trip); 64 when absent. */
   tool_result_tokens: DistributionSchema.optional(),
+  /** Images in each request's user message (chat only). */
+  images: ImagesSchema.optional(),
+  /** Reasoning budget fields sent with each request (chat only). */
+  reasoning: ReasoningSchema.optional(),
 }).superRefine((c, ctx) => {
   const maxOutput = c.output_tokens.type === 'fixed' ? c.output_tokens.value : c.output_tokens.max;
   if (maxOutput === 0) {
@@ -166,6 +203,18 @@ export const ClassSchema = z.strictObject({
     }
     if (c.tool_choice !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tool_choice'], message: 'tool_choice needs kind: chat (/completions has no function calling)' });
+    }
+    if (c.images !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['images'], message: 'images need kind: chat (/completions takes text only)' });
+    }
+    if (c.reasoning !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reasoning'], message: 'reasoning needs kind: chat (reasoning_effort and chat_template_kwargs are chat fields)' });
+    }
+  }
+  if (c.images !== undefined) {
+    const most = (d: Distribution) => (d.type === 'fixed' ? d.value : d.max);
+    if (most(c.images.width) === 0 || most(c.images.height) === 0) {
+      ctx.addIssue({ code: 'custom', path: ['images'], message: 'expected images at least 1 px wide and high, got a size distribution that only yields 0' });
     }
   }
   if (c.tool_choice !== undefined && c.tools === undefined) {
@@ -202,6 +251,8 @@ const RESERVED_BODY_FIELDS: Record<string, string> = {
   max_tokens: 'use output_tokens',
   stream: 'loadshape always streams, to time the first token',
   stream_options: 'loadshape always asks for usage in the stream',
+  reasoning_effort: 'use the class field reasoning: {effort: ...}',
+  chat_template_kwargs: 'use the class field reasoning: {template_kwargs: {...}}',
 };
 
 function checkExtraBody(extra: Record<string, unknown> | undefined, ctx: z.RefinementCtx): void {
@@ -235,6 +286,12 @@ export const PhaseSchema = z.strictObject({
   max_concurrency: z.number().int().positive().max(MAX_CONCURRENCY, atMost(MAX_CONCURRENCY, 'in flight')).optional(),
   /** false marks warm-up: the phase runs but is kept out of the recorded results. */
   record: z.boolean().default(true),
+  /**
+   * Prefix cache: `cold` salts the start of each request's first class text so no two requests share
+   * a cacheable prefix (same token counts); `warm` (default) shares what the class shares; `both` runs
+   * the phase twice, as `<name>-cold` then `<name>-warm`, with the same load.
+   */
+  cache: z.enum(['cold', 'warm', 'both']).optional(),
 }).superRefine((p, ctx) => {
   const loads = [p.concurrency !== undefined, p.rate !== undefined, p.ramp !== undefined].filter(Boolean).length;
   if (loads !== 1) {
@@ -289,9 +346,9 @@ export function sloEntries(block: SloBlock | undefined): { path: (string | numbe
   return out;
 }
 
-function checkSlo(w: { slo?: SloBlock; classes: { name: string }[]; phases: { name: string }[] }, ctx: z.RefinementCtx): void {
+function checkSlo(w: { slo?: SloBlock; classes: { name: string }[]; phases: { name: string; cache?: string }[] }, ctx: z.RefinementCtx): void {
   const classNames = w.classes.map((c) => c.name);
-  const phaseNames = w.phases.map((p) => p.name);
+  const phaseNames = w.phases.flatMap((p) => (p.cache === 'both' ? [p.name, `${p.name}-cold`, `${p.name}-warm`] : [p.name]));
   if (w.slo !== undefined && !Array.isArray(w.slo)) {
     for (const cls of Object.keys(w.slo.classes ?? {})) {
       if (!classNames.includes(cls)) ctx.addIssue({ code: 'custom', path: ['slo', 'classes', cls], message: `no class "${cls}" in this workload (classes: ${classNames.join(', ')})` });
@@ -347,7 +404,25 @@ export const WorkloadSchema = z.strictObject({
     if (phaseNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'name'], message: `duplicate phase name "${p.name}"` });
     phaseNames.add(p.name);
   });
+  w.phases.forEach((p, i) => {
+    if (p.cache !== 'both') return;
+    for (const made of [`${p.name}-cold`, `${p.name}-warm`]) {
+      if (phaseNames.has(made)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'cache'], message: `cache: both makes a phase "${made}", which another phase is already called; rename one` });
+    }
+  });
   checkSlo(w, ctx);
 });
 export type Workload = z.infer<typeof WorkloadSchema>;
+
+/**
+ * A `cache: both` phase becomes two phases with the same load, `<name>-cold` then `<name>-warm`
+ * (the loader calls this once after parsing; SLOs scoped phase=<name> apply to both, see phaseInScope).
+ */
+export function expandCachePhases(w: Workload): Workload {
+  if (!w.phases.some((p) => p.cache === 'both')) return w;
+  const phases = w.phases.flatMap((p): Phase[] =>
+    p.cache === 'both' ? [{ ...p, name: `${p.name}-cold`, cache: 'cold' }, { ...p, name: `${p.name}-warm`, cache: 'warm' }] : [p],
+  );
+  return { ...w, phases };
+}
 export type WorkloadInput = z.input<typeof WorkloadSchema>;

@@ -70,7 +70,7 @@ describe('loadshape run against the embedded simulator', () => {
       expect(lines).toHaveLength(24);
       expect(Object.keys(lines[0]).sort()).toEqual(
         ['phase', 'class', 'scheduledAtMs', 'sentAtMs', 'queueMs', 'ttftMs', 'firstChunkMs', 'tpotMs', 'e2eMs', 'promptTokens', 'outputTokens',
-          'outputTokensSource', 'chunks', 'finishReason', 'status', 'errorClass', 'httpStatus', 'validity', 'toolCalls'].sort(),
+          'outputTokensSource', 'chunks', 'finishReason', 'status', 'errorClass', 'httpStatus', 'validity', 'toolCalls', 'requestBytes'].sort(),
       );
       expect(lines[0]).toMatchObject({ phase: 'cli', class: 'fixed', outputTokens: 32, outputTokensSource: 'usage', chunks: 32, status: 'ok', errorClass: null, httpStatus: 200 });
 

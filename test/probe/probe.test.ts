@@ -14,6 +14,23 @@ function verdicts(r: ProbeReport): Record<string, Verdict> {
   return Object.fromEntries(r.checks.map((c) => [c.capability, c.verdict]));
 }
 
+describe('probe against a text-only simulator (--no-vision)', () => {
+  it('says vision is not supported, with the HTTP 400 as evidence, and charges no image tokens', async () => {
+    const textOnly = await startSimulator({ itlMs: 1, ttftMs: 2, maxModelLen: 2048, vision: false, reasoningTokens: 4 });
+    try {
+      const r = await runProbe({ http: transport.http, baseUrl: textOnly.url });
+      const v = r.checks.find((c) => c.capability === 'vision')!;
+      expect(v.verdict).toBe('not_supported');
+      expect(v.evidence).toMatch(/refused with HTTP 400: .*text-only/);
+      expect(r.imageTokens).toBeNull();
+      // The same simulator playing a reasoning model: reasoning_content is seen.
+      expect(r.checks.find((c) => c.capability === 'reasoning')!.verdict).toBe('supported');
+    } finally {
+      await textOnly.close();
+    }
+  }, 30_000);
+});
+
 describe('probe against the simulator', () => {
   let sim: SimServer;
   let report: ProbeReport;
@@ -37,11 +54,17 @@ describe('probe against the simulator', () => {
       json_schema: 'supported',
       tool_calls: 'supported',
       reasoning: 'not_supported',
+      vision: 'supported',
       concurrency: 'supported',
       error_shape: 'supported',
     });
     expect(report.canStream).toBe(true);
     expect(report.model).toBe('loadshape-sim');
+  });
+
+  it('reports the image tokens the server charged: ceil(112/28) × ceil(84/28) = 12 for its one test image', () => {
+    expect(report.imageTokens).toBe(12);
+    expect(report.checks.find((c) => c.capability === 'vision')!.evidence).toMatch(/one 112×84 PNG \(\d+ bytes\) accepted: prompt_tokens \d+ with it, \d+ without: 12 image tokens charged/);
   });
 
   it('finds the context limit from /v1/models and records the engine\'s rejection', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { dataUrl, syntheticImage } from '../../src/workload/images.js';
+import { mulberry32 } from '../../src/util/rng.js';
 import { countWords, planRequest, splitIntoPieces, type EngineProfile, type GenerationPlan } from '../../src/sim/model.js';
 
 const PROFILE: EngineProfile = { ttftMs: 50, prefillMsPerToken: 0.02, itlMs: 10, defaultMaxTokens: 256, maxModelLen: 1000 };
@@ -43,15 +45,17 @@ describe('splitIntoPieces', () => {
 
 describe('planRequest', () => {
   it('counts prompt tokens over every message, system included, and text content parts', () => {
+    // A 28×28 image is one 28-px tile: one image token (test/sim/vision.test.ts has the image rule).
+    const tile = dataUrl(syntheticImage(28, 28, 'png', mulberry32(1)));
     const p = plan('chat', {
       messages: [
         { role: 'system', content: 'you are terse' },
-        { role: 'user', content: [{ type: 'text', text: 'two words' }, { type: 'image_url', image_url: { url: 'x' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'two words' }, { type: 'image_url', image_url: { url: tile } }] },
         user('three more words'),
       ],
       max_tokens: 5,
     });
-    expect(p.promptTokens).toBe(8);
+    expect(p.promptTokens).toBe(8 + 1);
   });
 
   it('always generates exactly max_tokens of free text, finishing with length', () => {

@@ -7,10 +7,10 @@ import { defaultTokenizer } from '../../src/workload/tokenizer.js';
 import { parseDurationMs } from '../../src/util/errors.js';
 
 const DIR = fileURLToPath(new URL('../../workloads/', import.meta.url));
-const EXPECTED = ['ci-smoke', 'conversation', 'json-schema', 'long-context', 'mixed', 'rag', 'short', 'tool-call', 'worst-case'];
+const EXPECTED = ['cache-cold-warm', 'ci-smoke', 'conversation', 'json-schema', 'long-context', 'mixed', 'rag', 'short', 'tool-call', 'vision', 'worst-case'];
 
 describe('shipped workloads', () => {
-  it('are the documented nine', async () => {
+  it('are the documented eleven', async () => {
     const names = (await readdir(DIR)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
     expect(names).toEqual(EXPECTED);
   });
@@ -27,8 +27,10 @@ describe('shipped workloads', () => {
       const plan = planner.plan(workload.phases.length - 1, i);
       if (seen.has(plan.className)) continue;
       seen.add(plan.className);
-      const body = JSON.parse(plan.body) as { messages?: { content: string }[]; prompt?: string; max_tokens: number };
-      const texts = body.messages ? body.messages.map((m) => m.content) : [body.prompt ?? ''];
+      const body = JSON.parse(plan.body) as { messages?: { content: string | { type: string; text?: string }[] }[]; prompt?: string; max_tokens: number };
+      // Image classes send the text as the first content part; images are not prompt text.
+      const textOf = (c: string | { type: string; text?: string }[]) => (typeof c === 'string' ? c : c.filter((p) => p.type === 'text').map((p) => p.text ?? '').join(''));
+      const texts = body.messages ? body.messages.map((m) => textOf(m.content)) : [body.prompt ?? ''];
       expect(plan.promptTokens).toBe(texts.reduce((s, t) => s + tokenizer.count(t), 0));
       expect(body.max_tokens).toBe(plan.maxTokens);
     }

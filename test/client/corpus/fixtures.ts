@@ -184,7 +184,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'sglang-chat',
-    paths: [2, 4, 0],
+    paths: [2, 3, 1],
     shape: 'SGLang chat: nulls for every delta field, matched_stop, usage chunk',
     body: sse(
       `{${sglId},"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_content":null,"tool_calls":null},"logprobs":null,"finish_reason":null,"matched_stop":null}],"usage":null}`,
@@ -265,7 +265,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'litellm-chat',
-    paths: [1, 3, 0],
+    paths: [1, 2, 1],
     shape: 'LiteLLM proxy: function_call/audio nulls, provider fields, usage with details',
     body: sse(
       lite('"Sure"'),
@@ -277,7 +277,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'openai-chat',
-    paths: [2, 4, 0],
+    paths: [2, 3, 1],
     shape: 'OpenAI: refusal null, usage null on chunks, obfuscation, final usage chunk with details',
     body: sse(
       oai('{"role":"assistant","content":"","refusal":null}', 'null', 'Kd'),
@@ -291,7 +291,7 @@ export const CORPUS: CorpusFixture[] = [
   },
   {
     name: 'openai-parallel-tools',
-    paths: [0, 7, 0],
+    paths: [0, 6, 1],
     shape: 'OpenAI parallel tool calls: content null, interleaved argument pieces by index',
     plan: 'tools',
     body: sse(
