@@ -1,7 +1,8 @@
 // The fixed bucket ladder of the Prometheus histograms (live/prometheus.ts): upper bounds in seconds
-// from 1 ms to 10 min, six per decade (1, 1.5, 2, 3, 5, 7 × 10^k). Neighbouring bounds are at most
-// 1.67× apart, so histogram_quantile's linear interpolation inside a bucket is off by under ~30 %
-// anywhere on the ladder, and an SLO bound such as 500 ms or 2 s is a bucket edge. Fixed, not derived
+// from 1 ms to 10 min, six per decade (1, 1.5, 2, 3, 5, 7 × 10^k, then 600). Neighbouring bounds are
+// at most 5/3 apart, so every value lies within 25 % of its bucket's middle and histogram_quantile's
+// interpolation inside a bucket stays within ~30 % of the truth anywhere on the ladder; an SLO bound
+// such as 500 ms, 2 s or 30 s is a bucket edge. Fixed, not derived
 // from the run: dashboards and recording rules can rely on the same `le` values in every run.
 
 const MANTISSAS = [1, 1.5, 2, 3, 5, 7];
