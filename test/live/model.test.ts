@@ -60,7 +60,7 @@ describe('the live model', () => {
   });
 
   it('merges the ticks of two processes exactly: the same endpoint text as one process sending every record', () => {
-    const recs = (s: number, source: number) => Array.from({ length: 3 }, (_, k) => record({ class: k === 2 ? 'rag' : 'chat', ttftMs: 10 + ((s * 7 + k * 13 + source * 29) % 90), tpotMs: 1 + ((s + k + source) % 9), e2eMs: 300 + s, queueMs: (s + k) % 4, ...(k === 1 && s % 4 === source ? { status: 'error' as const, errorClass: 'timeout' as const, ttftMs: null } : {}) }));
+    const recs = (s: number, source: number) => Array.from({ length: 3 }, (_, k) => record({ class: k === 2 ? 'rag' : 'chat', ttftMs: 10 + ((s * 7 + k * 13 + source * 29) % 90), tpotMs: 1 + ((s + k + source) % 9), e2eMs: 300 + s, queueMs: (s + k) % 4, ...(k === 1 && s % 4 === source ? { status: 'error' as const, errorClass: 'timeout_idle' as const, ttftMs: null } : {}) }));
     const two = run(2, 12, recs);
     const one = run(1, 12, (s) => [...recs(s, 0), ...recs(s, 1)]);
     const strip = (t: string) => t.split('\n').filter((l) => !/in_flight|dispatch_lag/.test(l)).join('\n');
@@ -98,7 +98,7 @@ describe('renderFrame', () => {
     expect(f).toMatch(/chat\s+21\s+1\s/);
     expect(f).toMatch(/all\s+41\s+1\s/);
     expect(f).toContain('TTFT all'); // wide enough for the since-start columns
-    expect(f).toContain('errors: timeout 1');
+    expect(f).toContain('errors: timeout_idle 1');
     expect(f).toContain('server: running 12 · waiting 3 · KV 35%');
     expect(f).toContain('harness: loop lag');
     expect(f).toContain('step 1 baseline: pass');
