@@ -74,7 +74,7 @@ describe('the live model', () => {
 });
 
 describe('renderFrame', () => {
-  const model = run(1, 20, (s) => [record({ class: 'chat', ttftMs: 40 + s }), record({ class: 'a-much-longer-class-name-than-fits', ttftMs: 90 }), ...(s === 3 ? [record({ class: 'chat', status: 'error', errorClass: 'timeout', ttftMs: null })] : [])]);
+  const model = run(1, 20, (s) => [record({ class: 'chat', ttftMs: 40 + s }), record({ class: 'a-much-longer-class-name-than-fits', ttftMs: 90 }), ...(s === 3 ? [record({ class: 'chat', status: 'error', errorClass: 'timeout_idle', ttftMs: null })] : [])]);
   model.server = { running: 12, waiting: 3, kvCacheUsage: 0.345 };
   model.addLog('step 1 baseline: pass');
 
