@@ -88,7 +88,10 @@ export function renderFrame(model: LiveModel, cols: number, rows: number): strin
   if (phase === null) lines.push('waiting for the first phase to start');
   else {
     const r = model.rates(phase);
-    lines.push(phaseLine(model, phase), `offered ${rate(r.offeredRps)}/s · sent ${rate(r.sentRps)}/s · completed ${rate(r.completedRps)}/s`, '', ...classTable(model, phase, cols), errorsLine(model, phase));
+    // A closed loop offers no arrival rate of its own: each request is sent when one finishes.
+    const closed = model.phases.get(phase)!.info.load.startsWith('closed');
+    const offered = closed ? 'offered - (closed loop)' : `offered ${rate(r.offeredRps)}/s`;
+    lines.push(phaseLine(model, phase), `${offered} · sent ${rate(r.sentRps)}/s · completed ${rate(r.completedRps)}/s`, '', ...classTable(model, phase, cols), errorsLine(model, phase));
   }
   lines.push(serverLine(model), harnessLine(model));
   const ended = [...model.phases.values()].filter((p) => p.endedAtMs !== null && p.info.name !== phase);

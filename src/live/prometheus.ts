@@ -6,7 +6,7 @@
 //   loadshape_ttft_seconds / _tpot_seconds / _e2e_seconds{phase,class}  histograms of successful requests
 //   loadshape_queue_seconds{phase,class}                        histogram of every request (wait for a slot or the loop)
 //   loadshape_in_flight                                         gauge: requests on the wire now
-//   loadshape_offered_rps{phase}                                gauge: arrivals offered per second, last 5 s
+//   loadshape_offered_rps{phase}                                gauge: arrivals offered per second, last 5 s (open-loop phases)
 //   loadshape_dispatch_lag_seconds                              gauge: largest pacer lateness in the last second
 //   loadshape_run_info{run_id,workload,model,target,version}    gauge, always 1
 // Histogram buckets are the fixed ladder of live/ladder.ts (1 ms … 10 min, six per decade).
@@ -94,7 +94,7 @@ export function exposition(model: LiveModel, constant: Record<string, string>): 
   lines.push('# HELP loadshape_in_flight Requests on the wire now.', '# TYPE loadshape_in_flight gauge', `loadshape_in_flight${L({})} ${model.inFlight}`);
 
   lines.push('# HELP loadshape_offered_rps Arrivals offered per second over the last 5 s (the whole phase once it ended).', '# TYPE loadshape_offered_rps gauge');
-  for (const p of model.phases.values()) lines.push(`loadshape_offered_rps${L({ phase: p.info.name })} ${num(model.rates(p.info.name).offeredRps)}`);
+  for (const p of model.phases.values()) if (!p.info.load.startsWith('closed')) lines.push(`loadshape_offered_rps${L({ phase: p.info.name })} ${num(model.rates(p.info.name).offeredRps)}`);
 
   lines.push(
     '# HELP loadshape_dispatch_lag_seconds Largest lateness of the pacer (intended to actual send, with a free slot) in the last second, worst process.',
