@@ -1,0 +1,109 @@
+// scripts/bench-live.ts — what watching a run costs: whole-process CPU per streamed token of a real
+// `loadshape run` in a pseudo-terminal (util-linux `script`), with the plain progress line (`--no-live`)
+// against the live view plus the Prometheus endpoint (`--live --metrics-listen`, scraped every second
+// by this script, as a Prometheus would). Runs alternate A, B, A, B… so drift on a busy machine hits
+// both alike; the figure is the ratio of the medians, and the spread of each side is printed as the noise.
+// The client is pinned to core 0 and scripts/bench-server.ts to core 1 when `taskset` exists. CPU is
+// user + sys of everything the shell waited for (the CLI, its re-exec, and `script` itself).
+//
+//   npm run build && npx tsx scripts/bench-live.ts                 # 4 runs per side, throughput-bound
+//   npx tsx scripts/bench-live.ts --runs 2 --requests 2048         # quicker
+//   npx tsx scripts/bench-live.ts --itl-ms 10 --requests 1500 --concurrency 64   # paced: a long run, few tokens per second
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startBenchServer } from './bench-process.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const RUNS = Number(arg('--runs', '4'));
+const REQUESTS = Number(arg('--requests', '4096'));
+const CONCURRENCY = Number(arg('--concurrency', '256'));
+const ITL_MS = Number(arg('--itl-ms', '0'));
+
+interface Side {
+  name: string;
+  flags: string[];
+  cpuUsPerToken: number[];
+  wallS: number[];
+  scrapes: number[];
+}
+
+function pinned(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return cpus().length >= 2;
+  } catch {
+    return false;
+  }
+}
+
+/** bash `times`: the children's user and sys (its last line). */
+function childrenCpuS(out: string): number {
+  const lines = out.trim().split('\n');
+  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(lines[lines.length - 1]);
+  if (!m) throw new Error(`cannot read CPU times from: ${out}`);
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
+}
+
+function outputTokens(dir: string): number {
+  const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+  if (!file) throw new Error(`no result in ${dir}`);
+  const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { phases: { groups: { class: string; outputTokens: number }[] }[] };
+  return r.phases.reduce((s, p) => s + (p.groups.find((g) => g.class === '*')?.outputTokens ?? 0), 0);
+}
+
+/** One run in a pseudo-terminal of 120×40; with `scrapePort`, this process scrapes the endpoint every second meanwhile. */
+async function runOnce(url: string, side: Side, pin: boolean, port: number | null): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'loadshape-bench-live-'));
+  try {
+    const cli = ['node', 'dist/cli.js', 'run', 'short', '--target', url, '--model', 'bench', '--concurrency', String(CONCURRENCY), '--requests', String(REQUESTS), '--server-metrics', 'none', '--workers', '1', '--out', dir, ...side.flags, ...(port !== null ? ['--metrics-listen', `127.0.0.1:${port}`] : [])];
+    const inner = `stty cols 120 rows 40; CI= exec ${pin ? 'taskset -c 0 ' : ''}${cli.join(' ')}`;
+    let scrapes = 0;
+    const timer = port !== null ? setInterval(() => void fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then(() => scrapes++, () => {}), 1000) : null;
+    const t0 = performance.now();
+    // execFileSync would block this process's event loop, and with it the scrapes: run bash asynchronously.
+    const out = await new Promise<string>((res, rej) => {
+      import('node:child_process').then(({ execFile }) =>
+        execFile('bash', ['-c', `script -qfec ${JSON.stringify(inner)} /dev/null >/dev/null 2>&1; times`], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, stdout) => (err ? rej(err) : res(stdout))),
+      );
+    });
+    const wallS = (performance.now() - t0) / 1000;
+    if (timer) clearInterval(timer);
+    const tokens = outputTokens(dir);
+    const cpuS = childrenCpuS(out);
+    side.cpuUsPerToken.push((cpuS / tokens) * 1e6);
+    side.wallS.push(wallS);
+    side.scrapes.push(scrapes);
+    process.stderr.write(`${side.name}: ${((cpuS / tokens) * 1e6).toFixed(3)} µs CPU/token (${tokens} tokens, ${cpuS.toFixed(2)} s CPU, ${wallS.toFixed(1)} s wall${port !== null ? `, ${scrapes} scrapes` : ''})\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+const pin = pinned();
+const { url, proc } = await startBenchServer(pin, ['--ttft-ms', '0', '--itl-ms', String(ITL_MS), ...(ITL_MS === 0 ? ['--events-per-write', '8'] : [])]);
+const base: Side = { name: 'progress line (--no-live)', flags: ['--no-live'], cpuUsPerToken: [], wallS: [], scrapes: [] };
+const live: Side = { name: 'live view + endpoint', flags: ['--live'], cpuUsPerToken: [], wallS: [], scrapes: [] };
+try {
+  for (let i = 0; i < RUNS; i++) {
+    await runOnce(url, base, pin, null);
+    await runOnce(url, live, pin, 19_464 + i);
+  }
+} finally {
+  proc.kill('SIGTERM');
+}
+const a = median(base.cpuUsPerToken);
+const b = median(live.cpuUsPerToken);
+const spread = (s: Side) => `${Math.min(...s.cpuUsPerToken).toFixed(3)}–${Math.max(...s.cpuUsPerToken).toFixed(3)}`;
+process.stdout.write(
+  `${pin ? 'client on core 0, server on core 1' : 'unpinned'}; ${REQUESTS} requests of \`short\`, ${CONCURRENCY} streams, itl ${ITL_MS} ms, ${RUNS} runs per side (alternating)\n` +
+    `progress line:          median ${a.toFixed(3)} µs CPU/token (runs ${spread(base)}), median wall ${median(base.wallS).toFixed(1)} s\n` +
+    `live view + endpoint:   median ${b.toFixed(3)} µs CPU/token (runs ${spread(live)}), median wall ${median(live.wallS).toFixed(1)} s, ${median(live.scrapes)} scrapes\n` +
+    `extra CPU per streamed token: ${(((b - a) / a) * 100).toFixed(2)} % (noise: each side's runs spread ±${((((Math.max(...base.cpuUsPerToken) - Math.min(...base.cpuUsPerToken)) / 2) / a) * 100).toFixed(1)} %)\n`,
+);
