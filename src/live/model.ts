@@ -24,8 +24,11 @@ export class GroupState {
   readonly sumsS: Record<LiveMetric, number> = { ttft: 0, tpot: 0, e2e: 0, queue: 0 };
   readonly ttft = newHistogram();
   readonly tpot = newHistogram();
-  /** Second of the run → that second's TTFT and TPOT (the last WINDOW_S kept). */
+  /** Second of the run → that second's TTFT and TPOT (the last WINDOW_S kept)... */
   readonly recent = new Map<number, { ttft: Histogram; tpot: Histogram }>();
+  /** ...and their sum, kept as seconds come and go, so a frame reads the window without merging ten histograms. */
+  private readonly recentSum = { ttft: newHistogram(), tpot: newHistogram() };
+  private readonly spare: { ttft: Histogram; tpot: Histogram }[] = [];
 
   constructor(
     readonly phase: string,
@@ -56,12 +59,28 @@ export class GroupState {
     this.tpot.add(d.tpot);
     let s = this.recent.get(second);
     if (s === undefined) {
-      s = { ttft: newHistogram(), tpot: newHistogram() };
+      this.evict(second - WINDOW_S);
+      // An evicted second's histograms are reused: no 2 × 70 KB allocation per group each second.
+      s = this.spare.pop() ?? { ttft: newHistogram(), tpot: newHistogram() };
       this.recent.set(second, s);
-      for (const k of this.recent.keys()) if (k <= second - WINDOW_S) this.recent.delete(k);
     }
     s.ttft.add(d.ttft);
     s.tpot.add(d.tpot);
+    this.recentSum.ttft.add(d.ttft);
+    this.recentSum.tpot.add(d.tpot);
+  }
+
+  /** Drops the seconds up to `second` from the window. */
+  private evict(second: number): void {
+    for (const [k, s] of this.recent) {
+      if (k > second) continue;
+      this.recentSum.ttft.subtract(s.ttft);
+      this.recentSum.tpot.subtract(s.tpot);
+      this.recent.delete(k);
+      s.ttft.reset();
+      s.tpot.reset();
+      this.spare.push(s);
+    }
   }
 
   /** p50/p99 since the start, or over the seconds after `sinceSecond` (the recent window). */
@@ -69,8 +88,8 @@ export class GroupState {
     let h: Histogram;
     if (sinceSecond === undefined) h = this[metric];
     else {
-      h = newHistogram();
-      for (const [k, s] of this.recent) if (k > sinceSecond) h.add(s[metric]);
+      this.evict(sinceSecond);
+      h = this.recentSum[metric];
     }
     if (h.totalCount === 0) return { p50Ms: null, p99Ms: null };
     return { p50Ms: percentileMs(h, 50), p99Ms: percentileMs(h, 99) };

@@ -51,6 +51,8 @@ function num(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Math.round(n * 1e9) / 1e9);
 }
 
+const LE = BUCKETS_S.map((b) => num(b));
+
 const HELP: Record<LiveMetric, string> = {
   ttft: 'Time to first token of successful requests (send to first generated output).',
   tpot: 'Time per output token after the first, of successful requests.',
@@ -75,20 +77,23 @@ export function exposition(model: LiveModel, constant: Record<string, string>): 
   lines.push('# HELP loadshape_output_tokens_total Output tokens of successful requests.', '# TYPE loadshape_output_tokens_total counter');
   for (const g of groups) lines.push(`loadshape_output_tokens_total${L({ phase: g.phase, class: g.className })} ${g.outputTokens}`);
 
+  // A scrape writes a few thousand bucket lines: each group's label text is built once, `le` appended.
+  const groupLabels = groups.map((g) => L({ phase: g.phase, class: g.className }));
   for (const m of LIVE_METRICS) {
     const name = `loadshape_${m}_seconds`;
     lines.push(`# HELP ${name} ${HELP[m]}`, `# TYPE ${name} histogram`);
-    for (const g of groups) {
-      const base = { phase: g.phase, class: g.className };
+    groups.forEach((g, gi) => {
+      const base = groupLabels[gi];
+      const open = `${name}_bucket${base.slice(0, -1)},le="`;
       let cumulative = 0;
       const slots = g.buckets[m];
       for (let i = 0; i < BUCKETS_S.length; i++) {
         cumulative += slots[i];
-        lines.push(`${name}_bucket${L({ ...base, le: num(BUCKETS_S[i]) })} ${cumulative}`);
+        lines.push(`${open}${LE[i]}"} ${cumulative}`);
       }
       cumulative += slots[BUCKETS_S.length];
-      lines.push(`${name}_bucket${L({ ...base, le: '+Inf' })} ${cumulative}`, `${name}_sum${L(base)} ${num(g.sumsS[m])}`, `${name}_count${L(base)} ${cumulative}`);
-    }
+      lines.push(`${open}+Inf"} ${cumulative}`, `${name}_sum${base} ${num(g.sumsS[m])}`, `${name}_count${base} ${cumulative}`);
+    });
   }
 
   lines.push('# HELP loadshape_in_flight Requests on the wire now.', '# TYPE loadshape_in_flight gauge', `loadshape_in_flight${L({})} ${model.inFlight}`);

@@ -51,12 +51,15 @@ function emptyGroup(phase: string, className: string): GroupDelta {
 }
 
 export class LiveTap implements RunSink {
-  private readonly groups = new Map<string, GroupDelta>();
+  /** phase → class → what finished since the last tick. */
+  private readonly groups = new Map<string, Map<string, GroupDelta>>();
+  private lastGroup: GroupDelta | null = null;
   private plan: PhasePlan | null = null;
   private phaseStartedAtMs = 0;
   private last = { scheduled: 0, sent: 0 };
   private completed = 0;
   private readonly lagSeen = newHistogram();
+  private readonly lagScratch = newHistogram();
   private lagOf: Histogram | null = null;
   private readonly loop: IntervalHistogram;
   private cpuAtUs: number;
@@ -83,11 +86,14 @@ export class LiveTap implements RunSink {
   }
 
   record(r: RequestRecord): void {
-    const key = `${r.phase}\u0000${r.class}`;
-    let g = this.groups.get(key);
-    if (g === undefined) {
-      g = emptyGroup(r.phase, r.class);
-      this.groups.set(key, g);
+    // The last record's group first: no key string is built per record.
+    let g = this.lastGroup;
+    if (g === null || g.phase !== r.phase || g.className !== r.class) {
+      let byClass = this.groups.get(r.phase);
+      if (byClass === undefined) this.groups.set(r.phase, (byClass = new Map()));
+      g = byClass.get(r.class) ?? null;
+      if (g === null) byClass.set(r.class, (g = emptyGroup(r.phase, r.class)));
+      this.lastGroup = g;
     }
     this.completed++;
     add(g, 'queue', r.queueMs);
@@ -152,7 +158,7 @@ export class LiveTap implements RunSink {
       loopDelayMaxMs: Number.isFinite(this.loop.max) ? Math.max(0, this.loop.max / 1e6 - 10) : 0,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       server: this.o.server?.() ?? null,
-      groups: [...this.groups.values()].filter((g) => g.ok > 0 || Object.keys(g.errors).length > 0),
+      groups: [...this.groups.values()].flatMap((byClass) => [...byClass.values()]).filter((g) => g.ok > 0 || Object.keys(g.errors).length > 0),
       phaseEnded,
       stopped: view.stopped,
       final,
@@ -170,7 +176,8 @@ export class LiveTap implements RunSink {
     if (this.lagOf !== lag) this.lagSeen.reset();
     this.lagOf = lag;
     if (lag.totalCount === this.lagSeen.totalCount) return 0;
-    const d = newHistogram();
+    const d = this.lagScratch;
+    d.reset();
     d.add(lag);
     d.subtract(this.lagSeen);
     this.lagSeen.add(d);

@@ -105,6 +105,12 @@ describe('renderFrame', () => {
     expect(f).toContain('elapsed 0:20 · done');
   });
 
+  it('shows the line the command sets under the title (the sweep\'s current step)', () => {
+    model.note = 'sweep step 3 of at most 12: grid at 12.5 rps';
+    expect(renderFrame(model, 100, 24).split('\n')[1].trimEnd()).toBe('sweep step 3 of at most 12: grid at 12.5 rps');
+    model.note = '';
+  });
+
   it('drops the since-start columns on a narrow terminal instead of wrapping', () => {
     const f = renderFrame(model, 80, 24);
     expect(f).not.toContain('TTFT all');
