@@ -2,9 +2,9 @@
 // for the terminal view (live/frame.ts) and the Prometheus endpoint (live/prometheus.ts). Counts and
 // bucket counts add up exactly across processes; TTFT/TPOT percentiles come from HDR histograms since
 // the start and over the last 10 s (one histogram per second, merged when asked).
-import { newHistogram, percentileMs, type Histogram } from '../metrics/histogram.js';
+import { percentileMs, type Histogram } from '../metrics/histogram.js';
 import { BUCKETS_S } from './ladder.js';
-import { LIVE_METRICS, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
+import { LIVE_METRICS, liveHistogram, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
 
 export const ALL = '*';
 /** Seconds of the view's "recent" percentiles and rates. */
@@ -22,12 +22,12 @@ export class GroupState {
   outputTokens = 0;
   readonly buckets: Record<LiveMetric, number[]>;
   readonly sumsS: Record<LiveMetric, number> = { ttft: 0, tpot: 0, e2e: 0, queue: 0 };
-  readonly ttft = newHistogram();
-  readonly tpot = newHistogram();
+  readonly ttft = liveHistogram();
+  readonly tpot = liveHistogram();
   /** Second of the run → that second's TTFT and TPOT (the last WINDOW_S kept)... */
   readonly recent = new Map<number, { ttft: Histogram; tpot: Histogram }>();
   /** ...and their sum, kept as seconds come and go, so a frame reads the window without merging ten histograms. */
-  private readonly recentSum = { ttft: newHistogram(), tpot: newHistogram() };
+  private readonly recentSum = { ttft: liveHistogram(), tpot: liveHistogram() };
   private readonly spare: { ttft: Histogram; tpot: Histogram }[] = [];
 
   constructor(
@@ -61,7 +61,7 @@ export class GroupState {
     if (s === undefined) {
       this.evict(second - WINDOW_S);
       // An evicted second's histograms are reused: no 2 × 70 KB allocation per group each second.
-      s = this.spare.pop() ?? { ttft: newHistogram(), tpot: newHistogram() };
+      s = this.spare.pop() ?? { ttft: liveHistogram(), tpot: liveHistogram() };
       this.recent.set(second, s);
     }
     s.ttft.add(d.ttft);
@@ -83,7 +83,7 @@ export class GroupState {
     }
   }
 
-  /** p50/p99 since the start, or over the seconds after `sinceSecond` (the recent window). */
+  /** p50/p99 since the start, or over the seconds after `sinceSecond` (the recent window; seconds up to it are dropped, so it only moves forward). */
   quantiles(metric: 'ttft' | 'tpot', sinceSecond?: number): Quantiles {
     let h: Histogram;
     if (sinceSecond === undefined) h = this[metric];

@@ -6,10 +6,10 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RequestRecord } from '../client/record.js';
 import type { LiveView, PhaseCounts, RunSink } from '../driver/sink.js';
-import { newHistogram, percentileMs, recordMs, type Histogram } from '../metrics/histogram.js';
+import { percentileMs, recordMs, type Histogram } from '../metrics/histogram.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { BUCKETS_S, bucketIndex } from './ladder.js';
-import { LIVE_METRICS, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
+import { LIVE_METRICS, liveHistogram, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
 
 export interface LiveTapOptions {
   source?: number;
@@ -46,7 +46,7 @@ function emptyGroup(phase: string, className: string): GroupDelta {
     phase, className, ok: 0, errors: {}, outputTokens: 0,
     buckets: { ttft: slots(), tpot: slots(), e2e: slots(), queue: slots() },
     sumsS: { ttft: 0, tpot: 0, e2e: 0, queue: 0 },
-    ttft: newHistogram(), tpot: newHistogram(),
+    ttft: liveHistogram(), tpot: liveHistogram(),
   };
 }
 
@@ -58,8 +58,8 @@ export class LiveTap implements RunSink {
   private phaseStartedAtMs = 0;
   private last = { scheduled: 0, sent: 0 };
   private completed = 0;
-  private readonly lagSeen = newHistogram();
-  private readonly lagScratch = newHistogram();
+  private readonly lagSeen = liveHistogram();
+  private readonly lagScratch = liveHistogram();
   private lagOf: Histogram | null = null;
   private readonly loop: IntervalHistogram;
   private cpuAtUs: number;

@@ -2,7 +2,16 @@
 // each phase end and the run's close), made by the LiveTap sink of each measuring process. Counts are
 // deltas since that process's previous tick, so ticks of several processes (--workers) add up
 // exactly: counters by summing, HDR histograms by adding, bucket counts slot by slot.
-import type { Histogram } from '../metrics/histogram.js';
+import { newHistogram, type Histogram } from '../metrics/histogram.js';
+
+/**
+ * The live view's HDR histograms: 2 significant digits (1 % resolution). Percentiles on a screen need
+ * no more, and each second's adds and subtracts then walk a tenth of the counts. The result file's
+ * histograms (metrics/accumulator.ts) keep 3 digits; these are a separate copy.
+ */
+export function liveHistogram(): Histogram {
+  return newHistogram(2);
+}
 
 export const LIVE_METRICS = ['ttft', 'tpot', 'e2e', 'queue'] as const;
 export type LiveMetric = (typeof LIVE_METRICS)[number];

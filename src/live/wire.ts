@@ -1,7 +1,7 @@
 // LiveTicks over IPC (a --workers child to its parent): JSON with the HDR deltas as compressed
 // base64, the encoding result files use, so the parent adds exactly what the worker recorded.
-import { decodeHistogram, encodeHistogram, newHistogram } from '../metrics/histogram.js';
-import type { GroupDelta, LiveTick } from './tick.js';
+import { decodeHistogram, encodeHistogram } from '../metrics/histogram.js';
+import { liveHistogram, type GroupDelta, type LiveTick } from './tick.js';
 
 export const LIVE_TICK_MESSAGE = 'loadshape.liveTick';
 
@@ -34,7 +34,7 @@ export function isLiveTickMessage(m: unknown): m is LiveTickMessage {
 export function decodeTick(m: LiveTickMessage): LiveTick {
   return {
     ...m.tick,
-    groups: m.tick.groups.map((g) => ({ ...g, ttft: g.ttft ? decodeHistogram(g.ttft) : newHistogram(), tpot: g.tpot ? decodeHistogram(g.tpot) : newHistogram() })),
+    groups: m.tick.groups.map((g) => ({ ...g, ttft: g.ttft ? decodeHistogram(g.ttft) : liveHistogram(), tpot: g.tpot ? decodeHistogram(g.tpot) : liveHistogram() })),
   };
 }
 
