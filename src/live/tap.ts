@@ -11,6 +11,9 @@ import type { PhasePlan } from '../schedule/phases.js';
 import { BUCKETS_S, bucketIndex } from './ladder.js';
 import { LIVE_METRICS, liveHistogram, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
 
+/** The view's loop-lag monitor wakes every 20 ms (the run's own sampler already watches at 5 ms); its resolution is subtracted. */
+const LOOP_RESOLUTION_MS = 20;
+
 export interface LiveTapOptions {
   source?: number;
   emit: (tick: LiveTick) => void;
@@ -68,7 +71,7 @@ export class LiveTap implements RunSink {
   private closed = false;
 
   constructor(private readonly o: LiveTapOptions) {
-    this.loop = monitorEventLoopDelay({ resolution: 10 });
+    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loop.enable();
     this.cpuAtUs = this.cpuUs();
   }
@@ -155,7 +158,7 @@ export class LiveTap implements RunSink {
       completed: this.completed,
       inFlight: view.inFlight,
       dispatchLagMaxMs: this.dispatchLagMaxMs(view.dispatchLag),
-      loopDelayMaxMs: Number.isFinite(this.loop.max) ? Math.max(0, this.loop.max / 1e6 - 10) : 0,
+      loopDelayMaxMs: Number.isFinite(this.loop.max) ? Math.max(0, this.loop.max / 1e6 - LOOP_RESOLUTION_MS) : 0,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       server: this.o.server?.() ?? null,
       groups: [...this.groups.values()].flatMap((byClass) => [...byClass.values()]).filter((g) => g.ok > 0 || Object.keys(g.errors).length > 0),
