@@ -27,6 +27,8 @@ interface Side {
   name: string;
   flags: string[];
   cpuUsPerToken: number[];
+  /** The measuring process during the run only. */
+  runCpuUsPerToken: number[];
   wallS: number[];
   scrapes: number[];
 }
@@ -48,11 +50,13 @@ function childrenCpuS(out: string): number {
   return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
-function outputTokens(dir: string): number {
+/** Output tokens, and the measuring process's CPU over the run itself (the result's client sample: start-up, module loading and the terminal excluded), in seconds. */
+function fromResult(dir: string): { tokens: number; runCpuS: number } {
   const file = readdirSync(dir).find((f) => f.endsWith('.json'));
   if (!file) throw new Error(`no result in ${dir}`);
-  const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { phases: { groups: { class: string; outputTokens: number }[] }[] };
-  return r.phases.reduce((s, p) => s + (p.groups.find((g) => g.class === '*')?.outputTokens ?? 0), 0);
+  const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { phases: { groups: { class: string; outputTokens: number }[] }[]; client: { cpuPercent: number; sched: { wallMs: number } | null } };
+  const tokens = r.phases.reduce((s, p) => s + (p.groups.find((g) => g.class === '*')?.outputTokens ?? 0), 0);
+  return { tokens, runCpuS: r.client.sched ? (r.client.cpuPercent / 100) * (r.client.sched.wallMs / 1000) : NaN };
 }
 
 /** One run in a pseudo-terminal of 120×40; with `scrapePort`, this process scrapes the endpoint every second meanwhile. */
@@ -72,12 +76,13 @@ async function runOnce(url: string, side: Side, pin: boolean, port: number | nul
     });
     const wallS = (performance.now() - t0) / 1000;
     if (timer) clearInterval(timer);
-    const tokens = outputTokens(dir);
+    const { tokens, runCpuS } = fromResult(dir);
     const cpuS = childrenCpuS(out);
     side.cpuUsPerToken.push((cpuS / tokens) * 1e6);
+    side.runCpuUsPerToken.push((runCpuS / tokens) * 1e6);
     side.wallS.push(wallS);
     side.scrapes.push(scrapes);
-    process.stderr.write(`${side.name}: ${((cpuS / tokens) * 1e6).toFixed(3)} µs CPU/token (${tokens} tokens, ${cpuS.toFixed(2)} s CPU, ${wallS.toFixed(1)} s wall${port !== null ? `, ${scrapes} scrapes` : ''})\n`);
+    process.stderr.write(`${side.name}: ${((cpuS / tokens) * 1e6).toFixed(3)} µs CPU/token, ${((runCpuS / tokens) * 1e6).toFixed(3)} during the run (${tokens} tokens, ${cpuS.toFixed(2)} s CPU, ${wallS.toFixed(1)} s wall${port !== null ? `, ${scrapes} scrapes` : ''})\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -88,8 +93,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
 const pin = pinned();
 const { url, proc } = await startBenchServer(pin, ['--ttft-ms', '0', '--itl-ms', String(ITL_MS), ...(ITL_MS === 0 ? ['--events-per-write', '8'] : [])]);
-const base: Side = { name: 'progress line (--no-live)', flags: ['--no-live'], cpuUsPerToken: [], wallS: [], scrapes: [] };
-const live: Side = { name: 'live view + endpoint', flags: ['--live'], cpuUsPerToken: [], wallS: [], scrapes: [] };
+const base: Side = { name: 'progress line (--no-live)', flags: ['--no-live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
+const live: Side = { name: 'live view + endpoint', flags: ['--live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
 try {
   for (let i = 0; i < RUNS; i++) {
     await runOnce(url, base, pin, null);
@@ -98,12 +103,20 @@ try {
 } finally {
   proc.kill('SIGTERM');
 }
-const a = median(base.cpuUsPerToken);
-const b = median(live.cpuUsPerToken);
-const spread = (s: Side) => `${Math.min(...s.cpuUsPerToken).toFixed(3)}–${Math.max(...s.cpuUsPerToken).toFixed(3)}`;
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+const halfSpreadPct = (xs: number[]) => (((Math.max(...xs) - Math.min(...xs)) / 2 / median(xs)) * 100).toFixed(1);
+/** Per pair (runs i of each side, next to each other in time): the live side's extra, in %. */
+const pairs = (a: number[], b: number[]) => a.map((x, i) => ((b[i] - x) / x) * 100);
+const line = (what: string, a: number[], b: number[]) => {
+  const extra = ((median(b) - median(a)) / median(a)) * 100;
+  const p = pairs(a, b);
+  return (
+    `${what}: progress line median ${median(a).toFixed(3)} µs/token (runs ${spread(a)}), live view + endpoint ${median(b).toFixed(3)} (runs ${spread(b)})\n` +
+    `  extra CPU per streamed token: ${extra.toFixed(2)} % of medians; per pair ${p.map((x) => x.toFixed(1)).join(', ')} % (median ${median(p).toFixed(2)} %); noise: runs of one side spread ±${halfSpreadPct(a)} % / ±${halfSpreadPct(b)} %\n`
+  );
+};
 process.stdout.write(
-  `${pin ? 'client on core 0, server on core 1' : 'unpinned'}; ${REQUESTS} requests of \`short\`, ${CONCURRENCY} streams, itl ${ITL_MS} ms, ${RUNS} runs per side (alternating)\n` +
-    `progress line:          median ${a.toFixed(3)} µs CPU/token (runs ${spread(base)}), median wall ${median(base.wallS).toFixed(1)} s\n` +
-    `live view + endpoint:   median ${b.toFixed(3)} µs CPU/token (runs ${spread(live)}), median wall ${median(live.wallS).toFixed(1)} s, ${median(live.scrapes)} scrapes\n` +
-    `extra CPU per streamed token: ${(((b - a) / a) * 100).toFixed(2)} % (noise: each side's runs spread ±${((((Math.max(...base.cpuUsPerToken) - Math.min(...base.cpuUsPerToken)) / 2) / a) * 100).toFixed(1)} %)\n`,
+  `${pin ? 'client on core 0, server on core 1' : 'unpinned'}; ${REQUESTS} requests of \`short\`, ${CONCURRENCY} streams, itl ${ITL_MS} ms, ${RUNS} runs per side (alternating); median wall ${median(base.wallS).toFixed(1)} / ${median(live.wallS).toFixed(1)} s, ${median(live.scrapes)} scrapes per live run\n` +
+    line('whole process (start-up and the terminal included)', base.cpuUsPerToken, live.cpuUsPerToken) +
+    line('measuring process during the run (result client sample)', base.runCpuUsPerToken, live.runCpuUsPerToken),
 );
