@@ -32,6 +32,8 @@ export class TerminalView {
   private write: TtyStream['write'];
   private partial = '';
   private readonly captured: string[] = [];
+  /** What is on the screen now. */
+  private drawn: { cols: number; rows: number; lines: string[] } = { cols: 0, rows: 0, lines: [] };
   private readonly onResize = () => this.draw(true);
   private readonly onExit = () => this.stop();
 
@@ -46,7 +48,7 @@ export class TerminalView {
   start(): void {
     if (this.active) return;
     this.active = true;
-    this.write(ENTER + CLEAR);
+    this.write(ENTER); // the first draw clears the screen
     // Whatever else writes to the stream while the view holds the screen becomes a log line of the view.
     const capture = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       this.capture(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
@@ -79,10 +81,14 @@ export class TerminalView {
     if (!this.active) return;
     const [cols, rows] = this.size();
     const lines = renderFrame(this.model, cols, rows).split('\n');
+    // A new size (or a forced clear) redraws everything on a cleared screen; otherwise only the lines
+    // that changed are sent (a second's frame differs in a few numbers).
+    const full = clear || cols !== this.drawn.cols || rows !== this.drawn.rows;
     // Each line is placed by absolute position: no line wraps or scrolls, whatever its content.
-    let out = clear ? CLEAR : '';
-    for (let i = 0; i < lines.length; i++) out += `\x1b[${i + 1};1H${lines[i]}`;
-    this.write(out);
+    let out = full ? CLEAR : '';
+    for (let i = 0; i < lines.length; i++) if (full || lines[i] !== this.drawn.lines[i]) out += `\x1b[${i + 1};1H${lines[i]}`;
+    this.drawn = { cols, rows, lines };
+    if (out !== '') this.write(out);
   }
 
   size(): [number, number] {

@@ -81,6 +81,23 @@ describe('the live view on a terminal', () => {
     v.stop();
   });
 
+  it('sends only the lines that changed between two frames of the same size', () => {
+    const tty = new FakeTty(100, 30);
+    const m = model();
+    const v = new TerminalView(m, tty, new EventEmitter());
+    v.start();
+    const before = tty.out.length;
+    v.draw();
+    expect(tty.out.length).toBe(before); // nothing changed, nothing sent
+    m.atMs = 65_000;
+    v.draw();
+    const sent = tty.out.slice(before);
+    expect(sent).toMatch(/^\x1b\[1;1H[^\x1b]*elapsed 1:05/);
+    expect(sent.match(/\x1b\[\d+;1H/g)).toHaveLength(1);
+    expect(screen(tty.out, 100, 30)[0]).toContain('elapsed 1:05');
+    v.stop();
+  });
+
   it('gives the screen back on stop: cursor shown, normal screen, and the lines written meanwhile printed there', () => {
     const tty = new FakeTty(100, 30);
     const proc = new EventEmitter();
