@@ -10,10 +10,7 @@ const SRC = resolve(import.meta.dirname, '../src');
 const MAX_LINES = 120;
 /** Longer than MAX_LINES when this check was added: the ceiling each may not pass. */
 const LONG_TODAY: Record<string, number> = {
-  'commands/run.ts:runCommand': 161,
-  'commands/sweep.ts:sweepCommand': 151,
   'probe/checks.ts:runProbe': 203,
-  'report/html-sweep.ts:curveChart': 123,
   'sim/server.ts:startSimulator': 259,
 };
 

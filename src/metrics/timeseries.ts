@@ -2,25 +2,28 @@
 // Completions arrive in time order, so only the current bucket is open; each closed bucket keeps its
 // TTFT histogram encoded (small, 2 significant digits) so worker and shard series merge exactly.
 import * as hdr from 'hdr-histogram-js';
+import { z } from 'zod';
 import type { Histogram } from 'hdr-histogram-js';
 import type { RequestRecord } from '../client/record.js';
 import { encodeHistogram, percentileMs, recordMs } from './histogram.js';
 
-export interface TimeseriesPoint {
+// The zod schema is the one source of a point's type: the result file stores points as they are.
+export const TimeseriesPointSchema = z.object({
   /** Bucket start, seconds from run start. */
-  tS: number;
-  phase: string;
-  completed: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  ttftP50Ms: number | null;
-  ttftP99Ms: number | null;
+  tS: z.number(),
+  phase: z.string(),
+  completed: z.number(),
+  errors: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  ttftP50Ms: z.number().nullable(),
+  ttftP99Ms: z.number().nullable(),
   /** Requests in flight when the bucket closed. */
-  inFlight: number;
+  inFlight: z.number(),
   /** TTFT histogram of the bucket (HdrHistogram compressed base64), for exact merges. */
-  ttftHdr: string | null;
-}
+  ttftHdr: z.string().nullable(),
+});
+export type TimeseriesPoint = z.infer<typeof TimeseriesPointSchema>;
 
 function smallHistogram(): Histogram {
   return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, autoResize: true, numberOfSignificantValueDigits: 2 });

@@ -185,7 +185,15 @@ export function curveChart(spec: CurveChartSpec): string {
     const anchor = x < plot.l + 40 ? 'start' : x > plot.r - 40 ? 'end' : 'middle';
     p.push(`<text class="tag" data-phase="${esc(st.phase)}" x="${r1(x)}" y="${r1(y)}" text-anchor="${anchor}">${esc(st.tag)}</text>`);
   }
-  // Legend: the series, then what the marks mean.
+  p.push(...curveLegend(spec, best, knee));
+  p.push('</svg>');
+  return p.join('');
+}
+
+/** The legend under a curve chart: the series, then what the marks mean. */
+function curveLegend(spec: CurveChartSpec, best: CurveChartSpec['steps'][number] | undefined, knee: CurveChartSpec['steps'][number] | undefined): string[] {
+  const p: string[] = [];
+  const slos = spec.sloLines ?? [];
   let lx = M.l;
   const row1 = H - 30;
   for (const s of spec.series) {
@@ -208,8 +216,7 @@ export function curveChart(spec: CurveChartSpec): string {
     p.push(`<g class="key">${mark(r1(lx))}<text class="legend" x="${r1(lx + 22)}" y="${row2}">${esc(text)}</text></g>`);
     lx += 34 + text.length * 6.3;
   }
-  p.push('</svg>');
-  return p.join('');
+  return p;
 }
 
 const LATENCY_LABEL: Partial<Record<MetricKey, string>> = {

@@ -2,6 +2,8 @@
 // from the encoded histograms, which are the truth: any percentile can be recomputed and runs merged.
 import { z } from 'zod';
 import { METRIC_KEYS } from '../metrics/accumulator.js';
+import { TimeseriesPointSchema } from '../metrics/timeseries.js';
+import { LoadSchema } from '../schedule/phases.js';
 import { ERROR_CLASSES } from '../client/record.js';
 import { GatesSchema, GroupGoodputSchema, SloCheckSchema } from './gates-schema.js';
 import { CostSchema } from '../cost/cost.js';
@@ -80,19 +82,7 @@ export const GroupSchema = z.object({
 });
 export type GroupResult = z.infer<typeof GroupSchema>;
 
-export const LoadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('closed'), concurrency: z.number() }),
-  z.object({
-    kind: z.literal('open'),
-    rateRps: z.number().nullable(),
-    ramp: z.object({ fromRps: z.number(), toRps: z.number() }).nullable(),
-    arrival: z.enum(['constant', 'poisson', 'gamma', 'trace']),
-    burstiness: z.number(),
-    maxConcurrency: z.number().nullable(),
-    /** A replayed trace (`run --trace`): its file, sha256, row count and time scale (absent otherwise). */
-    trace: z.object({ file: z.string(), sha256: z.string(), rows: z.number(), speed: z.number() }).optional(),
-  }),
-]);
+export { LoadSchema };
 
 export const PhaseResultSchema = z.object({
   index: z.number(),
@@ -118,18 +108,7 @@ export const PhaseResultSchema = z.object({
 });
 export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
-export const TimeseriesPointSchema = z.object({
-  tS: z.number(),
-  phase: z.string(),
-  completed: z.number(),
-  errors: z.number(),
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  ttftP50Ms: z.number().nullable(),
-  ttftP99Ms: z.number().nullable(),
-  inFlight: z.number(),
-  ttftHdr: z.string().nullable(),
-});
+export { TimeseriesPointSchema };
 
 export const ClientHealthSchema = z.object({
   eventLoopDelayP50Ms: z.number(),

@@ -1,30 +1,30 @@
 // Phases: the workload's load models turned into plain, validated plans the driver runs in order.
 // Open (arrival-rate) and closed (fixed in-flight) models are named and kept apart, as k6 does.
+import { z } from 'zod';
 import type { Phase, Workload } from '../workload/schema.js';
 import { parseDurationMs } from '../util/errors.js';
 
-export type LoadModel =
-  | { kind: 'closed'; concurrency: number }
-  | {
-      kind: 'open';
-      /** Constant rate, or null when the rate ramps. */
-      rateRps: number | null;
-      ramp: { fromRps: number; toRps: number } | null;
-      /** 'trace': the phase replays an explicit list of arrival offsets (its `arrivals` source). */
-      arrival: 'constant' | 'poisson' | 'gamma' | 'trace';
-      burstiness: number;
-      /** In-flight cap; arrivals beyond it wait (their wait is queueMs). null = uncapped. */
-      maxConcurrency: number | null;
-      /** A replayed trace: which file (and its sha256), how many rows, at what speed. */
-      trace?: TraceInfo;
-    };
+// The zod schema is the one source of the load model's type: the result file stores it as it is.
+const TraceInfoSchema = z.object({ file: z.string(), sha256: z.string(), rows: z.number(), speed: z.number() });
+export type TraceInfo = z.infer<typeof TraceInfoSchema>;
 
-export interface TraceInfo {
-  file: string;
-  sha256: string;
-  rows: number;
-  speed: number;
-}
+export const LoadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('closed'), concurrency: z.number() }),
+  z.object({
+    kind: z.literal('open'),
+    /** Constant rate, or null when the rate ramps. */
+    rateRps: z.number().nullable(),
+    ramp: z.object({ fromRps: z.number(), toRps: z.number() }).nullable(),
+    /** 'trace': the phase replays an explicit list of arrival offsets (its `arrivals` source). */
+    arrival: z.enum(['constant', 'poisson', 'gamma', 'trace']),
+    burstiness: z.number(),
+    /** In-flight cap; arrivals beyond it wait (their wait is queueMs). null = uncapped. */
+    maxConcurrency: z.number().nullable(),
+    /** A replayed trace (`run --trace`): which file (and its sha256), how many rows, at what speed. */
+    trace: TraceInfoSchema.optional(),
+  }),
+]);
+export type LoadModel = z.infer<typeof LoadSchema>;
 
 export interface PhasePlan {
   index: number;
