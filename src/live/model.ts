@@ -228,13 +228,13 @@ export class LiveModel {
     return n;
   }
 
-  /** The harness's own health: the worst loop delay and dispatch lag of any process in its last second, CPU summed. */
+  /** The harness's own health: the worst loop delay and dispatch lag of any process in its last second, CPU summed over processes. */
   get harness(): { loopDelayMaxMs: number; dispatchLagMaxMs: number; cpuPercent: number; processes: number } {
     let loop = 0, lag = 0, cpu = 0;
     for (const s of this.sources.values()) {
       loop = Math.max(loop, s.loopDelayMaxMs);
       lag = Math.max(lag, s.dispatchLagMaxMs);
-      if (!s.final) cpu += s.cpuPercent;
+      cpu += s.cpuPercent; // each process's last second (a final tick keeps the second before it)
     }
     return { loopDelayMaxMs: loop, dispatchLagMaxMs: lag, cpuPercent: cpu, processes: this.sources.size };
   }
