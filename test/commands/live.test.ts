@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseListen, wantsView } from '../../src/commands/live.js';
+import { LiveOutputs, parseListen, wantsView } from '../../src/commands/live.js';
 import type { RunResult } from '../../src/results/format.js';
 import { parsePrometheus, type Sample } from '../../src/servermetrics/parse.js';
 import { CLI, fixture, readOnlyResult, ROOT, tempDir } from './helpers.js';
@@ -159,6 +159,17 @@ describe('live flags', () => {
     expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
     expect(() => parseListen('localhost')).toThrow(/--metrics-listen: expected \[HOST:\]PORT/);
     expect(() => parseListen('1:70000')).toThrow(/--metrics-listen/);
+  });
+
+  it('--linger needs --metrics-listen; without either flag or a terminal nothing is started and no sink is added', async () => {
+    const env = { stream: { columns: 120, rows: 40, isTTY: false, write: () => true, on: () => null, off: () => null }, ci: false };
+    const o = { title: 't', labels: {}, log: () => {} };
+    await expect(LiveOutputs.open({ quiet: false, linger: '5s' }, o, env)).rejects.toThrow(/--linger keeps the metrics endpoint up after the run: give --metrics-listen/);
+    await expect(LiveOutputs.open({ quiet: false, metricsListen: '0', linger: 'soon' }, o, env)).rejects.toThrow(/--linger/);
+    const idle = await LiveOutputs.open({ quiet: false }, o, env);
+    expect(idle.active).toBe(false);
+    expect(idle.tap()).toBeNull();
+    await idle.close();
   });
 
   it('draw the view on a big enough terminal outside CI, the progress line otherwise; --quiet and --no-live never draw', () => {
