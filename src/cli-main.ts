@@ -10,7 +10,7 @@ import { EXIT } from './commands/exit.js';
 import { VERSION } from './version.js';
 import { describeFailure } from './cli-errors.js';
 import { redactUrl } from './util/redact.js';
-import { compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
+import { campaignCli, campaignReportCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
 
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
@@ -37,6 +37,22 @@ add(
     const { sweepCommand } = await import('./commands/sweep.js');
     process.exitCode = (await sweepCommand({ ...o, workload })).exitCode;
   }),
+);
+
+// `campaign plan.yaml` runs a plan; `campaign report DIR` reads one (commander tries the subcommand first).
+const campaign = add(
+  campaignCli().action(async (plan, o) => {
+    const { campaignCommand } = await import('./commands/campaign.js');
+    process.exitCode = (await campaignCommand({ ...o, plan })).exitCode;
+  }),
+);
+campaign.addCommand(
+  campaignReportCli()
+    .exitOverride()
+    .action(async (dir, o) => {
+      const { campaignReportCommand } = await import('./commands/campaign-report.js');
+      await campaignReportCommand(dir, o);
+    }),
 );
 
 add(

@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 
 const GC_FLAG = '--v8-pool-size=1';
 const command = process.argv[2];
-const measuring = command === 'run' || command === 'sweep';
+const measuring = command === 'run' || command === 'sweep' || (command === 'campaign' && process.argv[3] !== 'report');
 
 /** The signals a run drains on: Ctrl-C, a service manager's stop, a closed terminal or SSH session. */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

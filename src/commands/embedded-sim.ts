@@ -81,6 +81,16 @@ export async function loadSimSettings(flags: SimFlags): Promise<SimSettings> {
   }
 }
 
+/** Settings written inline (a campaign plan's `sim:` target), in a --sim-config file's shape; `source` names the field in errors. */
+export function simSettingsFromValue(value: unknown, source: string): SimSettings {
+  try {
+    const file = parseConfig(value, source);
+    return resolveSettings({ file, implicitProfile: file.ttftMs !== undefined || file.itlMs !== undefined ? 'fixed' : undefined });
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+}
+
 export async function startEmbeddedSimulator(options: Record<string, unknown>): Promise<EmbeddedSim> {
   const worker = new Worker(new URL('../sim/worker.js', import.meta.url), { workerData: options });
   const url = await new Promise<string>((resolve, reject) => {

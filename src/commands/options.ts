@@ -255,3 +255,28 @@ function measuringCli() {
 }
 /** Flags the run context reads (commands/run-context.ts): RunFlags and SweepFlags both have them. */
 export type MeasuringFlags = ReturnType<ReturnType<typeof measuringCli>['opts']>;
+
+export function campaignCli() {
+  return new Command('campaign')
+    .description('run a benchmark plan (targets × workloads × loads or sweeps) that resumes after a kill and stays inside a budget; `campaign report DIR` prints it')
+    .argument('<plan.yaml>', 'campaign plan (name, targets, workloads, points; see "Campaigns" in the README)')
+    .option('--out <dir>', 'campaign folder: campaign.json, one folder per point, campaign.csv (default results/campaign-<name>/)')
+    .option('--resume', 'continue the campaign in --out: skip done points, run again the ones cut short', false)
+    .option('--allow-changed', "with --resume: run on although a target's fingerprint changed (the report marks those points)", false)
+    .option('--budget-usd <usd>', "stop before a point that would take the spend past this (targets' cost_per_hour × time, all sessions)", positive('--budget-usd'))
+    .option('--max-time <d>', 'stop before a point that would take this session past this long, e.g. 2h')
+    .option('--dry-run', 'print the points with their time and cost estimates, and send nothing', false)
+    .option('--drain <d>', 'on Ctrl-C, how long in-flight requests may finish before being cancelled', '10s')
+    .option('--max-client-lag <d>', "the harness's own lag past which a point is client-saturated and invalid (default 10ms)")
+    .option('-q, --quiet', 'no progress output from the points', false);
+}
+export type CampaignFlags = ReturnType<ReturnType<typeof campaignCli>['opts']>;
+
+export function campaignReportCli() {
+  return new Command('report')
+    .description("print a campaign's table (target × workload × point), and write its CSV or HTML")
+    .argument('<dir>', 'campaign folder (holds campaign.json)')
+    .option('--csv <file>', 'write the long-form CSV (one row per point × class, with the trust columns)')
+    .option('--html <file>', 'write one self-contained HTML page comparing the targets per workload');
+}
+export type CampaignReportFlags = ReturnType<ReturnType<typeof campaignReportCli>['opts']>;

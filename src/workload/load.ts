@@ -155,7 +155,7 @@ type RawIssue = z.core.$ZodRawIssue;
  * Per-parse error map: used only where the schema has no message of its own, so the schema's
  * wording (e.g. "a workload needs at least one phase") always wins.
  */
-function issueMessage(issue: RawIssue): string | undefined {
+export function issueMessage(issue: RawIssue): string | undefined {
   const got = issue.input;
   switch (issue.code) {
     case 'invalid_type':
