@@ -32,6 +32,7 @@ export class TerminalView {
   private write: TtyStream['write'];
   private partial = '';
   private readonly captured: string[] = [];
+  private disturbed = false;
   /** What is on the screen now. */
   private drawn: { cols: number; rows: number; lines: string[] } = { cols: 0, rows: 0, lines: [] };
   private readonly onResize = () => this.draw(true);
@@ -65,6 +66,7 @@ export class TerminalView {
   }
 
   private capture(text: string): void {
+    this.disturbed = true;
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop() ?? '';
     for (const p of parts) {
@@ -83,12 +85,17 @@ export class TerminalView {
     const lines = renderFrame(this.model, cols, rows).split('\n');
     // A new size (or a forced clear) redraws everything on a cleared screen; otherwise only the lines
     // that changed are sent (a second's frame differs in a few numbers).
-    const full = clear || cols !== this.drawn.cols || rows !== this.drawn.rows;
+    // Anything else written meanwhile (a log line, the terminal's own ^C echo) may have moved or
+    // scrolled the screen: then everything is drawn again.
+    const full = clear || this.disturbed || cols !== this.drawn.cols || rows !== this.drawn.rows;
+    this.disturbed = false;
     // Each line is placed by absolute position: no line wraps or scrolls, whatever its content.
     let out = full ? CLEAR : '';
     for (let i = 0; i < lines.length; i++) if (full || lines[i] !== this.drawn.lines[i]) out += `\x1b[${i + 1};1H${lines[i]}`;
     this.drawn = { cols, rows, lines };
-    if (out !== '') this.write(out);
+    // The cursor waits at the start of the last line: an echoed ^C there overwrites two characters
+    // until the next frame, instead of wrapping past the last column and scrolling the screen.
+    if (out !== '') this.write(`${out}\x1b[${rows};1H`);
   }
 
   size(): [number, number] {

@@ -23,7 +23,11 @@ function placed(out: string, end: number): [number, string][] {
   const lines: [number, string][] = [];
   let m: RegExpExecArray | null;
   // The terminal's own echo of the typed ^C lands at the cursor (the last line's end): not the view's output.
-  while ((m = re.exec(seg)) !== null) lines.push([Number(m[1]), m[2].replace(/\^C$/, '')]);
+  // The view parks the cursor at the last line's start after each frame (an empty placement).
+  while ((m = re.exec(seg)) !== null) {
+    const text = m[2].replace(/\^C/, '');
+    if (text !== '') lines.push([Number(m[1]), text]);
+  }
   return lines;
 }
 

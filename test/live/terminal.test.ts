@@ -37,7 +37,7 @@ function screen(out: string, cols: number, rows: number): string[] {
     const row = Number(m[1]) - 1;
     expect(row).toBeLessThan(rows); // never below the screen: it would scroll
     expect(m[2].length).toBeLessThanOrEqual(cols); // never wider: it would wrap
-    grid[row] = m[2] + grid[row].slice(m[2].length);
+    grid[row] = m[2] + grid[row].slice(m[2].length); // (the cursor parked after a frame places nothing)
   }
   return grid;
 }
@@ -92,8 +92,13 @@ describe('the live view on a terminal', () => {
     m.atMs = 65_000;
     v.draw();
     const sent = tty.out.slice(before);
-    expect(sent).toMatch(/^\x1b\[1;1H[^\x1b]*elapsed 1:05/);
-    expect(sent.match(/\x1b\[\d+;1H/g)).toHaveLength(1);
+    expect(sent).toMatch(/^\x1b\[1;1H[^\x1b]*elapsed 1:05[^\x1b]*\x1b\[30;1H$/); // one line, then the cursor parked
+    expect(sent.match(/\x1b\[\d+;1H/g)).toHaveLength(2);
+    // A line written by someone else meanwhile: the next frame is drawn whole, on a cleared screen.
+    const mark = tty.out.length;
+    tty.write('draining\n');
+    v.draw();
+    expect(tty.out.slice(mark)).toMatch(/^\x1b\[2J\x1b\[1;1H/);
     expect(screen(tty.out, 100, 30)[0]).toContain('elapsed 1:05');
     v.stop();
   });
