@@ -60,6 +60,8 @@ export interface WorkerRunOptions {
   sim: EmbeddedSim | null;
   /** The parent's live view and endpoint: each worker sends its one-second ticks to it. */
   live?: LiveOutputs;
+  /** Told the wall-clock instant every worker starts its clock at (epoch ms). */
+  onStartAt?: (epochMs: number) => void;
 }
 
 /** The file a worker reads its options from (`loadshape worker FILE`): JSON, tagged with the version that wrote it. */
@@ -75,6 +77,7 @@ export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): P
   const base = await mkdtemp(join(tmpdir(), 'loadshape-workers-'));
   // Every worker starts its clock at the same wall-clock instant, after all have loaded.
   const startAtEpochMs = Date.now() + 1500 + 100 * opts.workers;
+  opts.onStartAt?.(startAtEpochMs);
   const children: ChildProcess[] = [];
   const dirs: string[] = [];
   const parts: string[] = [];

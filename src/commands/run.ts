@@ -98,8 +98,15 @@ export async function runCommand(opts: RunOptions, hooks: RunHooks = {}): Promis
     });
     let outcome: RunOutcome;
     if (plan.workers > 1) {
-      if (live.active) live.model.info = await runInfo(ctx, plan.workload.name, resultFileName(new Date(), plan.workload.name));
-      const w = await runWithWorkers(opts, { workers: plan.workers, workloadName: plan.workload.name, sim: ctx.sim, live });
+      const name = plan.workload.name;
+      if (live.active) live.model.info = await runInfo(ctx, name, resultFileName(new Date(), name));
+      // The merged result's id is the first worker's, which starts its clock at the shared instant, plus "-merged<N>".
+      const model = live.active ? live.model : null;
+      const onStartAt = (epochMs: number) => {
+        if (model) model.info.run_id = `${resultFileName(new Date(epochMs), name).replace(/\.json$/, '')}-merged${plan.workers}`;
+      };
+      const w = await runWithWorkers(opts, { workers: plan.workers, workloadName: name, sim: ctx.sim, live, onStartAt });
+      if (live.active) live.model.info.run_id = w.result.meta.runId; // what the lingering endpoint shows is the result's
       outcome = { result: w.result, file: w.file, exitCode: verdict(w.result) };
     } else {
       outcome = await measureRun(ctx, plan, opts, live, hooks);

@@ -115,6 +115,10 @@ describe('--metrics-listen', () => {
     const after = r.scrapes.filter((s) => r.resultAtMs !== null && s.atMs > r.resultAtMs + 100);
     expect(after.length).toBeGreaterThan(0);
     expectCountsMatch(after[after.length - 1].samples, result);
+    expect(after[after.length - 1].samples.find((x) => x.name === 'loadshape_run_info')?.labels.run_id).toBe(result.meta.runId);
+    // During the run too, the id is already the merged result's (its first worker's start, "-merged2").
+    const early = r.scrapes.find((x) => x.samples.some((y) => y.name === 'loadshape_requests_total'));
+    expect(early?.samples.find((x) => x.name === 'loadshape_run_info')?.labels.run_id).toBe(result.meta.runId);
   });
 
   it('serves a sweep step by step: one phase per step, ok counts equal the sweep result\'s', async () => {
