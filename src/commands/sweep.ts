@@ -116,6 +116,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   const startedAt = new Date();
   const name = `${ctx.workload.name}-sweep`;
   const file = join(opts.out, resultFileName(startedAt, name));
+  if (live.active) live.model.info.run_id = resultFileName(startedAt, name).replace(/\.json$/, ''); // the result's own id
   const sampler = startClientSampler(clock.now);
   const state: SweepState = { runs: [], notes: new Map(), done: [], current: null, interrupted: false };
   const meta = (): RunResult['meta'] => ctx.meta({ name, startedAt, now: clock.now, model, labels: { sweep: s.by } }, state.interrupted);

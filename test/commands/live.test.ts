@@ -135,7 +135,7 @@ describe('--metrics-listen', () => {
       // The sweep's own cancellations at a step's end are dropped from its result (sweep/held.ts), not from the live counts: compare what finished ok.
       expect(value(last, 'loadshape_requests_total', { phase: phase.name, status: 'ok' }), phase.name).toBe(all.ok);
     }
-    expect(last.find((x) => x.name === 'loadshape_run_info')?.labels).toMatchObject({ workload: 'sweep', sweep: 'rate' });
+    expect(last.find((x) => x.name === 'loadshape_run_info')?.labels).toMatchObject({ workload: 'sweep', sweep: 'rate', run_id: result.meta.runId });
   });
 
   it('refuses a taken port before the run starts, naming the flag', async () => {
