@@ -10,7 +10,7 @@ import { EXIT } from './commands/exit.js';
 import { VERSION } from './version.js';
 import { describeFailure } from './cli-errors.js';
 import { redactUrl } from './util/redact.js';
-import { campaignCli, campaignReportCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
+import { abCli, campaignCli, campaignReportCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, simCli, sweepCli, validateCli } from './commands/options.js';
 
 const program = new Command('loadshape')
   .description('Load-test OpenAI-compatible LLM inference endpoints with production-shaped workloads')
@@ -53,6 +53,13 @@ campaign.addCommand(
       const { campaignReportCommand } = await import('./commands/campaign-report.js');
       await campaignReportCommand(dir, o);
     }),
+);
+
+add(
+  abCli().action(async (workload, o) => {
+    const { abCommand } = await import('./commands/ab.js');
+    process.exitCode = (await abCommand({ ...o, workload })).exitCode;
+  }),
 );
 
 add(

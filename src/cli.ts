@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point. The measuring commands (run, sweep) run in a child process started with one V8
+// Entry point. The measuring commands (run, sweep, ab, campaign) run in a child process started with one V8
 // platform thread (--v8-pool-size=1) instead of four: on a 2-core machine the extra GC and compiler
 // helper threads compete with the event loop and the target for the cores, and took open-loop send
 // lateness (queueMs p99 at 200 req/s) from ~0.7–1.2 ms to ~1.5–2.2 ms. (V8's fully single-threaded
@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 
 const GC_FLAG = '--v8-pool-size=1';
 const command = process.argv[2];
-const measuring = command === 'run' || command === 'sweep' || (command === 'campaign' && process.argv[3] !== 'report');
+const measuring = command === 'run' || command === 'sweep' || command === 'ab' || (command === 'campaign' && process.argv[3] !== 'report');
 
 /** The signals a run drains on: Ctrl-C, a service manager's stop, a closed terminal or SSH session. */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

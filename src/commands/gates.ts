@@ -112,7 +112,7 @@ export async function writeGateOutputs(opts: GateOptions, result: RunResult, gat
   await appendStepSummary(md);
 }
 
-async function appendStepSummary(md: string): Promise<void> {
+export async function appendStepSummary(md: string): Promise<void> {
   const step = process.env.GITHUB_STEP_SUMMARY;
   if (!step) return;
   try {

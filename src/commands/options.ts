@@ -154,6 +154,38 @@ export function sweepCli() {
 }
 export type SweepFlags = ReturnType<ReturnType<typeof sweepCli>['opts']>;
 
+/** One endpoint's side of `ab`: its URL, model, labels, headers and key (the shared forms apply to both sides). */
+function sideOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .requiredOption('--a <url>', 'side A (the incumbent): base URL ending in /v1')
+    .requiredOption('--b <url>', 'side B (the candidate): base URL ending in /v1')
+    .option('--a-model <name>', "side A's model (default: the workload's, else A's first model)")
+    .option('--b-model <name>', "side B's model (default: the workload's, else B's first model)")
+    .option('--a-label <k=v>', 'label of side A (repeatable; default side=a)', collect, [] as string[])
+    .option('--b-label <k=v>', 'label of side B (repeatable; default side=b)', collect, [] as string[])
+    .option('--a-header <"K: V">', 'extra request header for side A only (repeatable)', collect, [] as string[])
+    .option('--b-header <"K: V">', 'extra request header for side B only (repeatable)', collect, [] as string[])
+    .option('--a-api-key-env <VAR>', 'side A sends "Authorization: Bearer $VAR" (instead of --api-key-env)')
+    .option('--b-api-key-env <VAR>', 'side B sends "Authorization: Bearer $VAR" (instead of --api-key-env)');
+}
+
+export function abCli() {
+  return outputOptions(loadOptions(sideOptions(requestOptions(new Command('ab')))))
+    .description('paired A/B experiment: the same requests to two endpoints, judged pair by pair (B − A)')
+    .argument('<workload>', 'workload file, or a name from workloads/')
+    .option('--seed <n>', 'override the workload seed (both sides get the same requests)', int('--seed'))
+    .addOption(new Option('--mode <mode>', 'mirrored: both sides at once (separate hardware); interleaved: rounds A B B A … (one shared GPU)').choices(['mirrored', 'interleaved'] as const).default('mirrored' as const))
+    .option('--rounds <n>', 'interleaved: rounds in all, even (default 4): the requests are cut into rounds/2 blocks, each run on A and on B', int('--rounds', MAX_REQUESTS))
+    .option('--between <cmd>', 'interleaved: shell command run before a round whose side changes (gets the side in $LOADSHAPE_SIDE); its exit status is checked')
+    .option('--wait-ready <d>', 'interleaved: longest wait for the side about to run to answer after --between', '10m')
+    .option('--fail-on <thresholds>', "exit 2 when B is worse than A beyond noise past a bound, e.g. 'tpot.p50>+5%,ttft.p95>+10%,error_rate>+0.5pp'")
+    .option('--records <file>', 'stream one JSON record per request (with its side and pair) to this .jsonl file')
+    .option('--junit <file.xml>', 'write the checks as JUnit XML (both sides reachable and valid, same bodies, one case per --fail-on clause)')
+    .option('--summary-md <file.md>', 'write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--json', 'print the paired summary as JSON', false);
+}
+export type AbFlags = ReturnType<ReturnType<typeof abCli>['opts']>;
+
 export function probeCli() {
   return credentialOptions(new Command('probe'))
     .description('check what an endpoint supports before benchmarking it (streaming, usage, limits, structured output, tools, batching)')

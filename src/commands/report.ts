@@ -7,6 +7,18 @@ import { renderSummaryMarkdown } from '../report/markdown.js';
 import { renderRunHtml } from '../report/html.js';
 import { renderSweepText } from '../report/sweep-text.js';
 import { writeOut } from './compare.js';
+import { readAbResultIfAny, type AbResult } from '../results/ab-format.js';
+import { abJson, renderAbMarkdown, renderAbText } from '../report/ab-render.js';
+import { renderAbHtml } from '../report/html-ab.js';
+
+async function reportAb(ab: AbResult, opts: { format: string; html?: string }): Promise<void> {
+  if (opts.html) {
+    await writeOut(opts.html, renderAbHtml(ab));
+    process.stderr.write(`wrote ${opts.html}\n`);
+  }
+  const text = opts.format === 'json' ? JSON.stringify(abJson(ab), null, 1) : opts.format === 'md' ? renderAbMarkdown(ab) : renderAbText(ab);
+  process.stdout.write(`${text}\n`);
+}
 
 /** The sweep's answer in Markdown: the sentence, what bounded it, the knee. */
 function sweepMarkdown(s: SweepResult): string {
@@ -18,6 +30,9 @@ function sweepMarkdown(s: SweepResult): string {
 }
 
 export async function reportCommand(file: string, opts: { format: string; html?: string }): Promise<void> {
+  // An A/B pairing file (loadshape ab) reports its paired summary; its two side files are normal results.
+  const ab = await readAbResultIfAny(file);
+  if (ab) return reportAb(ab, opts);
   const result = await readResult(file);
   if (opts.html) {
     await writeOut(opts.html, renderRunHtml(file, result));

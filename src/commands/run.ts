@@ -285,7 +285,7 @@ export function verdict(result: RunResult): number {
 }
 
 /** --concurrency/--rate with --duration/--requests replace the workload's phases with one phase. */
-function cliPhase(opts: RunOptions): Phase | null {
+export function cliPhase(opts: Pick<RunOptions, 'concurrency' | 'rate' | 'duration' | 'requests'>): Phase | null {
   if (opts.concurrency === undefined && opts.rate === undefined) {
     if (opts.duration !== undefined || opts.requests !== undefined) {
       throw usageError('--duration/--requests override the workload phases only together with --concurrency N or --rate R');

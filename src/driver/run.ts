@@ -36,6 +36,12 @@ export interface DriverOptions {
   maxWaiting?: number;
   /** Tick period of the sinks (default 1000 ms). */
   tickMs?: number;
+  /**
+   * Awaited before each phase starts: another Driver's turn (A/B interleaved rounds) or a start
+   * agreed with it (A/B mirrored). A number is the phase's start instant on the clock: the phase waits
+   * for it and its schedule counts from it, so two Drivers given the same instant send together.
+   */
+  beforePhase?: (phase: PhasePlan) => Promise<number | null>;
 }
 
 export interface DriverRun {
@@ -101,7 +107,9 @@ export class Driver {
     try {
       for (const phase of this.opts.phases) {
         if (this.live.stopped) break;
-        this.live.finished.push(await this.runPhase(phase));
+        const agreedAtMs = this.opts.beforePhase ? await this.opts.beforePhase(phase) : null;
+        if (this.live.stopped) break;
+        this.live.finished.push(await this.runPhase(phase, agreedAtMs));
         for (const s of this.sinks) s.phaseEnd?.(this.live.finished[this.live.finished.length - 1]);
       }
     } finally {
@@ -112,12 +120,14 @@ export class Driver {
     return { phases: this.live.finished, dispatchLag: this.live.dispatchLag, interrupted: this.live.stopped };
   }
 
-  private async runPhase(phase: PhasePlan): Promise<PhaseCounts> {
+  private async runPhase(phase: PhasePlan, agreedAtMs: number | null): Promise<PhaseCounts> {
     // An open phase plans its first request before its clock starts (start() stamps it), so the
     // first prompt's synthesis (on a cold JIT, milliseconds) never makes the first arrival late.
     let startedAtMs = 0;
+    // A closed loop starts its slots at the agreed instant; an open one counts its arrivals from it.
+    if (agreedAtMs !== null && phase.load.kind === 'closed') await this.opts.clock.waitUntil(agreedAtMs, this.stopSignal.signal);
     const start = (): number => {
-      startedAtMs = this.opts.clock.now();
+      startedAtMs = agreedAtMs ?? this.opts.clock.now();
       Object.assign(this.live, { phase, phaseStartedAtMs: startedAtMs, scheduled: 0, started: 0, sent: 0, done: 0, errors: 0 });
       for (const s of this.sinks) s.phaseStart?.(phase, startedAtMs);
       return startedAtMs;
@@ -194,6 +204,8 @@ export class Driver {
         recordMs(live.dispatchLag, clock.now() - dueAtMs);
         plan ??= this.opts.planner.plan(phase.index, index);
         launch(plan, dueAtMs);
+        // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
+        await Promise.resolve();
       } else if (!waiting.push(index, dueAtMs)) {
         dropped++; // over the waiting cap: counted, never queued without bound
       }

@@ -87,7 +87,7 @@ export function renderGatesMarkdown(r: RunResult, g: GatesResult, resultFile?: s
   return `${out.join('\n')}\n`;
 }
 
-function xml(s: string): string {
+export function xml(s: string): string {
   return s
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -96,12 +96,12 @@ function xml(s: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
-interface Case {
+export interface Case {
   name: string;
   failure: { message: string; type: string; body: string } | null;
 }
 
-function suite(name: string, cases: Case[], timestamp: string, timeS: number): string {
+export function suite(name: string, cases: Case[], timestamp: string, timeS: number): string {
   const failures = cases.filter((c) => c.failure).length;
   const body = cases.map((c) => {
     const open = `    <testcase classname="${xml(name)}" name="${xml(c.name)}" time="0"`;

@@ -248,7 +248,7 @@ function engineSideTable(runs: HtmlRun[]): string {
   return `<div class="scroll"><table class="engine-side"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
 }
 
-function page(title: string, body: string[]): string {
+export function page(title: string, body: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

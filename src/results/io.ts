@@ -37,6 +37,9 @@ export function parseResult(text: string, file: string): RunResult {
     throw new LoadshapeError('result_file', `${file}: ${notJson(text, file) ?? `not valid JSON (${(err as Error).message}); the file may be truncated — rerun, or use the last checkpoint`}`);
   }
   const head = json as { format?: unknown; version?: unknown };
+  if (head !== null && typeof head === 'object' && head.format === 'loadshape-ab') {
+    throw new LoadshapeError('result_file', `${file}: an A/B pairing file (loadshape ab), not a run result: \`loadshape report ${file}\` shows the paired summary; compare or merge the two side files it names (sides.a.file, sides.b.file)`);
+  }
   if (typeof json !== 'object' || json === null || head.format !== RESULT_FORMAT) {
     const workload = looksLikeWorkload(json) ? `; it looks like a workload: run it with \`loadshape run ${file}\` and report the result that run writes to results/` : '';
     throw new LoadshapeError('result_file', `${file}: not a loadshape result file (expected "format": "${RESULT_FORMAT}")${workload}`);

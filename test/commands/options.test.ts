@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from '@commander-js/extra-typings';
-import { campaignCli, campaignReportCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, runDefaults, simCli, sweepCli } from '../../src/commands/options.js';
+import { abCli, campaignCli, campaignReportCli, compareCli, exportCli, mergeCli, probeCli, reportCli, runCli, runDefaults, simCli, sweepCli } from '../../src/commands/options.js';
 import { workerOptions } from '../../src/commands/run-workers.js';
 import { readEnvelope } from '../../src/commands/worker.js';
 import { VERSION } from '../../src/version.js';
@@ -13,7 +13,7 @@ import { ROOT } from './helpers.js';
 
 type AnyCommand = Command<unknown[], Record<string, unknown>>;
 const COMMANDS: [string, () => AnyCommand][] = [
-  ['run', runCli], ['sweep', sweepCli], ['probe', probeCli], ['report', reportCli], ['compare', compareCli], ['export', exportCli], ['merge', mergeCli], ['sim', simCli],
+  ['run', runCli], ['sweep', sweepCli], ['ab', abCli], ['probe', probeCli], ['report', reportCli], ['compare', compareCli], ['export', exportCli], ['merge', mergeCli], ['sim', simCli],
   ['campaign', campaignCli], ['campaign report', campaignReportCli],
 ];
 
