@@ -25,6 +25,9 @@ export interface LiveEnv {
   ci: boolean;
 }
 
+const AUTO_COLS = 80;
+const AUTO_ROWS = 20;
+
 /** `--metrics-listen`: "9464", ":9464", "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" → host and port (host 127.0.0.1 unless given). */
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]*):)?(\d{1,5})$/.exec(value.trim());
@@ -46,7 +49,8 @@ export function wantsView(flags: LiveFlags, env: LiveEnv): { view: boolean; why:
     if (!big) return { view: false, why: `--live: the terminal is smaller than ${MIN_COLS}×${MIN_ROWS}; showing the progress line` };
     return { view: true, why: null };
   }
-  return { view: tty && big && !env.ci && (env.stream.columns ?? 0) >= 80 && (env.stream.rows ?? 0) >= 20, why: null };
+  // Unasked, only where it surely fits: 80×20 (asked for, MIN_COLS×MIN_ROWS will do).
+  return { view: tty && !env.ci && (env.stream.columns ?? 0) >= AUTO_COLS && (env.stream.rows ?? 0) >= AUTO_ROWS, why: null };
 }
 
 export interface LiveOpenOptions {
