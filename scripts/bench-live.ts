@@ -9,21 +9,24 @@
 //   npm run build && npx tsx scripts/bench-live.ts                 # 4 runs per side, throughput-bound
 //   npx tsx scripts/bench-live.ts --runs 2 --requests 2048         # quicker
 //   npx tsx scripts/bench-live.ts --itl-ms 10 --requests 1500 --concurrency 64   # paced: a long run, few tokens per second
+//   npx tsx scripts/bench-harness.ts --only live                  # the same, as a row of the harness bench
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startBenchServer } from './bench-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
-const RUNS = Number(arg('--runs', '4'));
-const REQUESTS = Number(arg('--requests', '4096'));
-const CONCURRENCY = Number(arg('--concurrency', '256'));
-const ITL_MS = Number(arg('--itl-ms', '0'));
 
-interface Side {
+export interface LiveBenchOptions {
+  runs: number;
+  requests: number;
+  concurrency: number;
+  itlMs: number;
+}
+
+export interface Side {
   name: string;
   flags: string[];
   cpuUsPerToken: number[];
@@ -60,10 +63,10 @@ function fromResult(dir: string): { tokens: number; runCpuS: number } {
 }
 
 /** One run in a pseudo-terminal of 120×40; with `scrapePort`, this process scrapes the endpoint every second meanwhile. */
-async function runOnce(url: string, side: Side, pin: boolean, port: number | null): Promise<void> {
+async function runOnce(o: LiveBenchOptions, url: string, side: Side, pin: boolean, port: number | null): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'loadshape-bench-live-'));
   try {
-    const cli = ['node', 'dist/cli.js', 'run', 'short', '--target', url, '--model', 'bench', '--concurrency', String(CONCURRENCY), '--requests', String(REQUESTS), '--server-metrics', 'none', '--workers', '1', '--out', dir, ...side.flags, ...(port !== null ? ['--metrics-listen', `127.0.0.1:${port}`] : [])];
+    const cli = ['node', 'dist/cli.js', 'run', 'short', '--target', url, '--model', 'bench', '--concurrency', String(o.concurrency), '--requests', String(o.requests), '--server-metrics', 'none', '--workers', '1', '--out', dir, ...side.flags, ...(port !== null ? ['--metrics-listen', `127.0.0.1:${port}`] : [])];
     const inner = `stty cols 120 rows 40; CI= exec ${pin ? 'taskset -c 0 ' : ''}${cli.join(' ')}`;
     let scrapes = 0;
     const timer = port !== null ? setInterval(() => void fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then(() => scrapes++, () => {}), 1000) : null;
@@ -90,33 +93,43 @@ async function runOnce(url: string, side: Side, pin: boolean, port: number | nul
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
-const pin = pinned();
-const { url, proc } = await startBenchServer(pin, ['--ttft-ms', '0', '--itl-ms', String(ITL_MS), ...(ITL_MS === 0 ? ['--events-per-write', '8'] : [])]);
-const base: Side = { name: 'progress line (--no-live)', flags: ['--no-live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
-const live: Side = { name: 'live view + endpoint', flags: ['--live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
-try {
-  for (let i = 0; i < RUNS; i++) {
-    await runOnce(url, base, pin, null);
-    await runOnce(url, live, pin, 19_464 + i);
+/** Runs the comparison; returns the printed summary (and the per-run figures). */
+export async function benchLive(o: LiveBenchOptions): Promise<{ summary: string; base: Side; live: Side }> {
+  if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  const pin = pinned();
+  const { url, proc } = await startBenchServer(pin, ['--ttft-ms', '0', '--itl-ms', String(o.itlMs), ...(o.itlMs === 0 ? ['--events-per-write', '8'] : [])]);
+  const base: Side = { name: 'progress line (--no-live)', flags: ['--no-live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
+  const live: Side = { name: 'live view + endpoint', flags: ['--live'], cpuUsPerToken: [], runCpuUsPerToken: [], wallS: [], scrapes: [] };
+  try {
+    for (let i = 0; i < o.runs; i++) {
+      await runOnce(o, url, base, pin, null);
+      await runOnce(o, url, live, pin, 19_464 + i);
+    }
+  } finally {
+    proc.kill('SIGTERM');
   }
-} finally {
-  proc.kill('SIGTERM');
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+  const halfSpreadPct = (xs: number[]) => (((Math.max(...xs) - Math.min(...xs)) / 2 / median(xs)) * 100).toFixed(1);
+  /** Per pair (runs i of each side, next to each other in time): the live side's extra, in %. */
+  const pairs = (a: number[], b: number[]) => a.map((x, i) => ((b[i] - x) / x) * 100);
+  const line = (what: string, a: number[], b: number[]) => {
+    const extra = ((median(b) - median(a)) / median(a)) * 100;
+    const p = pairs(a, b);
+    return (
+      `${what}: progress line median ${median(a).toFixed(3)} µs/token (runs ${spread(a)}), live view + endpoint ${median(b).toFixed(3)} (runs ${spread(b)})\n` +
+      `  extra CPU per streamed token: ${extra.toFixed(2)} % of medians; per pair ${p.map((x) => x.toFixed(1)).join(', ')} % (median ${median(p).toFixed(2)} %); noise: runs of one side spread ±${halfSpreadPct(a)} % / ±${halfSpreadPct(b)} %\n`
+    );
+  };
+  const summary =
+    `${pin ? 'client on core 0, server on core 1' : 'unpinned'}; ${o.requests} requests of \`short\`, ${o.concurrency} streams, itl ${o.itlMs} ms, ${o.runs} runs per side (alternating); median wall ${median(base.wallS).toFixed(1)} / ${median(live.wallS).toFixed(1)} s, ${median(live.scrapes)} scrapes per live run\n` +
+      line('whole process (start-up and the terminal included)', base.cpuUsPerToken, live.cpuUsPerToken) +
+      line('measuring process during the run (result client sample)', base.runCpuUsPerToken, live.runCpuUsPerToken);
+  return { summary, base, live };
 }
-const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
-const halfSpreadPct = (xs: number[]) => (((Math.max(...xs) - Math.min(...xs)) / 2 / median(xs)) * 100).toFixed(1);
-/** Per pair (runs i of each side, next to each other in time): the live side's extra, in %. */
-const pairs = (a: number[], b: number[]) => a.map((x, i) => ((b[i] - x) / x) * 100);
-const line = (what: string, a: number[], b: number[]) => {
-  const extra = ((median(b) - median(a)) / median(a)) * 100;
-  const p = pairs(a, b);
-  return (
-    `${what}: progress line median ${median(a).toFixed(3)} µs/token (runs ${spread(a)}), live view + endpoint ${median(b).toFixed(3)} (runs ${spread(b)})\n` +
-    `  extra CPU per streamed token: ${extra.toFixed(2)} % of medians; per pair ${p.map((x) => x.toFixed(1)).join(', ')} % (median ${median(p).toFixed(2)} %); noise: runs of one side spread ±${halfSpreadPct(a)} % / ±${halfSpreadPct(b)} %\n`
-  );
-};
-process.stdout.write(
-  `${pin ? 'client on core 0, server on core 1' : 'unpinned'}; ${REQUESTS} requests of \`short\`, ${CONCURRENCY} streams, itl ${ITL_MS} ms, ${RUNS} runs per side (alternating); median wall ${median(base.wallS).toFixed(1)} / ${median(live.wallS).toFixed(1)} s, ${median(live.scrapes)} scrapes per live run\n` +
-    line('whole process (start-up and the terminal included)', base.cpuUsPerToken, live.cpuUsPerToken) +
-    line('measuring process during the run (result client sample)', base.runCpuUsPerToken, live.runCpuUsPerToken),
-);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const arg = (name: string, dflt: string) => Number(args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+  const r = await benchLive({ runs: arg('--runs', '4'), requests: arg('--requests', '4096'), concurrency: arg('--concurrency', '256'), itlMs: arg('--itl-ms', '0') });
+  process.stdout.write(r.summary);
+}
