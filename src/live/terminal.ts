@@ -1,6 +1,6 @@
 // The live view's terminal edge: holds the alternate screen while the run goes, draws a frame of
 // live/frame.ts each second and at once on a resize (cleared first, so nothing of the old size
-// stays), and gives the screen back on stop, on process exit, and on a fatal error, with the cursor
+// stays), and gives the screen back on stop, on process exit, and before a fatal error is printed, with the cursor
 // shown again. Lines the process writes to the stream meanwhile (Ctrl-C's "draining…", sweep steps)
 // are kept: shown in the frame, and printed on the normal screen once the view ends. The stream and
 // the process are injected so a test drives it with a fake TTY.
@@ -23,8 +23,8 @@ export interface TtyStream {
 
 /** What the view needs of the process: to restore the screen whatever way it ends. */
 export interface ProcessHooks {
-  on(event: 'exit' | 'SIGWINCH', fn: () => void): unknown;
-  off(event: 'exit' | 'SIGWINCH', fn: () => void): unknown;
+  on(event: 'exit' | 'SIGWINCH' | 'uncaughtExceptionMonitor', fn: () => void): unknown;
+  off(event: 'exit' | 'SIGWINCH' | 'uncaughtExceptionMonitor', fn: () => void): unknown;
 }
 
 export class TerminalView {
@@ -60,6 +60,8 @@ export class TerminalView {
     (this.stream as { write: TtyStream['write'] }).write = capture;
     this.stream.on('resize', this.onResize);
     this.proc.on('exit', this.onExit);
+    // Before Node prints a fatal error: on the normal screen, where it stays readable.
+    this.proc.on('uncaughtExceptionMonitor', this.onExit);
     // A run re-executed by cli.ts has no controlling terminal: its parent forwards SIGWINCH, and the size is read afresh.
     this.proc.on('SIGWINCH', this.onResize);
     this.draw(false);
@@ -115,6 +117,7 @@ export class TerminalView {
     (this.stream as { write: TtyStream['write'] }).write = this.write;
     this.stream.off('resize', this.onResize);
     this.proc.off('exit', this.onExit);
+    this.proc.off('uncaughtExceptionMonitor', this.onExit);
     this.proc.off('SIGWINCH', this.onResize);
     if (this.partial.trim() !== '') this.captured.push(this.partial);
     this.partial = '';

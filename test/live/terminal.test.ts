@@ -126,6 +126,16 @@ describe('the live view on a terminal', () => {
     expect(proc.listenerCount('SIGWINCH')).toBe(0);
   });
 
+  it('gives the screen back before an uncaught exception is printed, so the error stays readable', () => {
+    const tty = new FakeTty(100, 30);
+    const proc = new EventEmitter();
+    const v = new TerminalView(model(), tty, proc);
+    v.start();
+    proc.emit('uncaughtExceptionMonitor', new Error('boom'));
+    expect(tty.out.endsWith(LEAVE)).toBe(true);
+    expect(proc.listenerCount('uncaughtExceptionMonitor')).toBe(0);
+  });
+
   it('restores the terminal when the process exits without stopping the view (a crash, process.exit)', () => {
     const tty = new FakeTty(100, 30);
     const proc = new EventEmitter();
