@@ -7,6 +7,7 @@
 //   npx tsx scripts/bench-harness.ts --quick    # smaller counts (~2 min)
 //   npx tsx scripts/bench-harness.ts --only timing,ceiling
 //   npx tsx scripts/bench-harness.ts --only ceiling,process   # client path beside the whole process
+//   npx tsx scripts/bench-harness.ts --only live              # the live view and endpoint's extra CPU (scripts/bench-live.ts)
 //
 // `ceiling` measures the client path inside this process (the Driver and client, not start-up);
 // `process` (scripts/bench-process.ts, needs `npm run build`) what a user pays: a whole pinned
@@ -25,6 +26,7 @@ import { realClock } from '../src/util/clock.js';
 import { newHistogram, percentileMs, recordMs } from '../src/metrics/histogram.js';
 import type { PhasePlan } from '../src/schedule/phases.js';
 import type { Planner, RequestPlan } from '../src/workload/plan.js';
+import { benchLive } from './bench-live.js';
 import { benchProcess, startBenchServer } from './bench-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -213,6 +215,15 @@ async function main() {
       row('whole process', `short, ${m.requests} requests, c=256, 8 events per write, --records`, `${f(m.cpuUsPerToken, 2)} µs CPU per streamed token (median of ${b.runs.length})`,
         `${f(m.tokensPerCoreS, 0)} tokens per harness CPU-second`, `${f(m.tokensPerWallS, 0)} tokens/s wall`, `errors ${m.errors}`);
       json.process = { command: b.command, median: m, runs: b.runs };
+    }
+
+    // Only when asked (`--only live`): it needs util-linux `script` for a pseudo-terminal, and minutes.
+    if (ONLY?.has('live')) {
+      const b = await benchLive({ runs: QUICK ? 2 : 4, requests: QUICK ? 2048 : 4096, concurrency: 256, itlMs: 0 });
+      const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
+      const [a, l] = [med(b.base.cpuUsPerToken), med(b.live.cpuUsPerToken)];
+      row('live view + endpoint', `short, c=256, progress line vs --live --metrics-listen (scraped 1/s)`, `${f(a, 3)} → ${f(l, 3)} µs CPU per streamed token`, `${f(((l - a) / a) * 100, 2)} % extra (medians)`);
+      json.live = { summary: b.summary, base: b.base, live: b.live };
     }
 
     if (want('openloop')) {

@@ -35,6 +35,9 @@ if (measuring && !process.execArgv.some((a) => a.startsWith('--v8-pool-size')) &
     if (child.exitCode === null) child.kill(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, forward);
+  // The child has no controlling terminal (its own session): a resize reaches only this process, and
+  // the live view (--live) redraws on the forwarded signal.
+  if (process.platform !== 'win32') process.on('SIGWINCH', () => forward('SIGWINCH'));
   child.on('exit', (code, signal) => {
     process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0));
   });

@@ -14,6 +14,7 @@ import { buildServerMetrics } from '../servermetrics/summary.js';
 import { LoadshapeError, parseDurationMs, usageError } from '../util/errors.js';
 import { redactUrl, Scrubber, scrubDeep, secretsOf, secretsOfUrl } from '../util/redact.js';
 import type { Planner } from '../workload/plan.js';
+import type { ServerGauges } from '../live/tick.js';
 
 export interface EngineSideFlags {
   waitReady?: string;
@@ -105,6 +106,14 @@ export class EngineSide {
       this.scraper = new ServerMetricsScraper(this.transport.http, urls, extra, now, 1000);
       this.scraper.start();
     }
+  }
+
+  /** The engine's running/waiting/KV gauges of the latest scrape, for the live view; null when not scraped. */
+  serverGauges(): ServerGauges | null {
+    const last = this.scraper?.scrapes[this.scraper.scrapes.length - 1];
+    if (!last) return null;
+    const v = (k: string) => last.values[k] ?? null;
+    return { running: v('running'), waiting: v('waiting'), kvCacheUsage: v('kvCacheUsage') };
   }
 
   /** After the driver: the last scrape. */

@@ -84,6 +84,15 @@ export function outputOptions<A extends unknown[], O extends OptionValues>(cmd: 
     .option('-q, --quiet', 'no progress output', false);
 }
 
+/** Watching a run while it goes: the live terminal view and the Prometheus endpoint (commands/live.ts). */
+export function liveOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd
+    .option('--live', 'full-screen live view on stderr (default: on when stderr is a terminal of at least 80×20 and CI is not set; the progress line otherwise)')
+    .option('--no-live', 'the plain progress line instead of the live view')
+    .option('--metrics-listen <[host:]port>', 'serve the live state in the Prometheus text format at http://HOST:PORT/metrics during the run (host 127.0.0.1 unless given; port 0 picks a free one)')
+    .option('--linger <d>', 'with --metrics-listen: keep serving this long after the run ends, so the last scrape sees the end (e.g. 30s)');
+}
+
 /** Load of one phase replacing the workload's: closed (--concurrency) or open (--rate), until --duration or --requests. */
 export function loadOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
   return cmd
@@ -106,7 +115,7 @@ export function gateOptions<A extends unknown[], O extends OptionValues>(cmd: Cm
 }
 
 export function runCli() {
-  const cmd = gateOptions(outputOptions(loadOptions(targetOptions(requestOptions(new Command('run'))))))
+  const cmd = liveOptions(gateOptions(outputOptions(loadOptions(targetOptions(requestOptions(new Command('run')))))))
     .description('run a workload against a target (or the embedded simulator when --target is omitted)')
     .argument('[workload]', 'workload file, or a name from workloads/ (default: mixed; with --trace, a plain chat workload)')
     .option('--trace <file>', 'replay a trace (CSV or JSONL: timestamp, input tokens, output tokens, optional class and session id; Azure and BurstGPT layouts accepted) as the only phase')
@@ -131,7 +140,7 @@ export function runCli() {
 export type RunFlags = ReturnType<ReturnType<typeof runCli>['opts']>;
 
 export function sweepCli() {
-  return outputOptions(targetOptions(requestOptions(new Command('sweep'))))
+  return liveOptions(outputOptions(targetOptions(requestOptions(new Command('sweep')))))
     .description('find the highest load that holds the SLOs: baseline, throughput probe, grid and bisection; one phase per step in one result file')
     .argument('<workload>', 'workload file, or a name from workloads/')
     .option('--slo <expr>', "SLO bounding the search, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%' (repeatable; adds to the workload's slo:)", collect, [] as string[])

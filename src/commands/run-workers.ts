@@ -18,6 +18,8 @@ import type { EmbeddedSim } from './embedded-sim.js';
 import { STOP_SIGNALS } from './flag-values.js';
 import type { RunOptions } from './run.js';
 import { VERSION } from '../version.js';
+import { decodeTick, isLiveTickMessage } from '../live/wire.js';
+import type { LiveOutputs } from './live.js';
 
 /** The flags only one process can honour: gates judge the whole run (only the merged result is), checkpoints and cold starts are per process. */
 export function workerBlockers(o: RunOptions): string[] {
@@ -41,6 +43,8 @@ export function workerOptions(o: RunOptions, index: number, count: number, dir: 
   return {
     ...o,
     shard: `${index}/${count}`, out: dir, quiet: true, workers: 1, startAt: startAtEpochMs, checkpoint: undefined,
+    // The parent serves the live view and the endpoint, fed by every worker's ticks (over IPC).
+    live: false, metricsListen: undefined, linger: undefined,
     records: records ?? undefined,
     // The parent's simulator serves every worker.
     ...(target !== null ? { target } : {}),
@@ -54,12 +58,18 @@ export interface WorkerRunOptions {
   workloadName: string;
   /** The embedded simulator, started once by the parent and shared by every worker. */
   sim: EmbeddedSim | null;
+  /** The parent's live view and endpoint: each worker sends its one-second ticks to it. */
+  live?: LiveOutputs;
+  /** Told the wall-clock instant every worker starts its clock at (epoch ms). */
+  onStartAt?: (epochMs: number) => void;
 }
 
 /** The file a worker reads its options from (`loadshape worker FILE`): JSON, tagged with the version that wrote it. */
 export interface WorkerEnvelope {
   loadshapeVersion: string;
   options: RunOptions;
+  /** Send live ticks to the parent over IPC, as this source (the worker's index). */
+  liveSource?: number;
 }
 
 export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): Promise<{ file: string; exitCode: number; result: Awaited<ReturnType<typeof mergeResults>> }> {
@@ -67,6 +77,7 @@ export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): P
   const base = await mkdtemp(join(tmpdir(), 'loadshape-workers-'));
   // Every worker starts its clock at the same wall-clock instant, after all have loaded.
   const startAtEpochMs = Date.now() + 1500 + 100 * opts.workers;
+  opts.onStartAt?.(startAtEpochMs);
   const children: ChildProcess[] = [];
   const dirs: string[] = [];
   const parts: string[] = [];
@@ -77,15 +88,21 @@ export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): P
     const part = run.records ? join(base, `records-${i}.jsonl`) : null;
     if (part) parts.push(part);
     const optionsFile = join(base, `w${i}.options.json`);
-    const envelope: WorkerEnvelope = { loadshapeVersion: VERSION, options: workerOptions(run, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part) };
+    const live = opts.live?.active === true ? opts.live : null;
+    const envelope: WorkerEnvelope = {
+      loadshapeVersion: VERSION,
+      options: workerOptions(run, i, opts.workers, dir, startAtEpochMs, opts.sim?.url ?? null, part),
+      ...(live ? { liveSource: i } : {}),
+    };
     writeFileSync(optionsFile, JSON.stringify(envelope));
     const child = spawn(process.execPath, ['--v8-pool-size=1', cli, 'worker', optionsFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: live ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only the parent, which forwards it once, so a
       // worker drains (a second signal would cancel in-flight requests at once).
       detached: true,
     });
     children.push(child);
+    if (live) child.on('message', (m) => isLiveTickMessage(m) && live.apply(decodeTick(m)));
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -103,13 +120,14 @@ export async function runWithWorkers(run: RunOptions, opts: WorkerRunOptions): P
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   };
   process.on('exit', killAll);
-  const progress = run.quiet
+  const progress = run.quiet || opts.live?.viewing
     ? null
     : setInterval(() => process.stderr.write(`[workers] ${children.filter((c) => c.exitCode === null).length}/${opts.workers} running\n`), 5000);
   progress?.unref();
   let results;
   try {
     const done = await Promise.all(exits);
+    opts.live?.stopView(); // the screen back before the summary is printed on it
     results = await Promise.all(
       dirs.map(async (dir, i) => {
         const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json') && !f.endsWith('.checkpoint.json'));

@@ -29,9 +29,15 @@ import { EngineSide } from './engine-side.js';
 import { EXIT } from './exit.js';
 import { parseRunDurationMs } from './flag-values.js';
 import { judge, prepareGates, writeGateOutputs, type PreparedGates } from './gates.js';
+import { LiveOutputs } from './live.js';
+import { LiveTap } from '../live/tap.js';
+import type { ServerGauges } from '../live/tick.js';
+import { encodeTick } from '../live/wire.js';
 import type { RunFlags } from './options.js';
 import { runOutputPaths, saveResult } from './output-paths.js';
 import { ProgressLine } from './progress.js';
+import { redactUrl } from '../util/redact.js';
+import { VERSION } from '../version.js';
 import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
 import { checkWorkerFlags, runWithWorkers, workerBlockers } from './run-workers.js';
 import { startBarrier } from './start-barrier.js';
@@ -75,21 +81,52 @@ interface RunPlan {
   imagePool: EncodedImage[] | undefined;
 }
 
-export async function runCommand(opts: RunOptions): Promise<RunOutcome> {
+/** What a --workers child adds to its run: the live ticks it sends its parent (over IPC), as source `liveSource`. */
+export interface RunHooks {
+  liveSource?: number;
+}
+
+export async function runCommand(opts: RunOptions, hooks: RunHooks = {}): Promise<RunOutcome> {
   const plan = await planRun(opts);
   const ctx = await openRunContext(opts, plan.loaded, plan.workload, {
     verb: 'test',
     outputs: (w) => runOutputPaths({ ...opts, workloadName: w.name, checkpoint: plan.checkpointMs !== null }),
   });
+  let live: LiveOutputs | null = null;
   try {
+    live = await LiveOutputs.open(opts, {
+      title: `${plan.workload.name} → ${redactUrl(ctx.baseUrl)}`,
+      phases: plan.phases.map((p) => ({ name: p.name, index: p.index, durationMs: p.durationMs, maxRequests: p.maxRequests })),
+      sources: plan.workers,
+      labels: ctx.labels,
+      log: ctx.log,
+    });
+    let outcome: RunOutcome;
     if (plan.workers > 1) {
-      const w = await runWithWorkers(opts, { workers: plan.workers, workloadName: plan.workload.name, sim: ctx.sim });
-      return { result: w.result, file: w.file, exitCode: verdict(w.result) };
+      const name = plan.workload.name;
+      if (live.active) live.model.info = await runInfo(ctx, name, resultFileName(new Date(), name));
+      // The merged result's id is the first worker's, which starts its clock at the shared instant, plus "-merged<N>".
+      const model = live.active ? live.model : null;
+      const onStartAt = (epochMs: number) => {
+        if (model) model.info.run_id = `${resultFileName(new Date(epochMs), name).replace(/\.json$/, '')}-merged${plan.workers}`;
+      };
+      const w = await runWithWorkers(opts, { workers: plan.workers, workloadName: name, sim: ctx.sim, live, onStartAt });
+      if (live.active) live.model.info.run_id = w.result.meta.runId; // what the lingering endpoint shows is the result's
+      outcome = { result: w.result, file: w.file, exitCode: verdict(w.result) };
+    } else {
+      outcome = await measureRun(ctx, plan, opts, live, hooks);
     }
-    return await measureRun(ctx, plan, opts);
+    await live.linger();
+    return outcome;
   } finally {
+    await live?.close();
     await ctx.close();
   }
+}
+
+/** loadshape_run_info's labels: the run id (the result file's name), workload, model, target and version. */
+async function runInfo(ctx: RunContext, workload: string, fileName: string): Promise<Record<string, string>> {
+  return { run_id: fileName.replace(/\.json$/, ''), workload, model: await ctx.model(), target: redactUrl(ctx.baseUrl), version: VERSION };
 }
 
 /** Reads the workload (or trace) and settles phases, gates, shards and workers: every flag error before anything starts. */
@@ -129,7 +166,7 @@ function workerCount(opts: RunOptions, phases: PhasePlan[], shard: { count: numb
 }
 
 /** One process's run: engine side, planner, clock, client and the run's sinks around one Driver. */
-async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Promise<RunOutcome> {
+async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions, live: LiveOutputs, hooks: RunHooks): Promise<RunOutcome> {
   let engine: EngineSide | null = null;
   try {
     engine = await EngineSide.prepare(opts, ctx.baseUrl, ctx.headers, ctx.log);
@@ -164,7 +201,9 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
       ...(plan.shard ? { shard: plan.shard } : {}),
       ...(warm ? { warmStart: warm } : {}),
     });
-    const run = await runSinks(ctx, plan, opts, { clock, sender, file, metaAt });
+    if (live.active) live.model.info = await runInfo(ctx, plan.workload.name, basename(file));
+    const gauges = () => engine?.serverGauges() ?? null;
+    const run = await runSinks(ctx, plan, opts, { clock, sender, file, metaAt, live: liveSinks(live, hooks, gauges) });
     // Without the warm start an open phase still builds its first body before its clock starts.
     const driver = new Driver({ planner: run.sampler.timed(withCold.planner), phases: withCold.phases, client: sender, clock, seed: plan.workload.seed, shard: plan.shard, sinks: run.sinks, ...(warm ? {} : { prefill: 1 }) });
     run.bind(driver);
@@ -177,6 +216,7 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions): Pro
       await engine.stop();
       run.sampler.stop();
       await client.close();
+      live.stopView(); // the screen back before the summary is printed on it
     }
     const result = engine.decorate(assembleResult(d, metaAt(d.interrupted), run.sampler.sample(), ctx.lagLimitMs));
     if (plan.gates.active) result.gates = judge(result, file, plan.gates, plan.workload, run.abort?.lost ?? null);
@@ -191,7 +231,7 @@ async function runSinks(
   ctx: RunContext,
   plan: RunPlan,
   opts: RunOptions,
-  o: { clock: Clock; sender: { abortAll(): void }; file: string; metaAt: (interrupted: boolean) => RunResult['meta'] },
+  o: { clock: Clock; sender: { abortAll(): void }; file: string; metaAt: (interrupted: boolean) => RunResult['meta']; live: { sinks: RunSink[]; viewing: boolean } },
 ): Promise<{ sinks: RunSink[]; collector: RunCollector; sampler: ClientSampler; abort: AbortWatch | null; bind(driver: Driver): void }> {
   const collector = new RunCollector({ classNames: plan.workload.classes.map((c) => c.name), goodput: plan.gates.goodput });
   const sampler = startClientSampler(o.clock.now);
@@ -211,8 +251,19 @@ async function runSinks(
       })
     : null;
   if (abort) sinks.push(abort);
-  if (!opts.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
+  sinks.push(...o.live.sinks);
+  if (!opts.quiet && !o.live.viewing) sinks.push(new ProgressLine(process.stderr.isTTY === true));
   return { sinks, collector, sampler, abort, bind: (d) => (driver = d) };
+}
+
+/** The live tap of this process: into this process's view and endpoint, or to the parent of a --workers child. */
+function liveSinks(live: LiveOutputs, hooks: RunHooks, gauges: () => ServerGauges | null): { sinks: RunSink[]; viewing: boolean } {
+  if (hooks.liveSource !== undefined && process.send) {
+    const send = process.send.bind(process);
+    return { sinks: [new LiveTap({ source: hooks.liveSource, server: gauges, emit: (t) => void send(encodeTick(t)) })], viewing: false };
+  }
+  const tap = live.tap(gauges);
+  return { sinks: tap ? [tap] : [], viewing: live.viewing };
 }
 
 /** Summary, result file (checkpoint removed once it is safely in), gate outputs and the exit code. */

@@ -29,6 +29,9 @@ import { runOutputPaths, saveResult } from './output-paths.js';
 import { verdict } from './run.js';
 import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
 import { runSweepStep, type StepRun, type StepRunOptions } from './sweep-step.js';
+import { LiveOutputs } from './live.js';
+import { redactUrl } from '../util/redact.js';
+import { VERSION } from '../version.js';
 
 /** What `sweep` takes: its flags exactly as declared (commands/options.ts) and the workload argument. */
 export type SweepOptions = SweepFlags & { workload: string };
@@ -82,9 +85,15 @@ export async function sweepCommand(opts: SweepOptions): Promise<SweepOutcome> {
   // The sweep makes its own phases: an SLO scoped to one of the file's phases has nothing to judge.
   const gates = await prepareGates({ slo: opts.slo, goodput: opts.goodput }, workload, []);
   const ctx = await openRunContext(opts, loaded, workload, { verb: 'sweep', outputs: (w) => runOutputPaths({ out: opts.out, workloadName: `${w.name}-sweep` }) });
+  let live: LiveOutputs | null = null;
   try {
-    return await runSweep(ctx, settings, gates, opts);
+    live = await LiveOutputs.open(opts, { title: `${workload.name} sweep by ${settings.by} → ${redactUrl(ctx.baseUrl)}`, labels: { ...ctx.labels, sweep: settings.by }, log: ctx.log });
+    if (live.active) live.model.info = { run_id: `${resultFileName(new Date(), `${workload.name}-sweep`).replace(/\.json$/, '')}`, workload: workload.name, model: await ctx.model(), target: redactUrl(ctx.baseUrl), version: VERSION };
+    const outcome = await runSweep(ctx, settings, gates, opts, live);
+    await live.linger();
+    return outcome;
   } finally {
+    await live?.close();
     await ctx.close();
   }
 }
@@ -98,7 +107,7 @@ interface SweepState {
   interrupted: boolean;
 }
 
-async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates, opts: SweepOptions): Promise<SweepOutcome> {
+async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates, opts: SweepOptions, live: LiveOutputs): Promise<SweepOutcome> {
   const model = await ctx.model();
   // One planner phase per possible step: each step draws its own seeded requests.
   const planner = createPlanner(ctx.workload, { model, tokenizer: ctx.tokenizer, phaseCount: s.maxSteps });
@@ -107,6 +116,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   const startedAt = new Date();
   const name = `${ctx.workload.name}-sweep`;
   const file = join(opts.out, resultFileName(startedAt, name));
+  if (live.active) live.model.info.run_id = resultFileName(startedAt, name).replace(/\.json$/, ''); // the result's own id
   const sampler = startClientSampler(clock.now);
   const timedPlanner = sampler.timed(planner);
   const state: SweepState = { runs: [], notes: new Map(), done: [], current: null, interrupted: false };
@@ -122,7 +132,8 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   }));
   const runStep = async (load: StepLoad, role: StepRole, index: number, effort: number): Promise<StepOutcome> => {
     if (state.interrupted) throw new Interrupted();
-    const step = await measureStep(ctx, s, { planner: timedPlanner, sender, clock, gates, sampler, state, opts }, load, index, effort);
+    live.note(`sweep step ${index} of at most ${s.maxSteps}: ${role} at ${describeStepLoad(load)}`);
+    const step = await measureStep(ctx, s, { planner: timedPlanner, sender, clock, gates, sampler, state, opts, live }, load, index, effort);
     const { outcome, note, line } = judgeSweepStep(step.run, assembleResult(step.run.result, meta(), step.sample, ctx.lagLimitMs), gates.slos, load, state.interrupted);
     state.runs.push(step.run.result);
     state.notes.set(index, note);
@@ -140,6 +151,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
     stopSignals();
     sampler.stop();
     await client.close();
+    live.stopView(); // the screen back before the answer is printed on it
   }
   const result = withoutStepCancellations(assembleResult(combineSteps(state), meta(), sampler.sample(), ctx.lagLimitMs));
   return await finishSweep(result, search, gates.slos, state, file, s.by, opts);
@@ -149,7 +161,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
 async function measureStep(
   ctx: RunContext,
   s: SweepSettings,
-  o: { planner: Planner; sender: StepRunOptions['client']; clock: Clock; gates: PreparedGates; sampler: ClientSampler; state: SweepState; opts: SweepOptions },
+  o: { planner: Planner; sender: StepRunOptions['client']; clock: Clock; gates: PreparedGates; sampler: ClientSampler; state: SweepState; opts: SweepOptions; live: LiveOutputs },
   load: StepLoad,
   index: number,
   effort: number,
@@ -168,7 +180,8 @@ async function measureStep(
         minRequests: (o.opts.minStepRequests ?? 30) * effort,
         offeredRps: load.kind === 'open' ? load.rateRps : null,
       },
-      sinks: [o.sampler, stepSampler],
+      // Each step is its own Driver: its own live tap, whose close is not the sweep's end.
+      sinks: [o.sampler, stepSampler, ...[o.live.tap(undefined, false)].filter((t) => t !== null)],
       onDriver: (driver) => (o.state.current = driver),
     });
     return { run, sample: stepSampler.sample() };

@@ -24,6 +24,8 @@ export function readEnvelope(text: string, file: string): RunOptions {
 }
 
 export async function workerCommand(file: string): Promise<number> {
-  const options = readEnvelope(await readFile(file, 'utf8'), file);
-  return (await runCommand(options)).exitCode;
+  const text = await readFile(file, 'utf8');
+  const options = readEnvelope(text, file);
+  const { liveSource } = JSON.parse(text) as Partial<WorkerEnvelope>;
+  return (await runCommand(options, { liveSource: typeof liveSource === 'number' ? liveSource : undefined })).exitCode;
 }

@@ -59,11 +59,15 @@ describe('--workers children', () => {
     const child = workerOptions(parsed, 1, 2, '/tmp/w1', 1234, 'http://127.0.0.1:9/v1', '/tmp/r1.jsonl');
     const back = readEnvelope(JSON.stringify({ loadshapeVersion: VERSION, options: child }), 'w1.options.json');
     for (const [k, v] of Object.entries(parsed)) {
-      if (['shard', 'out', 'quiet', 'workers', 'startAt', 'checkpoint', 'records', 'target'].includes(k)) continue;
+      if (['shard', 'out', 'quiet', 'workers', 'startAt', 'checkpoint', 'records', 'target', 'live', 'metricsListen', 'linger'].includes(k)) continue;
       expect(back[k as keyof typeof back], k).toEqual(v);
     }
     expect(back).toMatchObject({ shard: '1/2', out: '/tmp/w1', quiet: true, workers: 1, startAt: 1234, target: 'http://127.0.0.1:9/v1', records: '/tmp/r1.jsonl' });
     expect(back.checkpoint).toBeUndefined();
+    // The parent serves the live view and the endpoint: a worker binds no port and draws nothing.
+    expect(back).toMatchObject({ live: false });
+    expect(back.metricsListen).toBeUndefined();
+    expect(back.linger).toBeUndefined();
   });
 
   it('refuse options from another version or that run does not declare', () => {
