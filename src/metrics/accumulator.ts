@@ -20,50 +20,40 @@ export type MetricKey = (typeof METRIC_KEYS)[number];
 /** The class key for "all classes of this phase". */
 export const ALL_CLASSES = '*';
 
-export interface GroupCounters {
-  /** Requests that finished (ok or error). */
-  requests: number;
-  ok: number;
-  errors: number;
+/**
+ * Every count a group keeps, in one table: the type, the empty counters and the exact merge (addCounters)
+ * all follow from it, so a new count is one line here plus where it is counted and stored. What each means:
+ * - requests: finished (ok or error); ok; errors.
+ * - promptTokens, outputTokens: of successful requests; outputTokensFromUsage/FromChunks: where each
+ *   successful request's output length came from.
+ * - usageInvalid: usage held an impossible count (negative, fractional, huge, not a number), so tokens
+ *   were counted from the stream; usageMismatch: usage and streamed chunks differ by more than 2×.
+ * - endedEarly: successful requests that ended before their max_tokens for a reason other than length.
+ * - good, validGood: with goodput criteria, requests that met them, and of those the valid or unjudged.
+ * - requestBytes: request body bytes, every request; imageRequests, images, imageBytes: what carried images.
+ * - cacheReported, cacheReportedPromptTokens, cachedTokens: successful requests whose usage reported cached
+ *   tokens, their prompt tokens and the cached ones; sharedTokens: prompt tokens the classes meant to share.
+ * - reasoningRequests, reasoningTokens, reasoningFromUsage/FromChunks: reasoning and where its count came from.
+ */
+const COUNTS = [
+  'requests', 'ok', 'errors', 'promptTokens', 'outputTokens', 'outputTokensFromUsage', 'outputTokensFromChunks',
+  'usageInvalid', 'usageMismatch', 'endedEarly', 'good', 'validGood',
+  'requestBytes', 'imageRequests', 'images', 'imageBytes', 'cacheReported', 'cacheReportedPromptTokens', 'cachedTokens', 'sharedTokens',
+  'reasoningRequests', 'reasoningTokens', 'reasoningFromUsage', 'reasoningFromChunks',
+] as const;
+
+/** Counts by key, summed key by key in a merge. */
+const TALLIES = ['errorsByClass', 'errorDetails', 'finishReasons', 'validity', 'retriesByStatus'] as const;
+
+export type GroupCounters = Record<(typeof COUNTS)[number], number> & {
   errorsByClass: Partial<Record<ErrorClass, number>>;
-  promptTokens: number;
-  outputTokens: number;
-  /** How many successful requests had their output length from usage vs counted chunks. */
-  outputTokensFromUsage: number;
-  outputTokensFromChunks: number;
-  /** Requests whose usage held an impossible count (negative, fractional, huge, not a number): their tokens were counted from the stream. */
-  usageInvalid: number;
-  /** Requests whose usage and streamed output chunks differ by more than a factor of 2 (a count to look at, not an error). */
-  usageMismatch: number;
   /** Stream errors of a kind users need to tell apart (`no_finish_reason`, `error_field`), by kind. */
   errorDetails: Record<string, number>;
   validity: Record<Validity, number>;
   finishReasons: Record<string, number>;
-  /** Successful requests that ended before their max_tokens for a reason other than length. */
-  endedEarly: number;
   /** Attempts that failed and were retried (`--retry`), by HTTP status; not in `requests`. */
   retries: { attempts: number; byStatus: Record<string, number> };
-  /** With goodput criteria: requests that met them (`good`), and of those the ones with valid or unjudged output. */
-  good: number;
-  validGood: number;
-  /** Request body bytes, every request (the upload; absent from records older than it: 0). */
-  requestBytes: number;
-  /** Requests that carried images, the images and their encoded bytes. */
-  imageRequests: number;
-  images: number;
-  imageBytes: number;
-  /** Successful requests whose usage reported cached tokens, their prompt tokens and the cached ones. */
-  cacheReported: number;
-  cacheReportedPromptTokens: number;
-  cachedTokens: number;
-  /** Prompt tokens the classes meant to share (successful requests). */
-  sharedTokens: number;
-  /** Successful requests with reasoning, their reasoning tokens, and where the count came from. */
-  reasoningRequests: number;
-  reasoningTokens: number;
-  reasoningFromUsage: number;
-  reasoningFromChunks: number;
-}
+};
 
 /** One position in a conversation (user turn N, or the tool results that follow it), across conversations. */
 export interface TurnStats {
@@ -191,71 +181,31 @@ export class GroupStats {
 
 export function emptyCounters(): GroupCounters {
   return {
-    requests: 0,
-    ok: 0,
-    errors: 0,
+    ...(Object.fromEntries(COUNTS.map((k) => [k, 0])) as Record<(typeof COUNTS)[number], number>),
     errorsByClass: {},
-    promptTokens: 0,
-    outputTokens: 0,
-    outputTokensFromUsage: 0,
-    outputTokensFromChunks: 0,
-    usageInvalid: 0,
-    usageMismatch: 0,
     errorDetails: {},
     validity: { valid: 0, not_json: 0, schema_invalid: 0, truncated: 0, too_large: 0 },
     finishReasons: {},
-    endedEarly: 0,
     retries: { attempts: 0, byStatus: {} },
-    good: 0,
-    validGood: 0,
-    requestBytes: 0,
-    imageRequests: 0,
-    images: 0,
-    imageBytes: 0,
-    cacheReported: 0,
-    cacheReportedPromptTokens: 0,
-    cachedTokens: 0,
-    sharedTokens: 0,
-    reasoningRequests: 0,
-    reasoningTokens: 0,
-    reasoningFromUsage: 0,
-    reasoningFromChunks: 0,
   };
 }
 
-/** The counters of issue 21 (upload, images, cache, reasoning): summed in a merge like the rest. */
-const MEDIA_COUNTERS = [
-  'requestBytes', 'imageRequests', 'images', 'imageBytes', 'cacheReported', 'cacheReportedPromptTokens', 'cachedTokens', 'sharedTokens',
-  'reasoningRequests', 'reasoningTokens', 'reasoningFromUsage', 'reasoningFromChunks',
-] as const;
+/** A tally of `c` by its TALLIES name (retries' statuses sit inside `retries`). */
+function tally(c: GroupCounters, name: (typeof TALLIES)[number]): Record<string, number | undefined> | undefined {
+  return name === 'retriesByStatus' ? c.retries?.byStatus : c[name];
+}
 
-/** Adds counters b into a (exact merge of shards/workers). */
+/**
+ * Adds counters b into a (exact merge of shards/workers). `?? 0`: counters read back from files older
+ * than a count (too_large, the media counts) lack its key.
+ */
 export function addCounters(a: GroupCounters, b: GroupCounters): void {
-  a.requests += b.requests;
-  a.ok += b.ok;
-  a.errors += b.errors;
-  for (const [k, v] of Object.entries(b.errorsByClass)) {
-    const key = k as ErrorClass;
-    a.errorsByClass[key] = (a.errorsByClass[key] ?? 0) + (v ?? 0);
-  }
-  a.promptTokens += b.promptTokens;
-  a.outputTokens += b.outputTokens;
-  a.outputTokensFromUsage += b.outputTokensFromUsage;
-  a.outputTokensFromChunks += b.outputTokensFromChunks;
-  a.usageInvalid += b.usageInvalid ?? 0;
-  a.usageMismatch += b.usageMismatch ?? 0;
-  for (const [k, v] of Object.entries(b.errorDetails ?? {})) a.errorDetails[k] = (a.errorDetails[k] ?? 0) + v;
-  // `?? 0`: counters read back from files older than an outcome (too_large) lack its key.
-  for (const k of Object.keys(a.validity) as Validity[]) a.validity[k] += b.validity[k] ?? 0;
-  for (const [k, v] of Object.entries(b.finishReasons)) a.finishReasons[k] = (a.finishReasons[k] ?? 0) + v;
-  a.endedEarly += b.endedEarly;
-  a.good += b.good ?? 0;
-  for (const k of MEDIA_COUNTERS) a[k] += b[k] ?? 0;
-  a.validGood += b.validGood ?? 0;
-  if (b.retries) {
-    a.retries ??= { attempts: 0, byStatus: {} };
-    a.retries.attempts += b.retries.attempts;
-    for (const [k, v] of Object.entries(b.retries.byStatus)) a.retries.byStatus[k] = (a.retries.byStatus[k] ?? 0) + v;
+  for (const k of COUNTS) a[k] += b[k] ?? 0;
+  a.retries ??= { attempts: 0, byStatus: {} };
+  a.retries.attempts += b.retries?.attempts ?? 0;
+  for (const name of TALLIES) {
+    const into = tally(a, name) as Record<string, number>;
+    for (const [k, v] of Object.entries(tally(b, name) ?? {})) into[k] = (into[k] ?? 0) + (v ?? 0);
   }
 }
 
