@@ -20,7 +20,7 @@ for ((r = 1; r <= runs; r++)); do
   start=$(date +%s)
   if npx vitest run >"$log" 2>&1; then status=pass; else status=FAIL; failed=$((failed + 1)); fi
   end=$(date +%s)
-  summary=$(grep -a -E '^ +Tests ' "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ')
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -a -E '^ +Tests ' | tail -1 | tr -s ' ')
   echo "run $r/$runs: $status in $((end - start)) s with $loops busy loops ($summary)"
   if [[ $status == FAIL ]]; then grep -a -E 'FAIL|AssertionError|Error:' "$log" | sed 's/\x1b\[[0-9;]*m//g' | head -20; fi
   rm -f "$log"

@@ -33,16 +33,6 @@ describe('PromptSynth with o200k_base', () => {
     expect(synth.text(50, rngFor(9))).not.toBe(synth.text(50, rngFor(10)));
   });
 
-  it('builds a 100k-token prompt well within 50 ms', () => {
-    let best = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      synth.text(100_000, rngFor(i));
-      best = Math.min(best, performance.now() - t0);
-    }
-    expect(best).toBeLessThan(50);
-  });
-
   it('spells distinct labels with distinct leading words, even in short texts', () => {
     const seen = new Set<string>();
     for (let label = 0; label < 2_000; label++) seen.add(synth.labelledText(2, label, rngFor(label)));
