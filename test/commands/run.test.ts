@@ -113,7 +113,7 @@ describe('loadshape run against the embedded simulator', () => {
     const g = all(result.phases[0].groups);
     expect(g.requests).toBe(32);
     // The simulator's 2 ms per token; on a busy machine a late first token shortens the measured gaps after it, so not a tight floor.
-    expect(g.metrics.tpotMs.p50Ms).toBeGreaterThan(1.5);
+    expect(g.metrics.tpotMs.p50Ms).toBeGreaterThan(1);
     expect(g.metrics.tpotMs.p50Ms).toBeLessThan(2 + 25);
   });
 
