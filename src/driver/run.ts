@@ -52,6 +52,9 @@ export interface DriverOptions {
 /** No body build starts this close to the next send's due time: it would make that send late. */
 const BUILD_GUARD_MS = 2;
 
+/** Closed loop: plans built ahead of the slots that will send them (at most this many, shared). */
+const CLOSED_PREPLANNED = 16;
+
 /** Time a phase may spend building its first bodies before its clock starts (the rest are built in its slack). */
 const PREFILL_BUDGET_MS = 200;
 
@@ -247,27 +250,38 @@ export class Driver {
     const maxRequests = phase.maxRequests ?? Infinity;
     let next = 0;
     let sent = 0;
-    const take = (): RequestPlan | null => {
+    const planNext = (): RequestPlan | null => {
       while (next < maxRequests) {
         const index = next++;
         if (this.mine(index)) return this.opts.planner.plan(phase.index, index);
       }
       return null;
     };
+    // Plans built while requests stream, shared by every slot: the next slot to free takes the oldest.
+    // A slot never keeps a plan of its own for later, which held half of a `--requests` phase back
+    // (c=1024 with 1,024 requests had 512 in flight) and kept free slots idle at the end.
+    const ready: RequestPlan[] = [];
+    const readyMax = Math.min(CLOSED_PREPLANNED, this.share(concurrency));
+    const take = (): RequestPlan | null => ready.shift() ?? planNext();
     const loop = async () => {
       let plan = take();
-      // The intended send time of a closed-loop request is the moment its slot freed.
-      let freedAtMs = clock.now();
+      // The intended send time of a closed-loop request is the moment its slot freed: for a slot's
+      // first request, the phase's start (a slot started late shows as queue time).
+      let freedAtMs = startedAtMs;
       while (plan && !this.live.stopped && clock.now() < endAtMs) {
         sent++;
         this.live.started++;
         // A conversation holds its slot through every turn and think time: a slot is one user.
         const inFlight = this.converse(plan, freedAtMs, phase, endAtMs);
-        plan = take(); // synthesise the next prompt while this one streams
+        if (ready.length < readyMax) {
+          const ahead = planNext(); // synthesise a prompt while this one streams
+          if (ahead) ready.push(ahead);
+        }
         // A conversation whose next turn fell past the phase's end leaves its user thinking: the slot
         // is done, rather than firing new conversations' first turns back to back until the end.
         if ((await inFlight) === 'phase_end') break;
         freedAtMs = clock.now();
+        plan = take();
       }
     };
     // Shards split the in-flight count too, so N shards together keep `concurrency` in flight.

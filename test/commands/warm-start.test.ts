@@ -12,7 +12,7 @@ const phase = (load: PhasePlan['load']): PhasePlan => ({ index: 0, name: 'p', re
 describe('expected concurrency of the warm start', () => {
   it.each([
     ['a closed loop: its concurrency', [phase(closed(8))], 1, 8],
-    ['a closed loop over the cap: the cap', [phase(closed(1000))], 1, MAX_WARM_CONNECTIONS],
+    ['a closed loop over the cap: the cap', [phase(closed(5000))], 1, MAX_WARM_CONNECTIONS],
     ['an open loop: one second of arrivals', [phase(open({ rateRps: 20 }))], 1, 20],
     ['an open loop with max_concurrency below that: the cap of the phase', [phase(open({ rateRps: 200, maxConcurrency: 5 }))], 1, 5],
     ['shards: their share', [phase(closed(8))], 4, 2],

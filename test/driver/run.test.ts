@@ -32,6 +32,22 @@ describe('Driver', () => {
     expect(client.sent.every((s, i) => s.scheduledAtMs === Math.floor(i / 4) * 10)).toBe(true);
   });
 
+
+  it('has all N slots in flight at once when a closed phase has exactly N requests (no slot keeps one back)', async () => {
+    const { client, run } = setup([phase({ maxRequests: 64, load: closed(64) })], 10);
+    const r = await run();
+    expect(client.maxInFlight).toBe(64);
+    expect(r.phases[0].sent).toBe(64);
+    expect(r.phases[0].endedAtMs).toBe(10); // one round, not two
+  });
+
+  it('gives free slots the last requests of a closed phase in order, none held by a busy slot', async () => {
+    // Slot 0's requests take 100 ms, the others 10 ms: the tail must go to the free slots.
+    const { client, clock, run } = setup([phase({ maxRequests: 12, load: closed(3) })], (i) => (i.plan.requestIndex === 0 ? 100 : 10));
+    await run();
+    expect(client.sent.map((s) => s.plan.requestIndex)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(clock.now()).toBe(100); // requests 1..11 on two free slots: 6 rounds of 10 ms end by 60 ms
+  });
   it('sends open-loop arrivals exactly on time, whatever the service time', async () => {
     const { client, run } = setup([phase({ durationMs: 500, load: open({ rateRps: 100 }) })], 50);
     const r = await run();
