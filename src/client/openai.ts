@@ -217,7 +217,9 @@ export class OpenAIClient {
 class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private controller: Dispatcher.DispatchController | null = null;
   private pendingAbort: Error | null = null;
-  private readonly sentAtMs: number;
+  /** Dispatch time until the request is written on a connected socket (onRequestStart), then that. */
+  private sentAtMs: number;
+  private written = false;
   private readAtMs = 0;
   private status = 0;
   private headersAtMs: number | null = null;
@@ -271,6 +273,12 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // undici calls this just before it writes the request on a connected socket: TTFT and E2E count
+    // from here, so opening a new connection (TCP, TLS) shows as queue time, not as the server's.
+    if (!this.written) {
+      this.written = true;
+      this.sentAtMs = this.client.now();
+    }
     this.controller = controller;
     if (this.pendingAbort) controller.abort(this.pendingAbort);
   }

@@ -40,7 +40,10 @@ export interface RequestRecord {
   class: string;
   scheduledAtMs: number;
   sentAtMs: number;
-  /** sentAtMs − scheduledAtMs: time waiting for a concurrency slot or the event loop. */
+  /**
+   * sentAtMs − scheduledAtMs: time waiting for a concurrency slot, the event loop or a new connection
+   * (sentAtMs is when the request was written on a connected socket).
+   */
   queueMs: number;
   /** Send → first chunk carrying generated answer output (content, text or tool-call arguments). */
   ttftMs: number | null;
