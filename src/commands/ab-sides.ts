@@ -17,6 +17,7 @@ import type { AbOptions, AbPlan } from './ab.js';
 import { runBetween } from './between.js';
 import { startClientSampler, type ClientSampler } from './client-health.js';
 import { ProgressLine } from './progress.js';
+import { expectedConcurrency, warmStart, type WarmStart } from './warm-start.js';
 import { stopOnSignals, type RunContext } from './run-context.js';
 
 export interface SideRun {
@@ -37,6 +38,7 @@ interface OneSide {
   sampler: ClientSampler;
   hooks: SideHooks;
   model: string;
+  warm: WarmStart | null;
 }
 
 type Coordinator = { side(s: Side): SideHooks; cancel(): void; readonly ran?: Side[] };
@@ -46,10 +48,10 @@ function taggedRecords(file: RecordsFile, side: Side): RunSink {
   return { record: (r, _o, plan) => file.record(Object.assign({}, r, { side, pair: pairKey(plan) })) };
 }
 
-async function openSide(side: Side, ctx: RunContext, plan: AbPlan, o: { clock: Clock; coord: Coordinator; pairing: Pairing; records: RecordsFile | null; quiet: boolean }): Promise<OneSide> {
+async function openSide(side: Side, ctx: RunContext, plan: AbPlan, opened: ReturnType<RunContext['openClient']>, o: { clock: Clock; coord: Coordinator; pairing: Pairing; records: RecordsFile | null; quiet: boolean }): Promise<OneSide> {
   const model = await ctx.model();
   const sized = createPlanner(plan.workload, { model, tokenizer: ctx.tokenizer, phaseCount: plan.workload.phases.length, phaseCache: workloadPhaseCache(plan.workload) });
-  const { client, sender } = ctx.openClient(o.clock.now);
+  const { client, sender } = opened;
   const collector = new RunCollector({ classNames: plan.workload.classes.map((c) => c.name) });
   const sampler = startClientSampler(o.clock.now);
   const hooks = o.coord.side(side);
@@ -59,7 +61,7 @@ async function openSide(side: Side, ctx: RunContext, plan: AbPlan, o: { clock: C
   if (side === 'a' && !o.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
   const planner = plan.blocks ? blockPlanner(sized, plan.blocks) : sized;
   const driver = new Driver({ planner, phases: plan.phases, client: sender, clock: o.clock, seed: plan.workload.seed, sinks, beforePhase: hooks.beforePhase });
-  return { driver, client, sender, collector, sampler, hooks, model };
+  return { driver, client, sender, collector, sampler, hooks, model, warm: null };
 }
 
 /** Interleaved: before a round whose side changes, the --between command, then that side's readiness. */
@@ -71,15 +73,23 @@ function switcher(ctxs: Record<Side, RunContext>, plan: AbPlan, opts: AbOptions)
 }
 
 export async function measureSides(ctxs: Record<Side, RunContext>, plan: AbPlan, opts: AbOptions): Promise<SideRun> {
+  // The clients read the run clock, which starts after the warm start.
+  let clock: Clock = realClock();
+  const opened = { a: ctxs.a.openClient(() => clock.now()), b: ctxs.b.openClient(() => clock.now()) };
+  // Mirrored: both sides warmed before the clock (connections opened, receive path compiled), so the
+  // first second is measured like the rest on both. Interleaved sides are not: the side not running
+  // first may be stopped (one GPU), and --between plus the readiness wait precede its rounds.
+  const warm = { a: null as WarmStart | null, b: null as WarmStart | null };
+  if (!plan.order && opts.warmStart) for (const s of SIDES) warm[s] = await warmStart(opened[s].client, expectedConcurrency(plan.phases));
   const originMs = performance.now();
   // Mirrored: the sides' waits for one instant are one wait, so request i goes to A and B back to back.
-  const clock = plan.order ? realClock(originMs) : sharedInstants(realClock(originMs));
+  clock = plan.order ? realClock(originMs) : sharedInstants(realClock(originMs));
   const startedAt = new Date();
   const pairing = new Pairing();
   const coord: Coordinator = plan.order ? new InterleavedRounds(plan.order, switcher(ctxs, plan, opts)) : new MirroredStart(clock);
   const records = opts.records ? await RecordsFile.open(opts.records) : null;
   const sides = {} as Record<Side, OneSide>;
-  for (const s of SIDES) sides[s] = await openSide(s, ctxs[s], plan, { clock, coord, pairing, records, quiet: opts.quiet });
+  for (const s of SIDES) sides[s] = { ...(await openSide(s, ctxs[s], plan, opened[s], { clock, coord, pairing, records, quiet: opts.quiet })), warm: warm[s] };
   const stopSignals = stopOnSignals(ctxs.a, 'the A/B run', () => ({
     isStopped: sides.a.driver.isStopped && sides.b.driver.isStopped,
     stop: () => {
@@ -104,7 +114,7 @@ export async function measureSides(ctxs: Record<Side, RunContext>, plan: AbPlan,
   SIDES.forEach((s, i) => {
     const d = sides[s].collector.result((settled[i] as PromiseFulfilledResult<Awaited<ReturnType<Driver['run']>>>).value);
     const meta = ctxs[s].meta({ name: `${plan.workload.name}-${s}`, startedAt, now: clock.now, model: sides[s].model, clockStartedAtEpochMs: performance.timeOrigin + originMs, argv: opts.argv }, d.interrupted);
-    results[s] = assembleResult(d, meta, sides[s].sampler.sample(), ctxs[s].lagLimitMs);
+    results[s] = assembleResult(d, sides[s].warm ? { ...meta, warmStart: sides[s].warm } : meta, sides[s].sampler.sample(), ctxs[s].lagLimitMs);
   });
   return { results, facts: pairing.facts(), startedAt, ran: coord.ran ?? [], stopSignals };
 }

@@ -93,6 +93,14 @@ export function liveOptions<A extends unknown[], O extends OptionValues>(cmd: Cm
     .option('--linger <d>', 'with --metrics-listen: keep serving this long after the run ends, so the last scrape sees the end (e.g. 30s)');
 }
 
+/** The warm start before a measuring command's clock starts (commands/warm-start.ts). */
+export function warmStartOption<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
+  return cmd.option(
+    '--no-warm-start',
+    'skip the warm start before the clock starts (connections opened up to the expected concurrency, at most 1,024, when the endpoint keeps them alive; the receive path run on synthetic streams; the first bodies built)',
+  );
+}
+
 /** Load of one phase replacing the workload's: closed (--concurrency) or open (--rate), until --duration or --requests. */
 export function loadOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>) {
   return cmd
@@ -115,7 +123,7 @@ export function gateOptions<A extends unknown[], O extends OptionValues>(cmd: Cm
 }
 
 export function runCli() {
-  const cmd = liveOptions(gateOptions(outputOptions(loadOptions(targetOptions(requestOptions(new Command('run')))))))
+  const cmd = warmStartOption(liveOptions(gateOptions(outputOptions(loadOptions(targetOptions(requestOptions(new Command('run'))))))))
     .description('run a workload against a target (or the embedded simulator when --target is omitted)')
     .argument('[workload]', 'workload file, or a name from workloads/ (default: mixed; with --trace, a plain chat workload)')
     .option('--trace <file>', 'replay a trace (CSV or JSONL: timestamp, input tokens, output tokens, optional class and session id; Azure and BurstGPT layouts accepted) as the only phase')
@@ -126,7 +134,6 @@ export function runCli() {
     .option('--start-barrier <dir>', 'with --shard: announce this shard in DIR (shared by all N shards, new per run) and start the clock when all have, at one instant')
     .option('--barrier-timeout <d>', 'how long --start-barrier waits for every shard before failing, naming the missing ones (default 10m)')
     .option('--records <file>', 'stream one JSON record per request to this .jsonl file')
-    .option('--no-warm-start', 'skip the warm start before the clock starts (connections opened up to the expected concurrency, at most 64, when the endpoint keeps them alive; the receive path run on synthetic streams; the first bodies built)')
     .option('--image-dir <dir>', "send these PNG/JPEG files (sampled by seed) as the image classes' images instead of synthetic ones")
     .option('--checkpoint <d>', 'write the result so far to <result>.checkpoint.json every interval of at least 1s, e.g. 30s (kill -9 then loses at most one interval)')
     .option('--wait-ready <d>', 'poll /health or /v1/models until the engine answers (e.g. 10m), record the time to ready and run a `cold` phase first')
@@ -140,7 +147,7 @@ export function runCli() {
 export type RunFlags = ReturnType<ReturnType<typeof runCli>['opts']>;
 
 export function sweepCli() {
-  return liveOptions(outputOptions(targetOptions(requestOptions(new Command('sweep')))))
+  return warmStartOption(liveOptions(outputOptions(targetOptions(requestOptions(new Command('sweep'))))))
     .description('find the highest load that holds the SLOs: baseline, throughput probe, grid and bisection; one phase per step in one result file')
     .argument('<workload>', 'workload file, or a name from workloads/')
     .option('--slo <expr>', "SLO bounding the search, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%' (repeatable; adds to the workload's slo:)", collect, [] as string[])
@@ -173,7 +180,7 @@ function sideOptions<A extends unknown[], O extends OptionValues>(cmd: Cmd<A, O>
 }
 
 export function abCli() {
-  return outputOptions(loadOptions(sideOptions(requestOptions(new Command('ab')))))
+  return warmStartOption(outputOptions(loadOptions(sideOptions(requestOptions(new Command('ab'))))))
     .description('paired A/B experiment: the same requests to two endpoints, judged pair by pair (B − A)')
     .argument('<workload>', 'workload file, or a name from workloads/')
     .option('--seed <n>', 'override the workload seed (both sides get the same requests)', int('--seed'))

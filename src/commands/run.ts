@@ -41,7 +41,7 @@ import { VERSION } from '../version.js';
 import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
 import { checkWorkerFlags, runWithWorkers, workerBlockers } from './run-workers.js';
 import { startBarrier } from './start-barrier.js';
-import { warmStart } from './warm-start.js';
+import { expectedConcurrency, warmStart } from './warm-start.js';
 import { runEvidence, targetHint } from './target-hint.js';
 
 // Redaction lives in util/redact; these names stay importable from here.
@@ -190,7 +190,7 @@ async function measureRun(ctx: RunContext, plan: RunPlan, opts: RunOptions, live
     const startAtEpochMs = plan.barrier ? await startBarrier(plan.barrier.dir, plan.shard!, { timeoutMs: plan.barrier.timeoutMs }) : opts.startAt;
     // Warmed after the barrier, in its margin: connections opened long before the start could meet the
     // server's keep-alive timeout (uvicorn's is 5 s) while a shard waits for the others.
-    const warm = opts.warmStart ? await warmStart(client, withCold.phases, plan.shard?.count) : null;
+    const warm = opts.warmStart ? await warmStart(client, expectedConcurrency(withCold.phases, plan.shard?.count)) : null;
     if (startAtEpochMs !== undefined) await waitForEpoch(startAtEpochMs);
     const originMs = performance.now();
     clock = realClock(originMs);

@@ -27,6 +27,7 @@ import { prepareGates, type PreparedGates } from './gates.js';
 import type { SweepFlags } from './options.js';
 import { runOutputPaths, saveResult } from './output-paths.js';
 import { verdict } from './run.js';
+import { warmStart } from './warm-start.js';
 import { openRunContext, seededWorkload, stopOnSignals, type RunContext } from './run-context.js';
 import { runSweepStep, type StepRun, type StepRunOptions } from './sweep-step.js';
 import { LiveOutputs } from './live.js';
@@ -111,8 +112,12 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   const model = await ctx.model();
   // One planner phase per possible step: each step draws its own seeded requests.
   const planner = createPlanner(ctx.workload, { model, tokenizer: ctx.tokenizer, phaseCount: s.maxSteps });
-  const clock = realClock();
-  const { client, sender } = ctx.openClient(clock.now);
+  // The client reads the sweep's clock, which starts after the warm start (the probe's connections
+  // opened, the receive path compiled), so the first step is measured like the others.
+  let clock = realClock();
+  const { client, sender } = ctx.openClient(() => clock.now());
+  const warm = opts.warmStart ? await warmStart(client, s.probeConcurrency) : null;
+  clock = realClock();
   const startedAt = new Date();
   const name = `${ctx.workload.name}-sweep`;
   const file = join(opts.out, resultFileName(startedAt, name));
@@ -120,7 +125,7 @@ async function runSweep(ctx: RunContext, s: SweepSettings, gates: PreparedGates,
   const sampler = startClientSampler(clock.now);
   const timedPlanner = sampler.timed(planner);
   const state: SweepState = { runs: [], notes: new Map(), done: [], current: null, interrupted: false };
-  const meta = (): RunResult['meta'] => ctx.meta({ name, startedAt, now: clock.now, model, labels: { sweep: s.by } }, state.interrupted);
+  const meta = (): RunResult['meta'] => ({ ...ctx.meta({ name, startedAt, now: clock.now, model, labels: { sweep: s.by } }, state.interrupted), ...(warm ? { warmStart: warm } : {}) });
   const stopSignals = stopOnSignals(ctx, 'the sweep', () => ({
     isStopped: state.interrupted,
     stop: () => {

@@ -34,9 +34,10 @@ export function expectedConcurrency(phases: readonly PhasePlan[], shards = 1): n
   return Math.min(MAX_WARM_CONNECTIONS, Math.max(1, Math.ceil(total / shards)));
 }
 
-export async function warmStart(client: OpenAIClient, phases: readonly PhasePlan[], shards = 1): Promise<WarmStart> {
+/** Opens up to `connections` connections (capped) and runs the receive path on synthetic streams. */
+export async function warmStart(client: OpenAIClient, connections: number): Promise<WarmStart> {
   const t0 = performance.now();
-  const { opened, keepAlive } = await client.preconnect(expectedConcurrency(phases, shards), 5_000, WARM_ROUNDS);
+  const { opened, keepAlive } = await client.preconnect(Math.min(MAX_WARM_CONNECTIONS, connections), 5_000, WARM_ROUNDS);
   client.warmHotPath();
   return { connections: opened, keepAlive, ms: Math.round((performance.now() - t0) * 1000) / 1000 };
 }

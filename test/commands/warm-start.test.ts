@@ -1,5 +1,7 @@
 // The warm start: before the clock starts, connections are opened up to the expected concurrency (when
 // the endpoint keeps them alive) and the result says so; --no-warm-start skips it.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectedConcurrency, MAX_WARM_CONNECTIONS } from '../../src/commands/warm-start.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
@@ -51,5 +53,38 @@ describe('loadshape run: warm start against the simulator', () => {
     expect(warm.total).toBe(warm.atFirstRequest);
     // The synthetic streams that warmed the receive path were never recorded.
     expect(warm.result.phases[0].groups.find((g) => g.class === '*')!.requests).toBe(1);
+  });
+});
+
+describe('sweep and mirrored ab: warm start', () => {
+  it('a sweep opens its probe concurrency before its clock starts and records it; --no-warm-start skips it', async () => {
+    const sim = await startSimulator({ profile: 'fixed', ttftMs: 2, itlMs: 1 });
+    try {
+      const tiny = ['--slo', 'ttft.p95 < 5s', '--max-steps', '3', '--probe-concurrency', '3', '--step-duration', '1s', '--min-step-duration', '1s',
+        '--steady-window', '1s', '--min-step-requests', '3', '--quiet', '--max-client-lag', '1s'];
+      const out = tempDir();
+      expect((await runCli(['sweep', fixture('timing.yaml'), '--target', sim.url, ...tiny, '--out', out])).code).toBe(0);
+      expect(readOnlyResult(out).meta.warmStart).toMatchObject({ connections: 3, keepAlive: true });
+      const cold = tempDir();
+      expect((await runCli(['sweep', fixture('timing.yaml'), '--target', sim.url, ...tiny, '--no-warm-start', '--out', cold])).code).toBe(0);
+      expect(readOnlyResult(cold).meta.warmStart).toBeUndefined();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('mirrored ab warms both sides before the shared clock and records it in each side', async () => {
+    const [a, b] = await Promise.all([startSimulator({ profile: 'fixed', ttftMs: 2, itlMs: 1 }), startSimulator({ profile: 'fixed', ttftMs: 2, itlMs: 1 })]);
+    try {
+      const out = tempDir();
+      const r = await runCli(['ab', fixture('ab-short.yaml'), '--a', a.url, '--b', b.url, '--rate', '4', '--requests', '2', '--max-client-lag', '1s', '--quiet', '--out', out]);
+      expect(r.code).toBe(0);
+      for (const side of ['a', 'b']) {
+        const file = readdirSync(out).find((f) => f.endsWith(`-${side}.json`))!;
+        expect(JSON.parse(readFileSync(join(out, file), 'utf8')).meta.warmStart, side).toMatchObject({ connections: 4, keepAlive: true });
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
