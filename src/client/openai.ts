@@ -111,6 +111,11 @@ export class OpenAIClient {
     return this.inFlight.size;
   }
 
+  /** A client with this one's timeouts, limits and TLS settings for another base URL, without its headers (the warm start's local rehearsal). */
+  sibling(baseUrl: string): OpenAIClient {
+    return new OpenAIClient({ ...this.opts, baseUrl, headers: {} }, this.now);
+  }
+
   send(input: RequestInput): Promise<RequestOutcome> {
     return new Promise((resolve) => {
       const handler = new RequestHandler(this, input, (outcome) => {

@@ -319,7 +319,7 @@ export const ResultSchema = z.object({
      * The warm start before the clock started (absent with --no-warm-start and in older files):
      * connections opened ahead (0 when the endpoint does not keep them alive), and the time it took.
      */
-    warmStart: z.object({ connections: z.number(), keepAlive: z.boolean(), ms: z.number() }).optional(),
+    warmStart: z.object({ connections: z.number(), keepAlive: z.boolean(), rehearsed: z.number().optional(), ms: z.number() }).optional(),
     /** A merged result: how far apart (ms) the clocks of the results it merged started. */
     startSpreadMs: z.number().optional(),
     /** Run ids (or file names) this result was merged from. */

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectedConcurrency, MAX_WARM_CONNECTIONS } from '../../src/commands/warm-start.js';
+import { expectedConcurrency, MAX_WARM_CONNECTIONS, REHEARSALS } from '../../src/commands/warm-start.js';
 import type { PhasePlan } from '../../src/schedule/phases.js';
 import { startSimulator } from '../../src/sim/server.js';
 import { open, closed } from '../driver/fake.js';
@@ -44,14 +44,15 @@ describe('loadshape run: warm start against the simulator', () => {
     const warm = await countedRun([]);
     const cold = await countedRun(['--no-warm-start']);
     // 6 req/s: six connections expected in the first second, all open before the one request went out.
-    expect(warm.result.meta.warmStart).toMatchObject({ connections: 6, keepAlive: true });
+    expect(warm.result.meta.warmStart).toMatchObject({ connections: 6, keepAlive: true, rehearsed: REHEARSALS });
     expect(warm.result.meta.warmStart!.ms).toBeGreaterThan(0);
     expect(cold.result.meta.warmStart).toBeUndefined();
     // Whatever else connects before the run (model discovery, engine probes) does so in both runs.
     expect(warm.atFirstRequest - cold.atFirstRequest).toBeGreaterThanOrEqual(5);
     // The one request reused a warmed connection: no connection was opened after the first send.
     expect(warm.total).toBe(warm.atFirstRequest);
-    // The synthetic streams that warmed the receive path were never recorded.
+    // The rehearsals and synthetic streams that warmed the send and receive paths were never recorded
+    // (nor sent to the target: its connections were all open before the first send).
     expect(warm.result.phases[0].groups.find((g) => g.class === '*')!.requests).toBe(1);
   });
 });
