@@ -68,7 +68,8 @@ describe('loadshape ab', () => {
     expect(rep.stdout).toMatch(/verdict: B is worse than A on .*tpot\.p50/);
     expect(rep.stdout).toMatch(/^TPOT\s+p50\s+\d+\.\d+\s+\d+\.\d+\s+\+\d+\.\d+\s.*WORSE$/m);
     expect(rep.stdout).toMatch(/same bodies: yes/);
-    expect(rep.stdout).toMatch(/^unpaired \(as compare\): side=b vs side=a: WORSE/m);
+    // Unpaired, a busy machine can move another percentile beyond noise too (MIXED): B worse on something is the check.
+    expect(rep.stdout).toMatch(/^unpaired \(as compare\): side=b vs side=a: (WORSE|MIXED) — .*worse on \d+ /m);
     const csv = await runCli(['export', 'csv', pairingFile]);
     const rows = csv.stdout.trim().split('\n');
     expect(rows[0]).toBe('metric,unit,pairs,a,b,diff,ci_lo,ci_hi,pair_delta,pair_ratio,verdict');
