@@ -50,36 +50,22 @@ export function startClientSampler(now: () => number, readSched: SchedReader = r
   const sched0 = readSched();
   const t0 = now();
   const lagSeconds: LagSecond[] = [];
-  const lagSeen = newHistogram();
   let lastTickS: number | null = null;
-  let lagOf: LiveView['dispatchLag'] | null = null;
+  /** The largest dispatch lag since the last tick. */
+  let secondLagMaxMs = 0;
   const watch = new LoopWatch();
-  // Dispatch lag since the last call: the Driver's histogram less what earlier calls saw (a sweep runs
-  // one Driver, so one histogram, per step: a new one starts from nothing).
-  // One histogram reused every second: a new one each tick was a 68 KB allocation on the measuring loop.
-  const d = newHistogram();
-  const lagSince = (view: LiveView) => {
-    if (lagOf !== view.dispatchLag) lagSeen.reset();
-    lagOf = view.dispatchLag;
-    d.reset();
-    // Nothing new (a closed loop records lag only for conversation turns): no walk over the counts.
-    if (view.dispatchLag.totalCount === lagSeen.totalCount) return d;
-    d.add(view.dispatchLag);
-    d.subtract(lagSeen);
-    lagSeen.add(d);
-    return d;
-  };
   return {
     phaseStart: (phase, atMs) => watch.phaseStart(phase, atMs),
     record: (record) => watch.record(record),
     timed: (planner) => watch.timed(planner),
-    // The run's last, partial second: its dispatch lag still belongs to the first second or the rest.
-    close: (view) => watch.dispatchLagSecond(view.atMs, lagSince(view)),
+    dispatchLag: (lagMs, atMs) => {
+      if (lagMs > secondLagMaxMs) secondLagMaxMs = lagMs;
+      watch.dispatchLag(lagMs, atMs);
+    },
     tick: (view) => {
-      const d = lagSince(view);
       const tS = Math.max(0, Math.round(view.atMs / 1000) - 1);
-      if (lastTickS !== tS) lagSeconds.push({ tS, loopDelayMaxMs: loopDelayMs(second.max), dispatchLagMaxMs: d.totalCount > 0 ? percentileMs(d, 100) : 0 });
-      watch.dispatchLagSecond(view.atMs, d);
+      if (lastTickS !== tS) lagSeconds.push({ tS, loopDelayMaxMs: loopDelayMs(second.max), dispatchLagMaxMs: Math.round(Math.max(0, secondLagMaxMs) * 1000) / 1000 });
+      secondLagMaxMs = 0;
       lastTickS = tS;
       second.reset();
     },
@@ -150,8 +136,6 @@ class LoopWatch {
   private readonly observer: PerformanceObserver;
   /** Run-clock start of the first phase: the first second is [t0, t0 + 1000). */
   private t0Ms: number | null = null;
-  /** Where the stretch of dispatch lag now accumulating began. */
-  private lagFromMs = 0;
   private readonly first = new Stretch();
   private readonly rest = new Stretch();
 
@@ -174,12 +158,10 @@ class LoopWatch {
     (r.scheduledAtMs < this.t0Ms + 1000 ? this.first : this.rest).add(r);
   }
 
-  /** The dispatch lag of the stretch that ended at `atMs` (a tick's, or the run's last); a stretch counts where it began (ticks fire late). */
-  dispatchLagSecond(atMs: number, d: Histogram): void {
-    const fromMs = this.lagFromMs;
-    this.lagFromMs = atMs;
-    if (this.t0Ms === null || d.totalCount === 0) return;
-    (fromMs < this.t0Ms + 1000 ? this.first : this.rest).dispatchLag.add(d);
+  /** A send `lagMs` late at `atMs`: it belongs to the first second when it was due in it (as records go by their due time). */
+  dispatchLag(lagMs: number, atMs: number): void {
+    if (this.t0Ms === null) return;
+    recordMs((atMs - lagMs < this.t0Ms + 1000 ? this.first : this.rest).dispatchLag, lagMs);
   }
 
   timed<P extends Planner>(planner: P): P {

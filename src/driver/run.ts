@@ -90,9 +90,11 @@ export class Driver {
   private readonly stopSignal = new AbortController();
   private readonly live = new LiveState();
   private readonly sinks: RunSink[];
+  private readonly lagSinks: RunSink[];
 
   constructor(private readonly opts: DriverOptions) {
     this.sinks = opts.sinks ?? [];
+    this.lagSinks = this.sinks.filter((s) => s.dispatchLag !== undefined);
     // Every conversation in its think time waits on this signal: no listener limit applies.
     setMaxListeners(0, this.stopSignal.signal);
   }
@@ -220,7 +222,7 @@ export class Driver {
       scheduled++;
       live.scheduled++;
       if (inFlight.value < cap) {
-        recordMs(live.dispatchLag, clock.now() - dueAtMs);
+        this.lagged(clock.now() - dueAtMs);
         launch(arrival.plan ?? this.opts.planner.plan(phase.index, arrival.index), dueAtMs);
         // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
         await Promise.resolve();
@@ -329,9 +331,16 @@ export class Driver {
       if (scheduledAtMs >= endAtMs) return 'phase_end';
       await clock.waitUntil(scheduledAtMs, this.stopSignal.signal);
       if (this.live.stopped) return 'done';
-      recordMs(this.live.dispatchLag, clock.now() - scheduledAtMs);
+      this.lagged(this.opts.clock.now() - scheduledAtMs);
       current = next.plan;
     }
+  }
+
+  /** A send that went out `lagMs` after it was due: the run's histogram, and each sink that follows the lag as it happens. */
+  private lagged(lagMs: number): void {
+    recordMs(this.live.dispatchLag, lagMs);
+    const atMs = this.opts.clock.now();
+    for (const s of this.lagSinks) s.dispatchLag!(lagMs, atMs);
   }
 
   private async sendOne(plan: RequestPlan, scheduledAtMs: number, phase: PhasePlan): Promise<RequestOutcome> {

@@ -54,6 +54,12 @@ export interface RunSink {
   gapListener?(phase: PhasePlan, className: string): ((gapMs: number) => void) | undefined;
   /** A finished request, at clock time `atMs`, in completion order. */
   record?(record: RequestRecord, outcome: RequestOutcome, plan: RequestPlan, atMs: number): void;
+  /**
+   * A send that went out `lagMs` after it was due (open-loop arrivals with a free slot, conversation
+   * turns), at clock time `atMs`: per-second figures follow it here rather than by differencing the
+   * run's histogram each tick (a walk over every count, milliseconds on the measuring loop).
+   */
+  dispatchLag?(lagMs: number, atMs: number): void;
   /** Once per second of run time (at each whole second since the run's start). */
   tick?(view: LiveView): void;
   phaseEnd?(counts: PhaseCounts): void;

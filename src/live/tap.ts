@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RequestRecord } from '../client/record.js';
 import type { LiveView, PhaseCounts, RunSink } from '../driver/sink.js';
-import { percentileMs, recordMs, type Histogram } from '../metrics/histogram.js';
+import { recordMs } from '../metrics/histogram.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import { BUCKETS_S, bucketIndex } from './ladder.js';
 import { LIVE_METRICS, liveHistogram, type GroupDelta, type LiveMetric, type LivePhase, type LiveTick, type ServerGauges } from './tick.js';
@@ -61,9 +61,8 @@ export class LiveTap implements RunSink {
   private phaseStartedAtMs = 0;
   private last = { scheduled: 0, sent: 0 };
   private completed = 0;
-  private readonly lagSeen = liveHistogram();
-  private readonly lagScratch = liveHistogram();
-  private lagOf: Histogram | null = null;
+  /** The largest dispatch lag since the last tick. */
+  private lagMaxMs = 0;
   private readonly loop: IntervalHistogram;
   private cpuAtUs: number;
   private cpuAtMs: number | null = null;
@@ -118,13 +117,17 @@ export class LiveTap implements RunSink {
     if (r.e2eMs !== null) add(g, 'e2e', r.e2eMs);
   }
 
+  dispatchLag(lagMs: number): void {
+    if (lagMs > this.lagMaxMs) this.lagMaxMs = lagMs;
+  }
+
   tick(view: LiveView): void {
     this.flush(view, { scheduled: view.scheduled, sent: view.sent }, false, false);
   }
 
   phaseEnd(counts: PhaseCounts): void {
     // The phase's own final counts: what happened between its last tick and its end is not lost.
-    const view = { atMs: counts.endedAtMs, inFlight: 0, dispatchLag: this.lagOf ?? this.lagSeen, stopped: false };
+    const view = { atMs: counts.endedAtMs, inFlight: 0, stopped: false };
     this.flush(view, { scheduled: counts.scheduled, sent: counts.requestsSent ?? counts.sent }, true, false);
     this.plan = null;
   }
@@ -136,7 +139,7 @@ export class LiveTap implements RunSink {
     this.loop.disable();
   }
 
-  private flush(view: Pick<LiveView, 'atMs' | 'inFlight' | 'dispatchLag' | 'stopped'>, now: { scheduled: number; sent: number }, phaseEnded: boolean, final: boolean): void {
+  private flush(view: Pick<LiveView, 'atMs' | 'inFlight' | 'stopped'>, now: { scheduled: number; sent: number }, phaseEnded: boolean, final: boolean): void {
     const plan = this.plan;
     // CPU over at least half a second: a phase end just after a tick would read a meaningless share.
     const cpuUs = this.cpuUs();
@@ -157,7 +160,7 @@ export class LiveTap implements RunSink {
       sent: plan === null ? 0 : Math.max(0, now.sent - this.last.sent),
       completed: this.completed,
       inFlight: view.inFlight,
-      dispatchLagMaxMs: this.dispatchLagMaxMs(view.dispatchLag),
+      dispatchLagMaxMs: this.lagMaxMs,
       loopDelayMaxMs: Number.isFinite(this.loop.max) ? Math.max(0, this.loop.max / 1e6 - LOOP_RESOLUTION_MS) : 0,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       server: this.o.server?.() ?? null,
@@ -168,23 +171,11 @@ export class LiveTap implements RunSink {
     };
     this.last = now;
     this.completed = 0;
+    this.lagMaxMs = 0;
     this.loop.reset();
     this.o.emit(tick);
     // The receiver has copied what it keeps (or encoded it): the deltas start again from nothing.
     for (const g of tick.groups) reset(g);
-  }
-
-  /** The largest dispatch lag within this second: the Driver's histogram less what earlier ticks saw. */
-  private dispatchLagMaxMs(lag: Histogram): number {
-    if (this.lagOf !== lag) this.lagSeen.reset();
-    this.lagOf = lag;
-    if (lag.totalCount === this.lagSeen.totalCount) return 0;
-    const d = this.lagScratch;
-    d.reset();
-    d.add(lag);
-    d.subtract(this.lagSeen);
-    this.lagSeen.add(d);
-    return d.totalCount > 0 ? percentileMs(d, 100) : 0;
   }
 }
 

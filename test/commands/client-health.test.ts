@@ -51,19 +51,19 @@ describe('client sampler: the measuring loop', () => {
     expect(loop.afterFirstSecond!.ttftP99Ms).toBeCloseTo(30, 1);
   });
 
-  it("counts dispatch lag where its stretch began: a late first tick's lag is the first second's, the run's last partial second is counted at close", async () => {
+  it('counts each late send in the second it was due, and keeps each second\'s largest lag', () => {
     const sampler = startClientSampler(() => 0);
     sampler.phaseStart?.({} as PhasePlan, 0);
-    const dispatchLag = newHistogram();
-    const view = (atMs: number) => ({ atMs, dispatchLag }) as unknown as LiveView;
-    recordMs(dispatchLag, 5);
-    sampler.tick(view(1003)); // the one-second tick, fired 3 ms late
-    recordMs(dispatchLag, 9);
-    await sampler.close?.(view(1500));
-    const loop = sampler.sample().loop!;
+    sampler.dispatchLag!(2, 400);
+    sampler.dispatchLag!(8, 1003); // due at 995 ms: the first second's, though sent after it
+    sampler.tick({ atMs: 1004 } as unknown as LiveView);
+    sampler.dispatchLag!(9, 1209); // due at 1200 ms
+    sampler.tick({ atMs: 2000 } as unknown as LiveView);
+    const s = sampler.sample();
     sampler.stop();
-    expect(loop.firstSecond!.dispatchLagP99Ms).toBeCloseTo(5, 1);
-    expect(loop.afterFirstSecond!.dispatchLagP99Ms).toBeCloseTo(9, 1);
+    expect(s.loop!.firstSecond!.dispatchLagP99Ms).toBeCloseTo(8, 1);
+    expect(s.loop!.afterFirstSecond!.dispatchLagP99Ms).toBeCloseTo(9, 1);
+    expect(s.lagSeconds.map((x) => [x.tS, x.dispatchLagMaxMs])).toEqual([[0, 8], [1, 9]]);
   });
 
   it('merged processes add their counts and keep the worst p99s and maxima', () => {

@@ -67,6 +67,20 @@ describe('the live model', () => {
     tap.close(view({ atMs: 42_001 }));
   });
 
+  it("sends each second's largest dispatch lag, as the Driver reported the late sends, and starts again from nothing", () => {
+    const ticks: number[] = [];
+    const tap = new LiveTap({ cpuUs: () => 0, emit: (t) => ticks.push(t.dispatchLagMaxMs) });
+    tap.phaseStart(STEADY, 0);
+    tap.dispatchLag(3, 200);
+    tap.dispatchLag(12.5, 700);
+    tap.dispatchLag(1, 900);
+    tap.tick(view({ atMs: 1000, phase: STEADY }));
+    tap.tick(view({ atMs: 2000, phase: STEADY }));
+    tap.dispatchLag(0.4, 2100);
+    tap.close(view({ atMs: 2500 }));
+    expect(ticks).toEqual([12.5, 0, 0.4]);
+  });
+
   it('merges the ticks of two processes exactly: the same endpoint text as one process sending every record', () => {
     const recs = (s: number, source: number) => Array.from({ length: 3 }, (_, k) => record({ class: k === 2 ? 'rag' : 'chat', ttftMs: 10 + ((s * 7 + k * 13 + source * 29) % 90), tpotMs: 1 + ((s + k + source) % 9), e2eMs: 300 + s, queueMs: (s + k) % 4, ...(k === 1 && s % 4 === source ? { status: 'error' as const, errorClass: 'timeout_idle' as const, ttftMs: null } : {}) }));
     const two = run(2, 12, recs);
