@@ -1,6 +1,7 @@
 // scripts/bench-loop.ts — issue 16's targets, measured on a whole `loadshape run` process (start-up,
-// planning, warm start, records included), client pinned to core 0 and scripts/bench-server.ts (an
-// exact-schedule server writing every request's arrival and chunk send stamps to a truth file) to core 1.
+// planning, warm start, records included), client pinned to core 0 and an exact-schedule server writing
+// every request's arrival and chunk send stamps to a truth file to core 1: scripts/exact-server (C++, no
+// GC pauses of its own in the truth; the default when g++ is there) or scripts/bench-server.ts (--server node).
 // A request's TTFT error is loadshape's TTFT minus the server's truth (first chunk sent − request
 // arrived), records joined to truth rows in send order.
 //
@@ -8,6 +9,7 @@
 //   npx tsx scripts/bench-loop.ts --quick                          # short versions (~1 min)
 //   npx tsx scripts/bench-loop.ts --only open100,cold --cli /work/main/dist/cli.js   # another build, same rig
 //   npx tsx scripts/bench-loop.ts --extra=--no-warm-start          # the same without the warm start
+//   npx tsx scripts/bench-loop.ts --server node                    # against the Node server (its GC and stalls in the truth)
 //
 // Scenarios: open100 (TTFT error at open-loop 100 req/s, TTFT 50 ms, 20 ms per token, 150 tokens:
 // ~300 live streams), open200 (queueMs p99 at 200 req/s of `short`, server TTFT 5 ms / 1 ms per token,
@@ -18,7 +20,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startBenchServer } from './bench-process.js';
+import { startBenchServer, type BenchServerKind } from './bench-process.js';
+import { hasGxx } from './exact-server/build.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -29,6 +32,8 @@ const ONLY = new Set(argOf('--only', 'open100,open200,cold,streams1024,memory').
 const EXTRA = args.filter((a) => a.startsWith('--extra=')).map((a) => a.slice('--extra='.length));
 const COLD_RUNS = Number(argOf('--cold-runs', QUICK ? '5' : '10'));
 const MEMORY_TOP = Number(argOf('--memory-top', QUICK ? '100000' : '1000000'));
+const SERVER = argOf('--server', hasGxx() ? 'exact' : 'node') as BenchServerKind;
+if (SERVER !== 'exact' && SERVER !== 'node') throw new Error(`--server ${String(SERVER)}: expected exact or node`);
 
 const pinned = (() => {
   try {
@@ -66,7 +71,7 @@ phases:
 async function loadshapeRun(server: string[], run: string[]): Promise<RunOut> {
   const dir = mkdtempSync(join(tmpdir(), 'loadshape-bench-loop-'));
   const truthFile = join(dir, 'truth.jsonl');
-  const { url, proc } = await startBenchServer(pinned, [...server, '--truth', truthFile]);
+  const { url, proc } = await startBenchServer(pinned, [...server, '--truth', truthFile], SERVER);
   try {
     writeFileSync(join(dir, 'bench-loop.yaml'), WORKLOAD);
     const records = join(dir, 'records.jsonl');
@@ -105,7 +110,7 @@ const pct = (xs: number[], p: number) => {
 };
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const rows: string[] = [];
-const json: Record<string, unknown> = { startedAt: new Date().toISOString(), cli: CLI, extra: EXTRA, quick: QUICK, pinned, cores: cpus().length, loadavg: (await import('node:os')).loadavg() };
+const json: Record<string, unknown> = { startedAt: new Date().toISOString(), cli: CLI, server: SERVER, extra: EXTRA, quick: QUICK, pinned, cores: cpus().length, loadavg: (await import('node:os')).loadavg() };
 const row = (s: string) => {
   rows.push(s);
   process.stderr.write(`${s}\n`);
@@ -119,6 +124,7 @@ function errorFigures(errs: { atMs: number; errMs: number }[]) {
 
 async function main(): Promise<void> {
   if (!existsSync(resolve(ROOT, CLI))) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  process.stderr.write(`bench-loop against the ${SERVER} server\n`);
   if (ONLY.has('open100')) {
     const o = await loadshapeRun(['--ttft-ms', '50', '--itl-ms', '20'], ['@workload', '--rate', '100', '--duration', QUICK ? '6s' : '15s']);
     const e = errorFigures(ttftErrors(o));
@@ -164,7 +170,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `loop-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`);
   writeFileSync(file, `${JSON.stringify(json, null, 1)}\n`);
-  process.stdout.write(`\nloadshape measuring-loop benchmark (${cpus().length} cores${pinned ? ', client on core 0, server on core 1' : ', unpinned'}; load average ${(json.loadavg as number[]).map((x) => x.toFixed(1)).join(' ')})\n`);
+  process.stdout.write(`\nloadshape measuring-loop benchmark (${SERVER} server, ${cpus().length} cores${pinned ? ', client on core 0, server on core 1' : ', unpinned'}; load average ${(json.loadavg as number[]).map((x) => x.toFixed(1)).join(' ')})\n`);
   for (const r of rows) process.stdout.write(`${r}\n`);
   process.stdout.write(`written ${file}\n`);
 }

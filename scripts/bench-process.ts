@@ -1,6 +1,7 @@
 // scripts/bench-process.ts — what a user pays: whole-process CPU per streamed token of a real
 // `loadshape run` (start-up, planning, prompt synthesis, the re-exec, records and result writing
-// included), client pinned to core 0, scripts/bench-server.ts pinned to core 1.
+// included), client pinned to core 0, scripts/bench-server.ts pinned to core 1
+// (LOADSHAPE_BENCH_SERVER=exact: scripts/exact-server/exact-server.cc instead, the same server in C++).
 // The CPU is user + sys of `node dist/cli.js run …` and every process it starts, as the shell's
 // `times` reports for its waited-for children; tokens are the output chunks the records say arrived.
 //
@@ -15,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { exactServerBinary } from './exact-server/build.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -56,12 +58,31 @@ function hasTaskset(): boolean {
   }
 }
 
-/** scripts/bench-server.ts on a free port (on core 1 when `pinned`), with its extra options; resolves once it listens. */
-export async function startBenchServer(pinned: boolean, extraArgs: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
-  const serverArgs = ['--import', 'tsx', join(ROOT, 'scripts/bench-server.ts'), '0', ...extraArgs];
+export type BenchServerKind = 'node' | 'exact';
+
+/** The server kind when a caller names none: LOADSHAPE_BENCH_SERVER=exact|node, else node. */
+export function benchServerKindFromEnv(): BenchServerKind {
+  const v = process.env.LOADSHAPE_BENCH_SERVER;
+  if (v === undefined || v === '' || v === 'node') return 'node';
+  if (v === 'exact') return 'exact';
+  throw new Error(`LOADSHAPE_BENCH_SERVER=${v}: expected exact or node`);
+}
+
+/**
+ * The exact-schedule bench server on a free port (on core 1 when `pinned`), with its extra options;
+ * resolves once it listens. `kind` node is scripts/bench-server.ts; exact is the same protocol and
+ * truth file from scripts/exact-server/exact-server.cc (no GC pauses; built with g++ on first use).
+ */
+export async function startBenchServer(
+  pinned: boolean,
+  extraArgs: string[] = [],
+  kind: BenchServerKind = benchServerKindFromEnv(),
+): Promise<{ url: string; proc: ChildProcess }> {
+  const [cmd, ...serverArgs] =
+    kind === 'exact' ? [exactServerBinary(), '0', ...extraArgs] : [process.execPath, '--import', 'tsx', join(ROOT, 'scripts/bench-server.ts'), '0', ...extraArgs];
   const proc = pinned
-    ? spawn('taskset', ['-c', '1', process.execPath, ...serverArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, serverArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    ? spawn('taskset', ['-c', '1', cmd, ...serverArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(cmd, serverArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((res, rej) => {
     proc.stdout!.on('data', (d: Buffer) => {
       const m = /ready (\d+)/.exec(d.toString());
