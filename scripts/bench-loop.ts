@@ -67,11 +67,14 @@ phases:
     duration: 15s
 `;
 
-/** One pinned `loadshape run` against a fresh bench server started with `server` options. */
-async function loadshapeRun(server: string[], run: string[]): Promise<RunOut> {
+/**
+ * One pinned `loadshape run` against a fresh bench server started with `server` options. `readBack`
+ * false (the memory runs: a million requests) keeps --records on but reads neither it nor a truth file back.
+ */
+async function loadshapeRun(server: string[], run: string[], readBack = true): Promise<RunOut> {
   const dir = mkdtempSync(join(tmpdir(), 'loadshape-bench-loop-'));
   const truthFile = join(dir, 'truth.jsonl');
-  const { url, proc } = await startBenchServer(pinned, [...server, '--truth', truthFile], SERVER);
+  const { url, proc } = await startBenchServer(pinned, readBack ? [...server, '--truth', truthFile] : server, SERVER);
   try {
     writeFileSync(join(dir, 'bench-loop.yaml'), WORKLOAD);
     const records = join(dir, 'records.jsonl');
@@ -84,8 +87,8 @@ async function loadshapeRun(server: string[], run: string[]): Promise<RunOut> {
     const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
     return {
       result: JSON.parse(readFileSync(join(dir, file), 'utf8')) as RunOut['result'],
-      records: lines(records).filter((x) => x.sentAtMs !== undefined) as RunOut['records'],
-      truth: lines(truthFile) as RunOut['truth'],
+      records: readBack ? (lines(records).filter((x) => x.sentAtMs !== undefined) as RunOut['records']) : [],
+      truth: readBack ? (lines(truthFile) as RunOut['truth']) : [],
       command: `${pinned ? 'taskset -c 0 ' : ''}node ${argv.join(' ').replace(dir, '$TMP')}`,
     };
   } finally {
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
   if (ONLY.has('memory')) {
     const out: Record<string, number> = {};
     for (const n of [10_000, MEMORY_TOP]) {
-      const o = await loadshapeRun(['--ttft-ms', '0', '--itl-ms', '0'], ['short', '--concurrency', '256', '--requests', String(n)]);
+      const o = await loadshapeRun(['--ttft-ms', '0', '--itl-ms', '0'], ['short', '--concurrency', '256', '--requests', String(n)], false);
       out[`peakRssMbAt${n}`] = o.result.client.peakRssMb;
     }
     const v = Object.values(out);
