@@ -172,15 +172,7 @@ export class OpenAIClient {
    * finds that code compiled rather than interpreted.
    */
   warmHotPath(rounds = 50, chunks = 32): void {
-    const chunk = (delta: string, finish: string | null) =>
-      `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[{"index":0,"delta":${delta},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}\n\n`;
-    const body = [
-      chunk('{"role":"assistant","content":""}', null),
-      ...Array.from({ length: chunks }, (_, i) => chunk(`{"content":" w${i % 10}"}`, null)),
-      chunk('{}', 'length'),
-      `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":${chunks},"total_tokens":${chunks + 1}}}\n\n`,
-      'data: [DONE]\n\n',
-    ].map((x) => Buffer.from(x));
+    const body = syntheticStream(chunks).map((x) => Buffer.from(x));
     const plan: RequestPlan = { phaseIndex: -1, requestIndex: 0, className: 'warm-start', kind: 'chat', path: '/chat/completions', body: '{}', promptTokens: 1, maxTokens: chunks };
     const controller = { abort: () => {}, pause: () => {}, resume: () => {} } as unknown as Dispatcher.DispatchController;
     for (let r = 0; r < rounds; r++) {
@@ -218,13 +210,28 @@ export class OpenAIClient {
   }
 }
 
+/**
+ * The SSE events of a synthetic chat stream in a vLLM-like shape: a role chunk, `chunks` content
+ * chunks, a finish_reason, a usage chunk and [DONE] (the warm start runs the client's paths on it).
+ */
+export function syntheticStream(chunks: number): string[] {
+  const chunk = (delta: string, finish: string | null) =>
+    `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[{"index":0,"delta":${delta},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}\n\n`;
+  return [
+    chunk('{"role":"assistant","content":""}', null),
+    ...Array.from({ length: chunks }, (_, i) => chunk(`{"content":" w${i % 10}"}`, null)),
+    chunk('{}', 'length'),
+    `data: {"id":"warm","object":"chat.completion.chunk","created":0,"model":"warm","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":${chunks},"total_tokens":${chunks + 1}}}\n\n`,
+    'data: [DONE]\n\n',
+  ];
+}
+
 /** One request's life. Implements undici's DispatchHandler (v7 controller API) and the SSE sink. */
 class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   private controller: Dispatcher.DispatchController | null = null;
   private pendingAbort: Error | null = null;
   /** Dispatch time until the request is written on a connected socket (onRequestStart), then that. */
   private sentAtMs: number;
-  private written = false;
   private readAtMs = 0;
   private status = 0;
   private headersAtMs: number | null = null;
@@ -280,10 +287,7 @@ class RequestHandler implements Dispatcher.DispatchHandler, SseSink {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // undici calls this just before it writes the request on a connected socket: TTFT and E2E count
     // from here, so opening a new connection (TCP, TLS) shows as queue time, not as the server's.
-    if (!this.written) {
-      this.written = true;
-      this.sentAtMs = this.client.now();
-    }
+    if (this.controller === null) this.sentAtMs = this.client.now();
     this.controller = controller;
     if (this.pendingAbort) controller.abort(this.pendingAbort);
   }

@@ -38,7 +38,6 @@ interface OneSide {
   sampler: ClientSampler;
   hooks: SideHooks;
   model: string;
-  warm: WarmStart | null;
 }
 
 type Coordinator = { side(s: Side): SideHooks; cancel(): void; readonly ran?: Side[] };
@@ -61,7 +60,7 @@ async function openSide(side: Side, ctx: RunContext, plan: AbPlan, opened: Retur
   if (side === 'a' && !o.quiet) sinks.push(new ProgressLine(process.stderr.isTTY === true));
   const planner = plan.blocks ? blockPlanner(sized, plan.blocks) : sized;
   const driver = new Driver({ planner, phases: plan.phases, client: sender, clock: o.clock, seed: plan.workload.seed, sinks, beforePhase: hooks.beforePhase });
-  return { driver, client, sender, collector, sampler, hooks, model, warm: null };
+  return { driver, client, sender, collector, sampler, hooks, model };
 }
 
 /** Interleaved: before a round whose side changes, the --between command, then that side's readiness. */
@@ -89,7 +88,7 @@ export async function measureSides(ctxs: Record<Side, RunContext>, plan: AbPlan,
   const coord: Coordinator = plan.order ? new InterleavedRounds(plan.order, switcher(ctxs, plan, opts)) : new MirroredStart(clock);
   const records = opts.records ? await RecordsFile.open(opts.records) : null;
   const sides = {} as Record<Side, OneSide>;
-  for (const s of SIDES) sides[s] = { ...(await openSide(s, ctxs[s], plan, opened[s], { clock, coord, pairing, records, quiet: opts.quiet })), warm: warm[s] };
+  for (const s of SIDES) sides[s] = await openSide(s, ctxs[s], plan, opened[s], { clock, coord, pairing, records, quiet: opts.quiet });
   const stopSignals = stopOnSignals(ctxs.a, 'the A/B run', () => ({
     isStopped: sides.a.driver.isStopped && sides.b.driver.isStopped,
     stop: () => {
@@ -114,7 +113,7 @@ export async function measureSides(ctxs: Record<Side, RunContext>, plan: AbPlan,
   SIDES.forEach((s, i) => {
     const d = sides[s].collector.result((settled[i] as PromiseFulfilledResult<Awaited<ReturnType<Driver['run']>>>).value);
     const meta = ctxs[s].meta({ name: `${plan.workload.name}-${s}`, startedAt, now: clock.now, model: sides[s].model, clockStartedAtEpochMs: performance.timeOrigin + originMs, argv: opts.argv }, d.interrupted);
-    results[s] = assembleResult(d, sides[s].warm ? { ...meta, warmStart: sides[s].warm } : meta, sides[s].sampler.sample(), ctxs[s].lagLimitMs);
+    results[s] = assembleResult(d, warm[s] ? { ...meta, warmStart: warm[s] } : meta, sides[s].sampler.sample(), ctxs[s].lagLimitMs);
   });
   return { results, facts: pairing.facts(), startedAt, ran: coord.ran ?? [], stopSignals };
 }

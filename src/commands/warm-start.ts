@@ -1,11 +1,11 @@
 // The warm start (I/O edge): before a run's clock starts, open the connections its first requests will
-// use, rehearse the send and receive paths on a server in this process, and run the receive path on
-// synthetic streams, so the first second is measured like the rest. The first bodies are built by the
+// use and rehearse the send and receive paths on a server in this process, so the first second is
+// measured like the rest. The first bodies are built by the
 // Driver before each open phase's clock starts (its look-ahead).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { OpenAIClient } from '../client/openai.js';
+import { syntheticStream, type OpenAIClient } from '../client/openai.js';
 import { encodeHistogram, newHistogram, recordMs } from '../metrics/histogram.js';
 import type { PhasePlan } from '../schedule/phases.js';
 import type { RequestPlan } from '../workload/plan.js';
@@ -51,7 +51,8 @@ export async function warmStart(client: OpenAIClient, connections: number): Prom
   const t0 = performance.now();
   const { opened, keepAlive } = await client.preconnect(Math.min(MAX_WARM_CONNECTIONS, connections), 5_000, WARM_ROUNDS);
   const rehearsed = await rehearse(client);
-  client.warmHotPath();
+  // The rehearsal ran the receive path through undici too; without it, at least the client's part.
+  if (rehearsed === 0) client.warmHotPath();
   // The time series encodes each second's TTFT histogram at the one-second tick: zlib's first use and
   // the encoder made the first tick ~1 ms slower; done once here instead.
   const h = newHistogram(2);
@@ -71,15 +72,14 @@ export async function warmStart(client: OpenAIClient, connections: number): Prom
  * target; nothing is recorded. Returns how many completed (0 when the local server could not listen).
  */
 async function rehearse(client: OpenAIClient): Promise<number> {
-  const chunk = (i: number) => `data: {"id":"r","object":"chat.completion.chunk","created":0,"model":"rehearsal","choices":[{"index":0,"delta":{"content":" w${i}"},"finish_reason":null}]}\n\n`;
-  const tail = 'data: {"id":"r","object":"chat.completion.chunk","created":0,"model":"rehearsal","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}\n\ndata: [DONE]\n\n';
+  const events = syntheticStream(REHEARSAL_CHUNKS);
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      // One write per chunk, as engines flush them: the client reads them one by one.
-      for (let i = 0; i < REHEARSAL_CHUNKS; i++) res.write(chunk(i));
-      res.end(tail);
+      // One write per event, as engines flush them: the client reads them one by one.
+      for (const e of events) res.write(e);
+      res.end();
     });
   });
   const listening = await new Promise<boolean>((resolve) => {

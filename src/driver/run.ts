@@ -222,7 +222,7 @@ export class Driver {
       scheduled++;
       live.scheduled++;
       if (inFlight.value < cap) {
-        this.lagged(clock.now() - dueAtMs);
+        this.lagged(dueAtMs);
         launch(arrival.plan ?? this.opts.planner.plan(phase.index, arrival.index), dueAtMs);
         // Let another Driver due at the same instant (ab's mirrored side) send before this one plans its next request.
         await Promise.resolve();
@@ -331,15 +331,16 @@ export class Driver {
       if (scheduledAtMs >= endAtMs) return 'phase_end';
       await clock.waitUntil(scheduledAtMs, this.stopSignal.signal);
       if (this.live.stopped) return 'done';
-      this.lagged(this.opts.clock.now() - scheduledAtMs);
+      this.lagged(scheduledAtMs);
       current = next.plan;
     }
   }
 
-  /** A send that went out `lagMs` after it was due: the run's histogram, and each sink that follows the lag as it happens. */
-  private lagged(lagMs: number): void {
-    recordMs(this.live.dispatchLag, lagMs);
+  /** A send going out now, due at `dueAtMs`: its lateness into the run's histogram and to each sink that follows it as it happens. */
+  private lagged(dueAtMs: number): void {
     const atMs = this.opts.clock.now();
+    const lagMs = atMs - dueAtMs;
+    recordMs(this.live.dispatchLag, lagMs);
     for (const s of this.lagSinks) s.dispatchLag!(lagMs, atMs);
   }
 
