@@ -1,12 +1,8 @@
 // The fault matrix: every way a target can fail, driven through the real Driver and OpenAIClient
 // against loopback servers, each classified, and the run's other requests unharmed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OpenAIClient, type RequestInput, type RequestOutcome } from '../../src/client/openai.js';
 import type { ErrorClass } from '../../src/client/record.js';
@@ -14,6 +10,7 @@ import type { RequestSender } from '../../src/driver/run.js';
 import { runCollected } from '../../src/driver/collect.js';
 import { realClock } from '../../src/util/clock.js';
 import { closedPort } from '../commands/helpers.js';
+import { selfSignedCert } from '../tls-cert.js';
 import { FAULTS, LONG_MESSAGE, faultPlanner, onePlan, startFaultServer, type Fault, type FaultServer } from './fault-server.js';
 
 const EXPECTED: Record<(typeof FAULTS)[number], ErrorClass> = {
@@ -134,7 +131,6 @@ describe('connection-level faults', () => {
   let plainTcp: NetServer;
   let https: HttpsServer | null = null;
   let httpsPort = 0;
-  let certDir = '';
 
   beforeAll(async () => {
     // Speaks plain HTTP to a TLS client: the handshake fails.
@@ -144,11 +140,9 @@ describe('connection-level faults', () => {
     });
     await new Promise<void>((r) => plainTcp.listen(0, '127.0.0.1', r));
     // A self-signed certificate, made here, when openssl is at hand.
-    try {
-      certDir = mkdtempSync(join(tmpdir(), 'loadshape-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(certDir, 'k.pem'),
-        '-out', join(certDir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 10_000 });
-      https = createHttpsServer({ key: readFileSync(join(certDir, 'k.pem')), cert: readFileSync(join(certDir, 'c.pem')) }, (req, res) => {
+    const tls = selfSignedCert();
+    if (tls) {
+      https = createHttpsServer(tls, (req, res) => {
         req.resume();
         req.on('end', () => {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -157,8 +151,6 @@ describe('connection-level faults', () => {
       });
       await new Promise<void>((r) => https!.listen(0, '127.0.0.1', r));
       httpsPort = (https.address() as { port: number }).port;
-    } catch {
-      https = null;
     }
   });
   afterAll(async () => {

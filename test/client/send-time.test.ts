@@ -1,15 +1,12 @@
 // When a request counts as sent: when it is written on a connected socket. A connection that takes
 // long to open (here a TLS handshake the server starts 300 ms late) is queue time, not the server's
 // TTFT. Bounds are one-sided where they are wall-clock: the handshake delay is a floor any machine keeps.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIClient } from '../../src/client/openai.js';
 import type { RequestPlan } from '../../src/workload/plan.js';
+import { selfSignedCert } from '../tls-cert.js';
 
 const HANDSHAKE_DELAY_MS = 300;
 let tls: HttpsServer | null = null;
@@ -17,22 +14,16 @@ let front: TcpServer | null = null;
 let url = '';
 
 beforeAll(async () => {
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'loadshape-send-time-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'),
-      '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 10_000 });
-    tls = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n');
-        res.end('data: [DONE]\n\n');
-      });
+  const cert = selfSignedCert();
+  if (!cert) return; // no openssl: nothing to make a certificate with
+  tls = createHttpsServer(cert, (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n');
+      res.end('data: [DONE]\n\n');
     });
-  } catch {
-    tls = null; // no openssl: nothing to make a certificate with
-    return;
-  }
+  });
   // Accepted at once by the kernel, but the TLS server sees the connection only 300 ms later.
   front = createTcpServer((socket) => setTimeout(() => tls!.emit('connection', socket), HANDSHAKE_DELAY_MS));
   await new Promise<void>((resolve) => front!.listen(0, '127.0.0.1', () => resolve()));

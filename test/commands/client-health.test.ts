@@ -63,7 +63,7 @@ describe('client sampler: the measuring loop', () => {
     sampler.stop();
     expect(s.loop!.firstSecond!.dispatchLagP99Ms).toBeCloseTo(8, 1);
     expect(s.loop!.afterFirstSecond!.dispatchLagP99Ms).toBeCloseTo(9, 1);
-    expect(s.lagSeconds.map((x) => [x.tS, x.dispatchLagMaxMs])).toEqual([[0, 8], [1, 9]]);
+    expect(s.lagSeconds!.map((x) => [x.tS, x.dispatchLagMaxMs])).toEqual([[0, 8], [1, 9]]);
   });
 
   it('merged processes add their counts and keep the worst p99s and maxima', () => {

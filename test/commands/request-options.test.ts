@@ -2,13 +2,12 @@
 // --max-event-bytes, --api-key-file…), against a self-signed HTTPS endpoint on loopback: a TLS front
 // made here (when openssl is at hand) that forwards to the in-process simulator, remembers the
 // Authorization header it saw, and answers the first generation request 429.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../tls-cert.js';
 import { startSimulator, type SimServer } from '../../src/sim/server.js';
 import { readOnlyResult, runCli, tempDir } from './helpers.js';
 
@@ -27,28 +26,23 @@ const authorizations = new Set<string>();
 
 beforeAll(async () => {
   sim = await startSimulator({ profile: 'fixed', ttftMs: 5, itlMs: 1, prefillMsPerToken: 0 });
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'loadshape-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'),
-      '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 10_000 });
-    front = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
-      if (req.headers.authorization) authorizations.add(req.headers.authorization);
-      if (req.url?.endsWith('/completions') && generations++ === 0) {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"busy"}}');
-        return;
-      }
-      const up = httpRequest(`${sim.url.replace(/\/v1$/, '')}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
+  const tls = selfSignedCert();
+  if (!tls) return; // no openssl: nothing to make a certificate with (front stays null)
+  front = createHttpsServer(tls, (req, res) => {
+    if (req.headers.authorization) authorizations.add(req.headers.authorization);
+    if (req.url?.endsWith('/completions') && generations++ === 0) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"busy"}}');
+      return;
+    }
+    const up = httpRequest(`${sim.url.replace(/\/v1$/, '')}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
     });
-    await new Promise<void>((resolve) => front!.listen(0, '127.0.0.1', () => resolve()));
-    url = `https://127.0.0.1:${(front.address() as { port: number }).port}/v1`;
-  } catch {
-    front = null; // no openssl: nothing to make a certificate with
-  }
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => front!.listen(0, '127.0.0.1', () => resolve()));
+  url = `https://127.0.0.1:${(front.address() as { port: number }).port}/v1`;
 });
 
 afterAll(async () => {
